@@ -1,0 +1,5 @@
+"""`python -m fkaudit`."""
+
+from fkaudit.cli import main
+
+main()

@@ -1,0 +1,68 @@
+"""The public Python API: `audit()` a database and get a `Report`.
+
+The CLI is a thin layer over this; an application's test suite can call it directly:
+
+    import fkaudit
+    report = fkaudit.audit("postgresql://app@localhost/app", select=["FK1"])
+    assert not report.findings, [f.message for f in report.findings]
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+
+from fkaudit.catalog.introspect import introspect
+from fkaudit.catalog.model import Catalog
+from fkaudit.catalog.scope import Scope
+from fkaudit.connection import SessionLimits, connect
+from fkaudit.engine import Report, run_rules, select_rules
+
+
+def _server_version(num: int) -> str:
+    return f"{num // 10000}.{num % 10000}"
+
+
+def read_catalog(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Catalog:
+    """Introspect in one read-only transaction, leaving the connection as it was."""
+    with conn.transaction():
+        if conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
+            conn.execute("SET TRANSACTION READ ONLY")
+        return introspect(conn, scope)
+
+
+def audit(
+    target: str | psycopg.Connection[Any] | None = None,
+    *,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    scope: Scope | None = None,
+    limits: SessionLimits | None = None,
+) -> Report:
+    """Audit the foreign keys of one database.
+
+    `target` is a libpq connection string or URI, an open psycopg connection (left open), or
+    None for `$DATABASE_URL` / the PG* environment variables. `select` and `ignore` take rule
+    codes, code prefixes (`FK1`) or names. Raises `FkauditError` when the run cannot start.
+    """
+    started = time.perf_counter()
+    rules = [rule_class() for rule_class in select_rules(select, ignore)]
+    if isinstance(target, psycopg.Connection):
+        catalog = read_catalog(target, scope)
+    else:
+        with connect(target, limits) as conn:
+            catalog = read_catalog(conn, scope)
+    findings, errors = run_rules(catalog, rules)
+    return Report(
+        findings=findings,
+        errors=errors,
+        rules_run=tuple(rule.code for rule in rules),
+        foreign_keys_inspected=len(catalog.inspected_foreign_keys),
+        tables_inspected=len(catalog.in_scope_table_oids),
+        database=catalog.database,
+        server_version=_server_version(catalog.server_version_num),
+        elapsed_seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,193 @@
+"""The frozen in-memory model of the parts of a database that foreign-key rules reason about.
+
+Rules never touch the database: everything they need is read once by `introspect` into these
+immutable values, and the lookup maps (indexes by table, foreign keys by table, partitions by
+parent) are built once here so that every rule runs in time linear in the schema size.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+
+class Action(enum.Enum):
+    """A referential action, keyed by its `pg_constraint.confdeltype` letter."""
+
+    NO_ACTION = "a"
+    RESTRICT = "r"
+    CASCADE = "c"
+    SET_NULL = "n"
+    SET_DEFAULT = "d"
+
+    @property
+    def sql(self) -> str:
+        return self.name.replace("_", " ")
+
+
+class MatchType(enum.Enum):
+    """`pg_constraint.confmatchtype`."""
+
+    SIMPLE = "s"
+    FULL = "f"
+    PARTIAL = "p"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    attnum: int
+    name: str
+    quoted_name: str  # quote_ident(), as pg_get_expr() prints it in index predicates
+    type_oid: int
+    type_name: str
+    not_null: bool
+    default: str | None
+    collation: str | None
+
+
+@dataclass(frozen=True)
+class Table:
+    oid: int
+    schema: str
+    name: str
+    relkind: str  # 'r' table, 'p' partitioned table, 'f' foreign table
+    partition_parent_oid: int | None
+    estimated_rows: int | None  # None: never analyzed
+    size_bytes: int
+    columns: tuple[Column, ...]
+
+    @property
+    def is_partitioned(self) -> bool:
+        return self.relkind == "p"
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @cached_property
+    def _columns_by_attnum(self) -> Mapping[int, Column]:
+        return {c.attnum: c for c in self.columns}
+
+    def column(self, attnum: int) -> Column:
+        return self._columns_by_attnum[attnum]
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    oid: int
+    table_oid: int
+    name: str
+    access_method: str
+    key_attnums: tuple[int, ...]  # 0 marks an expression column
+    include_attnums: tuple[int, ...]  # INCLUDE columns: stored, never searchable
+    key_opfamilies: tuple[int, ...]  # operator family of each key column
+    predicate: str | None  # pg_get_expr(indpred), None for a full index
+    is_unique: bool
+    is_primary: bool
+    is_valid: bool
+    is_ready: bool
+    is_live: bool
+
+    @property
+    def is_usable(self) -> bool:
+        """False for the leftovers of a failed or in-progress CREATE INDEX CONCURRENTLY."""
+        return self.is_valid and self.is_ready and self.is_live
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKey:
+    oid: int
+    schema: str  # the constraint's schema, which is the child table's
+    name: str
+    table_oid: int  # referencing (child) table
+    ref_table_oid: int  # referenced (parent) table
+    attnums: tuple[int, ...]  # child columns, in key order
+    ref_attnums: tuple[int, ...]  # parent columns, in key order
+    pf_eq_operators: tuple[int, ...]  # conpfeqop: the operators the RI lookup on the child uses
+    on_delete: Action
+    on_update: Action
+    match_type: MatchType
+    deferrable: bool
+    initially_deferred: bool
+    validated: bool
+    enforced: bool  # PG18 NOT ENFORCED; always True before 18
+    is_period: bool  # PG18 temporal foreign key (PERIOD)
+    delete_set_attnums: tuple[int, ...] | None  # PG15 ON DELETE SET NULL/DEFAULT (cols)
+    parent_constraint_oid: int | None  # conparentid: a partition clone when set
+    trigger_states: tuple[str, ...] = ()  # tgenabled of the constraint's RI triggers
+
+    @property
+    def is_clone(self) -> bool:
+        """Partition copies and per-partition rows of an FK to a partitioned table.
+
+        They are internal: the constraint is reported once, at the row without a parent.
+        """
+        return self.parent_constraint_oid is not None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A consistent snapshot of one database, filtered to the objects in scope."""
+
+    server_version_num: int
+    database: str
+    tables: Mapping[int, Table]
+    indexes: tuple[Index, ...]
+    foreign_keys: tuple[ForeignKey, ...]
+    search_operators: frozenset[tuple[int, int]]  # (opfamily, operator) usable in index searches
+    in_scope_table_oids: frozenset[int] = field(default_factory=frozenset)
+
+    @cached_property
+    def indexes_by_table(self) -> Mapping[int, tuple[Index, ...]]:
+        grouped: dict[int, list[Index]] = {}
+        for index in self.indexes:
+            grouped.setdefault(index.table_oid, []).append(index)
+        return {oid: tuple(items) for oid, items in grouped.items()}
+
+    @cached_property
+    def partitions_by_parent(self) -> Mapping[int, tuple[int, ...]]:
+        grouped: dict[int, list[int]] = {}
+        for table in self.tables.values():
+            if table.partition_parent_oid is not None:
+                grouped.setdefault(table.partition_parent_oid, []).append(table.oid)
+        return {oid: tuple(items) for oid, items in grouped.items()}
+
+    def table(self, oid: int) -> Table:
+        return self.tables[oid]
+
+    def table_indexes(self, table_oid: int) -> tuple[Index, ...]:
+        return self.indexes_by_table.get(table_oid, ())
+
+    def leaf_partitions(self, table_oid: int) -> Iterator[Table]:
+        """The tables that hold the rows of a (possibly multi-level) partitioned table."""
+        for child_oid in self.partitions_by_parent.get(table_oid, ()):
+            child = self.tables.get(child_oid)
+            if child is None:
+                continue
+            if child.is_partitioned:
+                yield from self.leaf_partitions(child_oid)
+            else:
+                yield child
+
+    def estimated_rows(self, table_oid: int) -> int | None:
+        """Row estimate of a table, summed over the leaves of a partitioned one."""
+        table = self.tables[table_oid]
+        if not table.is_partitioned:
+            return table.estimated_rows
+        counts = [leaf.estimated_rows for leaf in self.leaf_partitions(table_oid)]
+        known = [c for c in counts if c is not None]
+        return sum(known) if known or not counts else None
+
+    @cached_property
+    def inspected_foreign_keys(self) -> tuple[ForeignKey, ...]:
+        """The foreign keys rules look at: in scope, each reported once (no clones)."""
+        return tuple(
+            fk
+            for fk in self.foreign_keys
+            if not fk.is_clone and fk.table_oid in self.in_scope_table_oids
+        )
+
+    def is_search_operator(self, opfamily: int, operator: int) -> bool:
+        return (opfamily, operator) in self.search_operators

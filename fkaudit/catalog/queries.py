@@ -1,0 +1,125 @@
+"""The catalog queries, as constants.
+
+They read `pg_catalog` (never `information_schema`: it hides constraints from roles without table
+privileges and is pathologically slow at scale), qualify every catalog name, keep arrays in key
+order and end in a deterministic ORDER BY. The number of queries is fixed whatever the schema
+size, and `catalog_queries()` sends them as one batch: one round trip.
+
+Version differences live here and in `introspect` only: `confdelsetcols` exists from 15,
+`conenforced` and `conperiod` from 18.
+"""
+
+from __future__ import annotations
+
+# Relations that rules may look at: not system schemas, not owned by an extension.
+_USER_RELATION = """
+    n.nspname NOT IN ('pg_catalog', 'information_schema')
+    AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+    AND NOT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_depend d
+        WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+          AND d.objid = c.oid AND d.deptype = 'e')
+"""
+
+TABLES = f"""
+SELECT c.oid, n.nspname, c.relname, c.relkind, inh.inhparent,
+       c.reltuples, c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_inherits inh ON inh.inhrelid = c.oid AND c.relispartition
+WHERE c.relkind IN ('r', 'p', 'f') AND {_USER_RELATION}
+ORDER BY c.oid
+"""
+
+COLUMNS = f"""
+SELECT a.attrelid, a.attnum, a.attname, pg_catalog.quote_ident(a.attname), a.atttypid,
+       pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
+       CASE WHEN a.attcollation <> t.typcollation THEN co.collname END
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+WHERE c.relkind IN ('r', 'p', 'f') AND a.attnum > 0 AND NOT a.attisdropped AND {_USER_RELATION}
+ORDER BY a.attrelid, a.attnum
+"""
+
+INDEXES = f"""
+SELECT i.indexrelid, i.indrelid, ic.relname, am.amname, i.indnkeyatts,
+       i.indkey::pg_catalog.int2[], i.indclass::pg_catalog.oid[],
+       pg_catalog.pg_get_expr(i.indpred, i.indrelid),
+       i.indisunique, i.indisprimary, i.indisvalid, i.indisready, i.indislive
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_am am ON am.oid = ic.relam
+WHERE c.relkind IN ('r', 'p') AND {_USER_RELATION}
+ORDER BY i.indrelid, ic.relname
+"""
+
+OPCLASS_FAMILIES = """
+SELECT o.oid, o.opcfamily FROM pg_catalog.pg_opclass o ORDER BY o.oid
+"""
+
+_FOREIGN_KEYS = """
+SELECT con.oid, n.nspname, con.conname, con.conrelid, con.confrelid,
+       con.conkey, con.confkey, con.conpfeqop::pg_catalog.oid[],
+       con.confdeltype, con.confupdtype, con.confmatchtype,
+       con.condeferrable, con.condeferred, con.convalidated,
+       NULLIF(con.conparentid, 0),
+       {delete_set_columns}, {enforced}, {period}
+FROM pg_catalog.pg_constraint con
+JOIN pg_catalog.pg_namespace n ON n.oid = con.connamespace
+WHERE con.contype = 'f'
+ORDER BY con.oid
+"""
+
+# The RI triggers of every foreign key: disabled ones mean the constraint is not enforced.
+TRIGGERS = """
+SELECT t.tgconstraint, t.tgenabled
+FROM pg_catalog.pg_trigger t
+JOIN pg_catalog.pg_constraint con ON con.oid = t.tgconstraint
+WHERE con.contype = 'f' AND t.tgisinternal
+ORDER BY t.tgconstraint, t.tgrelid, t.tgname
+"""
+
+# Which (operator family, operator) pairs can drive an index search, restricted to the
+# operators the RI lookups use. An index column helps a foreign key only when the FK's
+# equality operator belongs to the column's operator family: that excludes cast-forcing
+# type pairs such as an int child referencing a numeric parent.
+SEARCH_OPERATORS = """
+SELECT DISTINCT ao.amopfamily, ao.amopopr
+FROM pg_catalog.pg_amop ao
+WHERE ao.amoppurpose = 's'
+  AND ao.amopopr IN (
+      SELECT pg_catalog.unnest(con.conpfeqop) FROM pg_catalog.pg_constraint con
+      WHERE con.contype = 'f')
+ORDER BY 1, 2
+"""
+
+
+def foreign_keys_query(server_version_num: int) -> str:
+    """The foreign-key query for one server version."""
+    return _FOREIGN_KEYS.format(
+        delete_set_columns=(
+            "con.confdelsetcols" if server_version_num >= 150000 else "NULL::pg_catalog.int2[]"
+        ),
+        enforced="con.conenforced" if server_version_num >= 180000 else "true",
+        period="con.conperiod" if server_version_num >= 180000 else "false",
+    )
+
+
+def catalog_queries(server_version_num: int) -> tuple[str, ...]:
+    """Every introspection query, in the order `introspect` reads their results."""
+    return (
+        TABLES,
+        COLUMNS,
+        INDEXES,
+        OPCLASS_FAMILIES,
+        foreign_keys_query(server_version_num),
+        TRIGGERS,
+        SEARCH_OPERATORS,
+    )

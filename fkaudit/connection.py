@@ -1,0 +1,109 @@
+"""Open the one kind of session fkaudit uses: read-only, time-bounded, labelled.
+
+Safety contract (DESIGN §4): every session sets `default_transaction_read_only`, a
+`statement_timeout` and a `lock_timeout`, and identifies itself as `application_name=fkaudit`,
+so it can be pointed at production or a hot standby. The settings are applied with `set_config`
+after connecting rather than through the startup `options` packet, which connection poolers
+reject. Connection failures become one-line `ConnectionFailed` errors with passwords redacted.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import conninfo
+
+from fkaudit.errors import ConnectionFailed, redact
+
+MIN_SERVER_VERSION = 120000
+APPLICATION_NAME = "fkaudit"
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    """Per-statement limits applied to every fkaudit session."""
+
+    statement_timeout_ms: int = 30_000
+    lock_timeout_ms: int = 1_000
+    connect_timeout_s: int = 10
+
+
+def resolve_dsn(dsn: str | None) -> str:
+    """The DSN argument, else `$DATABASE_URL`, else "" (libpq then reads the PG* variables)."""
+    if dsn:
+        return dsn
+    return os.environ.get("DATABASE_URL", "")
+
+
+def _one_line(error: BaseException) -> str:
+    return "; ".join(part.strip() for part in str(error).splitlines() if part.strip())
+
+
+def _env_secrets() -> tuple[str, ...]:
+    password = os.environ.get("PGPASSWORD")
+    return (password,) if password else ()
+
+
+def describe_target(dsn: str) -> str:
+    """`user@host:port/dbname` for messages: what we tried to reach, never the password."""
+    try:
+        params = conninfo.conninfo_to_dict(dsn)
+    except psycopg.Error:
+        return "the server"
+    host = str(params.get("host") or os.environ.get("PGHOST") or "local socket")
+    port = str(params.get("port") or os.environ.get("PGPORT") or "5432")
+    dbname = str(params.get("dbname") or os.environ.get("PGDATABASE") or "")
+    return f"{host}:{port}/{dbname}" if dbname else f"{host}:{port}"
+
+
+def connect(dsn: str | None, limits: SessionLimits | None = None) -> psycopg.Connection[Any]:
+    """Connect and return a read-only session whose transactions see one snapshot each."""
+    limits = limits or SessionLimits()
+    dsn = resolve_dsn(dsn)
+    secrets = _env_secrets()
+    try:
+        params = conninfo.conninfo_to_dict(dsn)
+    except psycopg.Error as exc:
+        raise ConnectionFailed(
+            f"invalid connection string: {redact(_one_line(exc), dsn, secrets)}"
+        ) from None
+    extra: dict[str, Any] = {"application_name": APPLICATION_NAME}
+    if "connect_timeout" not in params:
+        extra["connect_timeout"] = limits.connect_timeout_s
+    try:
+        conn = psycopg.connect(dsn, autocommit=True, **extra)
+    except psycopg.Error as exc:
+        message = redact(_one_line(exc), dsn, secrets)
+        raise ConnectionFailed(f"cannot connect to {describe_target(dsn)}: {message}") from None
+    try:
+        _check_server(conn)
+        conn.execute(
+            "SELECT pg_catalog.set_config('default_transaction_read_only', 'on', false),"
+            " pg_catalog.set_config('statement_timeout', %s, false),"
+            " pg_catalog.set_config('lock_timeout', %s, false)",
+            (f"{limits.statement_timeout_ms}ms", f"{limits.lock_timeout_ms}ms"),
+        )
+        conn.autocommit = False
+        conn.read_only = True
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _check_server(conn: psycopg.Connection[Any]) -> None:
+    """Refuse servers fkaudit cannot read correctly: not PostgreSQL, or older than 12."""
+    row = conn.execute("SELECT pg_catalog.version()").fetchone()
+    banner = str(row[0]) if row else ""
+    if not banner.startswith("PostgreSQL"):
+        raise ConnectionFailed(f"not a PostgreSQL server (it reports {banner[:60]!r})")
+    version = conn.info.server_version
+    if version < MIN_SERVER_VERSION:
+        major = version // 10000 if version >= 100000 else version // 100 / 100
+        raise ConnectionFailed(
+            f"PostgreSQL {major} is not supported: fkaudit needs PostgreSQL 12 or later"
+        )

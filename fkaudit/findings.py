@@ -1,0 +1,70 @@
+"""Findings: the frozen values rules produce and reporters format.
+
+A finding is about one object (usually a foreign key) and carries everything a reporter needs, so
+formatting stays a pure function of the findings. The fingerprint is built from the rule code and
+the object's qualified identity only — never OIDs, row counts or ordering — so a baseline or a
+suppression keeps matching across unrelated schema changes.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    """Orderable severity; a larger value is worse."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Parse a user-supplied severity name (case-insensitive)."""
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found on one database object."""
+
+    code: str
+    name: str
+    severity: Severity
+    schema: str
+    table: str
+    constraint: str | None
+    columns: tuple[str, ...]
+    message: str
+    fix: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable identity of (rule, object), independent of counts, OIDs and order."""
+        identity = "\x1f".join((self.code, self.schema, self.table, self.constraint or ""))
+        return hashlib.sha256(identity.encode()).hexdigest()[:16]
+
+    @property
+    def qualified_object(self) -> str:
+        """`schema.table.constraint` (or `schema.table`), for people and logical locations."""
+        parts = [self.schema, self.table]
+        if self.constraint:
+            parts.append(self.constraint)
+        return ".".join(parts)
+
+    def sort_key(self) -> tuple[str, str, str, str]:
+        """Deterministic order: by object, then rule code."""
+        return (self.schema, self.table, self.constraint or "", self.code)

@@ -1,0 +1,103 @@
+"""Rules: one file per rule, discovered automatically.
+
+A rule module is named `fk<NNN>_<topic>.py`, defines one `Rule` subclass, and its module docstring
+is the rule's documentation (what it does / why it matters / how to fix / example / known limits),
+printed by `fkaudit explain CODE`. Adding a rule means adding that file and its test cases; nothing
+else is registered by hand.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+import pkgutil
+import re
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
+from typing import Any, ClassVar
+
+from fkaudit.catalog.model import Catalog, ForeignKey
+from fkaudit.findings import Finding, Severity
+
+_RULE_MODULE = re.compile(r"^fk\d{3}_\w+$")
+
+
+class Rule(abc.ABC):
+    """Base class: a stable code, an anti-pattern name, a default severity and `check`."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    default_severity: ClassVar[Severity]
+
+    def __init__(self, severity: Severity | None = None, options: Mapping[str, Any] | None = None):
+        self.severity = severity or self.default_severity
+        self.options: Mapping[str, Any] = options or {}
+
+    @abc.abstractmethod
+    def check(self, catalog: Catalog) -> Iterator[Finding]:
+        """Yield the findings of this rule; never touches the database."""
+
+    @classmethod
+    def documentation(cls) -> str:
+        return (sys.modules[cls.__module__].__doc__ or "").strip()
+
+    @classmethod
+    def summary(cls) -> str:
+        return cls.documentation().splitlines()[0].strip() if cls.documentation() else ""
+
+    def finding_for(
+        self,
+        catalog: Catalog,
+        fk: ForeignKey,
+        message: str,
+        *,
+        fix: str | None = None,
+        columns: Sequence[str] | None = None,
+        severity: Severity | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> Finding:
+        """A finding about foreign key `fk`, located at its referencing table."""
+        table = catalog.table(fk.table_oid)
+        if columns is None:
+            columns = [table.column(n).name for n in fk.attnums]
+        return Finding(
+            code=self.code,
+            name=self.name,
+            severity=severity or self.severity,
+            schema=table.schema,
+            table=table.name,
+            constraint=fk.name,
+            columns=tuple(columns),
+            message=message,
+            fix=fix,
+            details=dict(details or {}),
+        )
+
+
+@cache
+def all_rules() -> tuple[type[Rule], ...]:
+    """Every rule class shipped in this package, ordered by code."""
+    found: list[type[Rule]] = []
+    for module_info in pkgutil.iter_modules(__path__):
+        if not _RULE_MODULE.match(module_info.name):
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        found.extend(
+            obj
+            for obj in vars(module).values()
+            if isinstance(obj, type)
+            and issubclass(obj, Rule)
+            and obj is not Rule
+            and obj.__module__ == module.__name__
+        )
+    return tuple(sorted(found, key=lambda rule: rule.code))
+
+
+def rule_by_code(code: str) -> type[Rule] | None:
+    """Look a rule up by code (`FK101`) or name (`unindexed-foreign-key`)."""
+    wanted = code.strip()
+    for rule in all_rules():
+        if rule.code == wanted.upper() or rule.name == wanted.lower():
+            return rule
+    return None

@@ -1,0 +1,89 @@
+"""No index on the referencing columns that the foreign-key check can search.
+
+What it does
+    For every foreign key, decides whether the lookup PostgreSQL runs on the referencing (child)
+    table when a parent row is deleted or its key updated can use an index on all FK columns.
+    The verdicts follow the planner: btree/GiST indexes whose leading key columns are the FK
+    columns (any order, extra trailing columns allowed), primary keys and unique constraints,
+    single-column hash indexes, GIN via btree_gin and partial indexes whose predicate only
+    requires the FK columns to be non-NULL count; expression, BRIN, invalid and other partial
+    indexes do not, nor an index whose leading columns are not FK columns. A child column whose
+    type forces a cast in the check (an int column referencing a numeric key) cannot use any
+    index. A partitioned child is covered by a valid index on the partitioned table or by a
+    usable index on every leaf partition; otherwise the leaves without one are named.
+
+Why it matters
+    Without such an index, every parent DELETE (and key UPDATE) sequentially scans the whole
+    child table once per parent row, holding locks meanwhile: a one-row delete on a small parent
+    turns into minutes on a large child, and ON DELETE CASCADE multiplies it.
+
+How to fix
+    Create a btree index on the FK columns, concurrently so writes are not blocked:
+    `CREATE INDEX CONCURRENTLY ON child (col1, col2);` (partitioned tables take the plain
+    `CREATE INDEX`). When the column type forces a cast, align the child column's type with the
+    parent's first; no index helps until then.
+
+Example
+    CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers);
+    -- fires: nothing indexes orders(customer_id)
+    CREATE INDEX CONCURRENTLY ON orders (customer_id);   -- fixed
+
+Known limits
+    Row counts are the planner's estimates (`reltuples`). When an index covers only some FK
+    columns the finding is FK102, not this one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fkaudit.catalog.coverage import Coverage, FkCoverage, fk_coverage
+from fkaudit.catalog.model import Catalog, ForeignKey
+from fkaudit.findings import Finding, Severity
+from fkaudit.fixsql import create_index
+from fkaudit.rules import Rule
+from fkaudit.rules.wording import describe_rows, fk_columns, leaves_phrase
+
+
+class UnindexedForeignKey(Rule):
+    code = "FK101"
+    name = "unindexed-foreign-key"
+    default_severity = Severity.WARNING
+
+    def check(self, catalog: Catalog) -> Iterator[Finding]:
+        for fk in catalog.inspected_foreign_keys:
+            verdict = fk_coverage(catalog, fk)
+            if verdict.coverage is Coverage.NONE:
+                yield self._finding(catalog, fk, verdict)
+
+    def _finding(self, catalog: Catalog, fk: ForeignKey, verdict: FkCoverage) -> Finding:
+        child = catalog.table(fk.table_oid)
+        parent = catalog.table(fk.ref_table_oid)
+        columns = fk_columns(catalog, fk)
+        rows = catalog.estimated_rows(child.oid)
+        where = leaves_phrase(child, verdict)
+        message = (
+            f"no index on {child.qualified_name} ({', '.join(columns)}){where} serves this "
+            f"foreign key: each delete or key update in {parent.qualified_name} "
+            f"scans {describe_rows(rows)}"
+        )
+        fix: str | None = create_index(child, columns)
+        if verdict.blocked_by_operator:
+            message += (
+                "; the child column type forces a cast in the check, so no index on it can be "
+                "used until the types match the referenced columns"
+            )
+            fix = None
+        return self.finding_for(
+            catalog,
+            fk,
+            message,
+            fix=fix,
+            details={
+                "estimated_rows": rows,
+                "unindexed_partitions": [t.table.qualified_name for t in verdict.weakest]
+                if child.is_partitioned
+                else [],
+                "type_forces_cast": verdict.blocked_by_operator,
+            },
+        )

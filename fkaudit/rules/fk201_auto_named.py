@@ -1,0 +1,106 @@
+"""The foreign key carries the name PostgreSQL generated, not one chosen by a person.
+
+What it does
+    Recomputes the name PostgreSQL gives an unnamed foreign key — `<table>_<col1>_<col2>…_fkey`,
+    each part shortened (the longer first) to fit 63 bytes without splitting a character, and
+    `fkey1`, `fkey2` … when the name was taken — and fires when the constraint's name is exactly
+    that. ORM-generated names (Django's `…_fk_…`, Rails' `fk_rails_<hash>`) are explicit names
+    and do not fire. Partition copies and the internal per-partition rows of a foreign key that
+    references a partitioned table are never reported.
+
+Why it matters
+    Generated names depend on creation order (`_fkey1` on one server, `_fkey` on another), so
+    migrations that drop or alter them by name break between environments, and error messages
+    (`violates foreign key constraint "orders_customer_id_fkey1"`) say little about intent.
+
+How to fix
+    Rename it to a conventional, stable name:
+    `ALTER TABLE orders RENAME CONSTRAINT orders_customer_id_fkey TO fk_orders_customer_id;`
+    and name constraints explicitly in future migrations.
+
+Example
+    CREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers);
+    -- fires: orders_customer_id_fkey
+    ALTER TABLE orders ADD CONSTRAINT fk_orders_customer FOREIGN KEY (customer_id)
+        REFERENCES customers;                          -- does not fire
+
+Known limits
+    A constraint named before its table was renamed no longer matches the pattern and is not
+    reported; a person who typed the generated name by hand is reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from fkaudit.catalog.model import Catalog, ForeignKey
+from fkaudit.findings import Finding, Severity
+from fkaudit.fixsql import rename_constraint
+from fkaudit.rules import Rule
+from fkaudit.rules.names import NAMEDATALEN, clip_utf8, make_object_name
+from fkaudit.rules.wording import fk_columns
+
+_LABEL = re.compile(r"_(fkey\d*)$")
+
+
+def fk_name_addition(columns: Sequence[str]) -> str:
+    """PostgreSQL's ChooseForeignKeyConstraintNameAddition: column names joined by `_`.
+
+    Each name is copied up to 63 bytes and joining stops once 64 bytes are reached.
+    """
+    joined = b""
+    for column in columns:
+        if joined:
+            joined += b"_"
+        joined += column.encode()[: NAMEDATALEN - 1]
+        if len(joined) >= NAMEDATALEN:
+            break
+    return joined.decode(errors="ignore")
+
+
+def generated_name(table: str, columns: Sequence[str], label: str = "fkey") -> str:
+    """The name PostgreSQL generates for an unnamed foreign key with this label."""
+    return make_object_name(table, fk_name_addition(columns), label)
+
+
+def is_generated_name(name: str, table: str, columns: Sequence[str]) -> bool:
+    match = _LABEL.search(name)
+    return bool(match) and name == generated_name(table, columns, match.group(1))
+
+
+class AutoNamedForeignKey(Rule):
+    code = "FK201"
+    name = "auto-named-foreign-key"
+    default_severity = Severity.WARNING
+
+    def check(self, catalog: Catalog) -> Iterator[Finding]:
+        taken = {(fk.schema, fk.name) for fk in catalog.foreign_keys}
+        for fk in catalog.inspected_foreign_keys:
+            child = catalog.table(fk.table_oid)
+            columns = fk_columns(catalog, fk)
+            if not is_generated_name(fk.name, child.name, columns):
+                continue
+            new_name = self._conventional_name(fk, child.name, columns, taken)
+            taken.add((fk.schema, new_name))
+            yield self.finding_for(
+                catalog,
+                fk,
+                f"{fk.name} is the name PostgreSQL generated; it depends on creation order and "
+                f"says nothing of intent — give it an explicit name such as {new_name}",
+                fix=rename_constraint(child, fk.name, new_name),
+                details={"suggested_name": new_name},
+            )
+
+    @staticmethod
+    def _conventional_name(
+        fk: ForeignKey, table: str, columns: Sequence[str], taken: set[tuple[str, str]]
+    ) -> str:
+        """`fk_<table>_<columns>`, within 63 bytes, made unique in the schema."""
+        base = clip_utf8("fk_" + "_".join([table, *columns]), NAMEDATALEN - 1)
+        candidate, n = base, 1
+        while (fk.schema, candidate) in taken:
+            n += 1
+            suffix = f"_{n}"
+            candidate = clip_utf8(base, NAMEDATALEN - 1 - len(suffix)) + suffix
+        return candidate

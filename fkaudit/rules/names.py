@@ -1,0 +1,33 @@
+"""PostgreSQL's identifier arithmetic: 63-byte names, clipped on character boundaries."""
+
+from __future__ import annotations
+
+NAMEDATALEN = 64  # identifiers hold at most NAMEDATALEN - 1 = 63 bytes
+
+
+def clip_utf8(text: str, max_bytes: int) -> str:
+    """The longest prefix of `text` within `max_bytes` UTF-8 bytes (pg_mbcliplen)."""
+    return text.encode()[:max_bytes].decode(errors="ignore")
+
+
+def make_object_name(name1: str, name2: str | None, label: str | None) -> str:
+    """PostgreSQL's makeObjectName: `name1_name2_label` shortened to fit 63 bytes.
+
+    The label is kept whole; of the two names the longer one loses a byte at a time until
+    both fit, and each is then clipped back to a character boundary.
+    """
+    bytes1 = len(name1.encode())
+    bytes2 = len(name2.encode()) if name2 is not None else 0
+    overhead = (1 if name2 is not None else 0) + (len(label.encode()) + 1 if label else 0)
+    available = NAMEDATALEN - 1 - overhead
+    while bytes1 + bytes2 > available:
+        if bytes1 > bytes2:
+            bytes1 -= 1
+        else:
+            bytes2 -= 1
+    parts = [clip_utf8(name1, bytes1)]
+    if name2 is not None:
+        parts.append(clip_utf8(name2, bytes2))
+    if label:
+        parts.append(label)
+    return "_".join(parts)
