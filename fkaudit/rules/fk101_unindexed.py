@@ -61,11 +61,10 @@ class UnindexedForeignKey(Rule):
         parent = catalog.table(fk.ref_table_oid)
         columns = fk_columns(catalog, fk)
         rows = catalog.estimated_rows(child.oid)
-        where = leaves_phrase(child, verdict)
         message = (
-            f"no index on {child.qualified_name} ({', '.join(columns)}){where} serves this "
+            f"no index on {child.qualified_name} ({', '.join(columns)}) serves this "
             f"foreign key: each delete or key update in {parent.qualified_name} "
-            f"scans {describe_rows(rows)}"
+            f"scans {describe_rows(rows)}{leaves_phrase(child, verdict)}"
         )
         fix: str | None = create_index(child, columns)
         if verdict.blocked_by_operator:

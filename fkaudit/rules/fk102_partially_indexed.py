@@ -58,9 +58,9 @@ class PartiallyIndexedForeignKey(Rule):
             rows = catalog.estimated_rows(child.oid)
             message = (
                 f"index {best.index.name} searches only ({', '.join(searched)}) of "
-                f"({', '.join(columns)}){leaves_phrase(child, verdict)}: each delete or key "
-                f"update in {catalog.table(fk.ref_table_oid).qualified_name} filters the "
-                f"matching rows of {describe_rows(rows)}"
+                f"({', '.join(columns)}): each delete or key update in "
+                f"{catalog.table(fk.ref_table_oid).qualified_name} filters the matching rows "
+                f"of {describe_rows(rows)}{leaves_phrase(child, verdict)}"
             )
             yield self.finding_for(
                 catalog,

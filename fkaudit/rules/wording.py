@@ -23,4 +23,4 @@ def leaves_phrase(child: Table, verdict: FkCoverage) -> str:
     if not child.is_partitioned or verdict.per_table[0].table is child:
         return ""
     names = ", ".join(t.table.qualified_name for t in verdict.weakest)
-    return f" on partitions {names}"
+    return f" (partitions without a usable index: {names})"

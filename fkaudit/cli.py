@@ -1,0 +1,229 @@
+"""The `fkaudit` command: a thin click layer over the public API.
+
+Heavy modules (psycopg, the rules) are imported inside the commands so that `fkaudit --help`
+stays fast. Every failure a user can cause ends as one line on stderr and exit code 2; a
+traceback is shown only with FKAUDIT_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import click
+
+from fkaudit import __version__
+from fkaudit.errors import EXIT_ERROR, EXIT_INTERRUPTED, FkauditError
+
+if TYPE_CHECKING:
+    from fkaudit.engine import Report
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FORMATS = ("table", "json")
+SEVERITIES = ("error", "warning", "info")
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"fkaudit: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def handle_errors(func: F) -> F:
+    """Turn every failure into one line and an exit code; never a traceback or a password."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except FkauditError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            click.echo("fkaudit: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            if os.environ.get("FKAUDIT_DEBUG"):
+                raise
+            _fail(_describe_unexpected(exc, kwargs.get("dsn")))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _describe_unexpected(exc: Exception, dsn: str | None) -> str:
+    """One line for a database or internal error, with any password removed."""
+    import psycopg
+
+    from fkaudit.connection import resolve_dsn
+    from fkaudit.errors import redact
+
+    text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    text = redact(text, resolve_dsn(dsn), tuple(filter(None, [os.environ.get("PGPASSWORD")])))
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return f"permission denied while reading the catalog: {text}"
+    if isinstance(exc, psycopg.errors.QueryCanceled):
+        return f"the server cancelled a catalog query (statement timeout): {text}"
+    if isinstance(exc, psycopg.Error):
+        return f"database error: {text}"
+    return f"internal error: {type(exc).__name__}: {text} (set FKAUDIT_DEBUG=1 for a traceback)"
+
+
+@contextmanager
+def sigterm_as_exit() -> Iterator[None]:
+    """Let SIGTERM unwind the stack like Ctrl-C, so context managers clean up."""
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _split(values: Sequence[str]) -> list[str]:
+    """Accept both repeated options and comma-separated lists."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def audit_options(func: F) -> F:
+    """Options shared by every command that audits a database."""
+    decorators = [
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+                     show_default=True, help="Output format."),
+        click.option("--select", multiple=True, metavar="CODES",
+                     help="Only these rules: codes, prefixes (FK1) or names; repeatable."),
+        click.option("--ignore", multiple=True, metavar="CODES",
+                     help="Skip these rules: codes, prefixes or names; repeatable."),
+        click.option("--fail-on", type=click.Choice(SEVERITIES), default="warning",
+                     show_default=True,
+                     help="Exit 1 when a finding has this severity or a higher one."),
+        click.option("--schema", "schemas", multiple=True, metavar="GLOB",
+                     help="Only tables in matching schemas; repeatable."),
+        click.option("--exclude-schema", "exclude_schemas", multiple=True, metavar="GLOB",
+                     help="Skip matching schemas; repeatable."),
+        click.option("--table", "tables", multiple=True, metavar="GLOB",
+                     help="Only matching tables (`name` or `schema.name`); repeatable."),
+        click.option("--exclude-table", "exclude_tables", multiple=True, metavar="GLOB",
+                     help="Skip matching tables; repeatable."),
+        click.option("--statement-timeout", type=click.IntRange(min=1), default=30,
+                     show_default=True, metavar="SECONDS",
+                     help="Server-side limit for each query fkaudit runs."),
+    ]  # fmt: skip
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def _run_audit(target: Any, options: dict[str, Any]) -> int:
+    """Audit `target`, print the report in the chosen format, return the exit code."""
+    from fkaudit.api import audit
+    from fkaudit.catalog.scope import Scope
+    from fkaudit.connection import SessionLimits
+    from fkaudit.findings import Severity
+    from fkaudit.reporters import renderer
+
+    report: Report = audit(
+        target,
+        select=_split(options["select"]),
+        ignore=_split(options["ignore"]),
+        scope=Scope(
+            schemas=tuple(options["schemas"]),
+            exclude_schemas=tuple(options["exclude_schemas"]),
+            tables=tuple(options["tables"]),
+            exclude_tables=tuple(options["exclude_tables"]),
+        ),
+        limits=SessionLimits(statement_timeout_ms=options["statement_timeout"] * 1000),
+    )
+    click.echo(renderer(options["fmt"])(report))
+    for error in report.errors:
+        click.echo(f"fkaudit: error: {error.message}", err=True)
+    return report.exit_code(Severity.parse(options["fail_on"]))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fkaudit")
+def main() -> None:
+    """Lint and audit the foreign keys of a PostgreSQL database.
+
+    Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 the run could not
+    be completed (usage, connection, permission or internal error).
+    """
+
+
+@main.command()
+@click.argument("dsn", required=False)
+@audit_options
+@handle_errors
+def check(dsn: str | None, **options: Any) -> None:
+    """Audit the database at DSN (a libpq URI or key=value string).
+
+    Without DSN, $DATABASE_URL is used, else the PG* environment variables (PGHOST, PGUSER,
+    PGDATABASE, PGPASSWORD, ...). The session is read-only and time-bounded.
+    """
+    sys.exit(_run_audit(dsn, options))
+
+
+@main.command()
+@click.option("--pg-bindir", type=click.Path(file_okay=False, path_type=Path),
+              help="PostgreSQL bin directory (12-18) instead of the embedded server.")
+@audit_options
+@handle_errors
+def demo(pg_bindir: Path | None, **options: Any) -> None:
+    """Start a throwaway PostgreSQL, load an example shop schema and audit it."""
+    from importlib.resources import files
+
+    import psycopg
+
+    from fkaudit.server import ThrowawayServer
+
+    schema = files("fkaudit.demo").joinpath("shop.sql").read_text(encoding="utf-8")
+    with sigterm_as_exit(), ThrowawayServer(pg_bindir) as server:
+        click.echo(f"Started a throwaway PostgreSQL {server.major_version()}; "
+                   "loading the example shop schema...", err=True)  # fmt: skip
+        with psycopg.connect(server.dsn(), autocommit=True) as conn:
+            conn.execute(schema)  # type: ignore[arg-type]  # a trusted, bundled file
+        code = _run_audit(server.dsn(), options)
+    click.echo(_DEMO_NEXT_STEPS, err=True)
+    sys.exit(code)
+
+
+_DEMO_NEXT_STEPS = """
+What next:
+  fkaudit explain FK101                 what a rule checks, why it matters, how to fix it
+  fkaudit rules                         every rule with its code and default severity
+  fkaudit check postgresql://USER@HOST/DB          audit your own database (read-only)
+  fkaudit check "$DATABASE_URL" --format json      machine-readable output for CI
+"""
+
+
+@main.command("rules")
+def list_rules() -> None:
+    """List the rules: code, name, default severity and summary."""
+    from tabulate import tabulate
+
+    from fkaudit.rules import all_rules
+
+    rows = [[r.code, r.name, r.default_severity.label, r.summary()] for r in all_rules()]
+    click.echo(tabulate(rows, headers=["code", "name", "severity", "summary"], tablefmt="simple"))
+
+
+@main.command()
+@click.argument("rule")
+@handle_errors
+def explain(rule: str) -> None:
+    """Print the full documentation of RULE (a code such as FK101, or its name)."""
+    from fkaudit.rules import all_rules, rule_by_code
+
+    found = rule_by_code(rule)
+    if found is None:
+        known = ", ".join(r.code for r in all_rules())
+        raise FkauditError(f"unknown rule {rule!r} (known rules: {known})")
+    click.echo(f"{found.code} {found.name} (default severity: {found.default_severity.label})\n")
+    click.echo(found.documentation())

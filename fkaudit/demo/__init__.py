@@ -1,0 +1,1 @@
+"""The example shop schema that `fkaudit demo` loads."""

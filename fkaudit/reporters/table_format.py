@@ -1,0 +1,54 @@
+"""`--format table` (default): findings grouped by table, then a one-line summary.
+
+Meant for a person at a terminal: one block per referencing table, severity first so errors
+stand out, the fix statement under each finding, and a summary that says what was looked at.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from tabulate import tabulate
+
+from fkaudit.engine import Report
+from fkaudit.findings import Finding
+
+
+def _rows(findings: list[Finding]) -> list[list[str]]:
+    return [[f.severity.label, f.code, f.constraint or "", f.message] for f in findings]
+
+
+def _fixes(findings: list[Finding]) -> list[str]:
+    """Fix statements on lines of their own: wrapping would break them for copy and paste."""
+    return [f"  fix {f.code} {f.constraint or ''}: {f.fix}" for f in findings if f.fix]
+
+
+def summary_line(report: Report) -> str:
+    counts = ", ".join(f"{n} {label}" for label, n in report.counts().items())
+    return (
+        f"{len(report.findings)} finding(s) ({counts}) in {report.foreign_keys_inspected} "
+        f"foreign key(s) on {report.tables_inspected} table(s) of {report.database} "
+        f"(PostgreSQL {report.server_version}) in {report.elapsed_seconds:.2f}s"
+    )
+
+
+def render(report: Report) -> str:
+    blocks = []
+    for (schema, table), group in groupby(report.findings, key=lambda f: (f.schema, f.table)):
+        findings = list(group)
+        blocks.append(f"{schema}.{table}")
+        blocks.append(
+            tabulate(
+                _rows(findings),
+                headers=["severity", "rule", "constraint", "message"],
+                tablefmt="simple",
+                maxcolwidths=[None, None, 36, 72],
+            )
+        )
+        blocks.extend(_fixes(findings))
+        blocks.append("")
+    blocks.extend(f"error: {e.message}" for e in report.errors)
+    if not report.findings and not report.errors:
+        blocks.append("No foreign-key problems found.")
+    blocks.append(summary_line(report))
+    return "\n".join(blocks)
