@@ -1,0 +1,95 @@
+"""Rule test cases are data: SQL files under tests/cases/, read by this loader.
+
+File format:
+
+    -- rules: FK101 FK102            codes under test in this file (header, once)
+    -- case: a short description     starts a case; every case runs in a fresh schema
+    -- fires: FK101 child_a_fkey     expected finding (code and constraint); repeatable,
+                                     comma-separated; no `fires` line means none of the file's
+                                     rules may fire
+    -- min-version: 15               skip on servers older than this major
+    -- expect-error                  the next statement must fail (e.g. a failed
+                                     CREATE INDEX CONCURRENTLY leaving an invalid index)
+    CREATE TABLE ...;                statements end with `;` at the end of a line
+
+The assertion is exact: the findings of the file's rules in the case's schema are exactly the
+`fires` lines, so every case checks both that a rule fires and that the others stay silent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CASES_DIR = Path(__file__).parent / "cases"
+_DIRECTIVE = re.compile(r"^--\s*(rules|case|fires|min-version|expect-error)\s*:?\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class Statement:
+    text: str
+    expect_error: bool = False
+
+
+@dataclass
+class Case:
+    file: str
+    name: str
+    rules: tuple[str, ...]
+    fires: set[tuple[str, str]] = field(default_factory=set)
+    min_version: int = 12
+    statements: list[Statement] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"{self.file}:{self.name}"
+
+
+def load_cases(path: Path) -> list[Case]:
+    rules: tuple[str, ...] = ()
+    cases: list[Case] = []
+    buffer: list[str] = []
+    expect_error = False
+
+    def flush_statement() -> None:
+        nonlocal expect_error
+        text = "\n".join(buffer).strip()
+        buffer.clear()
+        if text:
+            if not cases:
+                raise ValueError(f"{path.name}: SQL before the first '-- case:'")
+            cases[-1].statements.append(Statement(text, expect_error))
+            expect_error = False
+
+    for line in path.read_text(encoding="utf-8").splitlines():
+        directive = _DIRECTIVE.match(line.strip())
+        if directive:
+            key, value = directive.group(1), directive.group(2).strip()
+            if key == "rules":
+                rules = tuple(value.replace(",", " ").split())
+            elif key == "case":
+                flush_statement()
+                cases.append(Case(path.stem, value, rules))
+            elif key == "fires":
+                for item in value.split(","):
+                    code, constraint = item.split(maxsplit=1)
+                    cases[-1].fires.add((code, constraint.strip()))
+            elif key == "min-version":
+                cases[-1].min_version = int(value)
+            else:
+                expect_error = True
+            continue
+        if line.strip().startswith("--") and not buffer:
+            continue
+        buffer.append(line)
+        if line.rstrip().endswith(";"):
+            flush_statement()
+    flush_statement()
+    if not rules:
+        raise ValueError(f"{path.name}: missing '-- rules:' header")
+    return cases
+
+
+def all_cases() -> list[Case]:
+    return [case for path in sorted(CASES_DIR.glob("*.sql")) for case in load_cases(path)]
