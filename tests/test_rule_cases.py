@@ -37,7 +37,9 @@ def cases_db(server_dsn: str) -> Iterator[str]:
 
 
 @contextmanager
-def case_schema(case: Case, dsn: str, server_version: int) -> Iterator[tuple[psycopg.Connection[Any], str]]:
+def case_schema(
+    case: Case, dsn: str, server_version: int
+) -> Iterator[tuple[psycopg.Connection[Any], str]]:
     """Load the case into a fresh schema; yield a connection whose search_path is it."""
     if server_version < case.min_version * 10000:
         pytest.skip(f"needs PostgreSQL {case.min_version}+")

@@ -20,7 +20,7 @@ Row = Sequence[Any]
 
 def _result_sets(conn: psycopg.Connection[Any], queries: Sequence[str]) -> list[list[Row]]:
     with conn.cursor() as cur:
-        cur.execute(";\n".join(q.strip() for q in queries))  # type: ignore[arg-type]
+        cur.execute(";\n".join(q.strip() for q in queries))
         results = [cur.fetchall()]
         while cur.nextset():
             results.append(cur.fetchall())

@@ -66,7 +66,7 @@ def generated_name(table: str, columns: Sequence[str], label: str = "fkey") -> s
 
 def is_generated_name(name: str, table: str, columns: Sequence[str]) -> bool:
     match = _LABEL.search(name)
-    return bool(match) and name == generated_name(table, columns, match.group(1))
+    return match is not None and name == generated_name(table, columns, match.group(1))
 
 
 class AutoNamedForeignKey(Rule):

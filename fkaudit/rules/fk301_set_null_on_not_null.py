@@ -31,7 +31,6 @@ from fkaudit.catalog.model import Action, Catalog
 from fkaudit.findings import Finding, Severity
 from fkaudit.rules import Rule
 
-
 _VERB = {"DELETE": "delete", "UPDATE": "key update"}
 
 
