@@ -1,0 +1,79 @@
+"""Engine behaviour on a real catalog: isolation of crashing rules, selection, fingerprints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+import fkaudit
+from fkaudit.api import read_catalog
+from fkaudit.catalog.model import Catalog
+from fkaudit.engine import run_rules, select_rules
+from fkaudit.errors import EXIT_ERROR, FkauditError
+from fkaudit.findings import Finding, Severity
+from fkaudit.rules import Rule, all_rules
+
+TABLES = [
+    "CREATE TABLE p (id int PRIMARY KEY)",
+    "CREATE TABLE c (p_id int REFERENCES p)",
+]
+
+
+class CrashingRule(Rule):
+    code = "FK999"
+    name = "always-crashes"
+    default_severity = Severity.ERROR
+
+    def check(self, catalog: Catalog) -> Iterator[Finding]:
+        yield from ()
+        raise ZeroDivisionError("boom")
+
+
+def test_a_crashing_rule_is_reported_and_the_others_still_run(
+    conn: psycopg.Connection[Any],
+) -> None:
+    for statement in TABLES:
+        conn.execute(statement)  # type: ignore[arg-type]
+    catalog = read_catalog(conn)
+    rules = [CrashingRule(), *(rule() for rule in select_rules(["FK201"]))]
+    findings, errors = run_rules(catalog, rules)
+    assert [f.code for f in findings] == ["FK201"]
+    assert len(errors) == 1 and errors[0].code == "FK999"
+    assert "ZeroDivisionError: boom" in errors[0].message
+    report = fkaudit.Report(findings=findings, errors=errors)
+    assert report.exit_code(Severity.ERROR) == EXIT_ERROR
+
+
+def test_selectors() -> None:
+    every = {rule.code for rule in all_rules()}
+    assert {r.code for r in select_rules()} == every
+    assert {r.code for r in select_rules(["FK1"])} == {"FK101", "FK102"}
+    assert {r.code for r in select_rules(ignore=["FK1", "FK3"])} == {"FK201"}
+    with pytest.raises(FkauditError, match="unknown rule 'FK7'"):
+        select_rules(["FK7"])
+
+
+def test_fingerprints_survive_unrelated_changes(db: str, conn: psycopg.Connection[Any]) -> None:
+    for statement in TABLES:
+        conn.execute(statement)  # type: ignore[arg-type]
+    before = {f.fingerprint for f in fkaudit.audit(db).findings}
+    conn.execute("CREATE TABLE unrelated (id int PRIMARY KEY, p_id int REFERENCES p)")
+    conn.execute("INSERT INTO p SELECT generate_series(1, 1000)")
+    conn.execute("INSERT INTO c SELECT generate_series(1, 1000)")
+    conn.execute("ALTER TABLE c ADD COLUMN extra text")
+    conn.execute("ANALYZE")
+    after = {
+        f.fingerprint for f in fkaudit.audit(db).findings if f.table == "c"
+    }
+    assert before == after and len(before) == 2
+
+
+def test_api_leaves_a_callers_connection_open_and_usable(conn: psycopg.Connection[Any]) -> None:
+    for statement in TABLES:
+        conn.execute(statement)  # type: ignore[arg-type]
+    report = fkaudit.audit(conn, select=["FK101"])
+    assert [f.constraint for f in report.findings] == ["c_p_id_fkey"]
+    conn.execute("CREATE TABLE still_writable (id int)")

@@ -1,0 +1,90 @@
+"""The throwaway server always cleans up; `fkaudit demo` exercises every rule."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from fkaudit.errors import FkauditError
+from fkaudit.rules import all_rules
+from fkaudit.server import ThrowawayServer
+
+BINDIR = os.environ.get("FKAUDIT_TEST_PG_BINDIR") or None
+
+
+def _postmaster_alive(root: Path) -> bool:
+    """Is any process still running with a data directory under `root`?"""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if str(root).encode() in cmdline and b"postgres" in cmdline:
+            return True
+    return False
+
+
+def test_server_is_stopped_and_removed_after_an_error() -> None:
+    server = ThrowawayServer(BINDIR)
+    with pytest.raises(RuntimeError), server:
+        root = server.root
+        assert root is not None
+        with psycopg.connect(server.dsn()) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+        raise RuntimeError("the caller failed")
+    assert not root.exists()
+    assert not _postmaster_alive(root)
+
+
+def test_missing_binaries_are_a_clean_error(tmp_path: Path) -> None:
+    server = ThrowawayServer(tmp_path)
+    with pytest.raises(FkauditError, match="no PostgreSQL server binaries"):
+        server.start()
+    assert server.root is None
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_demo_cleans_up_when_interrupted(sig: signal.Signals) -> None:
+    """Interrupt `fkaudit demo` while its server runs: server and directory are gone."""
+    before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("fkaudit-pg-*"))
+    args = [sys.executable, "-m", "fkaudit", "demo"]
+    if BINDIR:
+        args += ["--pg-bindir", BINDIR]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    roots: set[Path] = set()
+    while time.monotonic() < deadline and not roots:
+        roots = {
+            p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("fkaudit-pg-*")
+            if p not in before and (p / "data" / "postmaster.pid").exists()
+        }  # fmt: skip
+        time.sleep(0.05)
+    assert roots, "the demo server never started"
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode in (130, 1, 0), stderr
+    assert b"Traceback" not in stderr
+    for root in roots:
+        assert not root.exists()
+        assert not _postmaster_alive(root)
+
+
+def test_demo_fires_every_rule() -> None:
+    args = [sys.executable, "-m", "fkaudit", "demo", "--format", "json"]
+    if BINDIR:
+        args += ["--pg-bindir", BINDIR]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=180, check=False)
+    assert result.returncode == 1, result.stderr
+    fired = {f["code"] for f in json.loads(result.stdout)["findings"]}
+    assert fired == {rule.code for rule in all_rules()}
+    assert "What next" in result.stderr
