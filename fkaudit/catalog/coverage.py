@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from fkaudit.catalog.model import Catalog, ForeignKey, Index, Table
 
@@ -154,10 +155,11 @@ def table_coverage(
         grade = _grade(searched, attnums)
         if grade > best.coverage or (grade == best.coverage and best.index is None and searched):
             best = TableCoverage(table, grade, index, searched, False)
-        structural = _grade(
-            _searched_columns(index, fk, attnums, catalog, check_operator=False), attnums
-        )
-        best_ignoring_operators = max(best_ignoring_operators, structural)
+        if grade is not Coverage.FULL:  # would the index serve if the types matched?
+            structural = _grade(
+                _searched_columns(index, fk, attnums, catalog, check_operator=False), attnums
+            )
+            best_ignoring_operators = max(best_ignoring_operators, structural)
     if best_ignoring_operators > best.coverage:
         best = TableCoverage(table, best.coverage, best.index, best.searched_attnums, True)
     return best
@@ -170,7 +172,19 @@ def _attnums_in(catalog: Catalog, parent: Table, leaf: Table, attnums: Sequence[
     return [by_name[name] for name in names]
 
 
+_verdicts: WeakKeyDictionary[Catalog, dict[int, FkCoverage]] = WeakKeyDictionary()
+
+
 def fk_coverage(catalog: Catalog, fk: ForeignKey) -> FkCoverage:
+    """Verdict for `fk`, computed once per catalog: FK101 and FK102 both ask for it."""
+    per_catalog = _verdicts.setdefault(catalog, {})
+    verdict = per_catalog.get(fk.oid)
+    if verdict is None:
+        verdict = per_catalog[fk.oid] = _fk_coverage(catalog, fk)
+    return verdict
+
+
+def _fk_coverage(catalog: Catalog, fk: ForeignKey) -> FkCoverage:
     """Verdict for `fk`: its own table, or for a partitioned child each leaf partition."""
     child = catalog.table(fk.table_oid)
     own = table_coverage(catalog, child, fk, fk.attnums)

@@ -31,9 +31,9 @@ def _result_sets(conn: psycopg.Connection[Any], queries: Sequence[str]) -> list[
 
 def _columns_by_table(rows: Iterable[Row]) -> dict[int, list[Column]]:
     grouped: dict[int, list[Column]] = {}
-    for relid, attnum, name, quoted, type_oid, type_name, not_null, default, collation in rows:
+    for relid, attnum, name, quoted, type_oid, type_name, not_null, collation in rows:
         grouped.setdefault(relid, []).append(
-            Column(attnum, name, quoted, type_oid, type_name, not_null, default, collation)
+            Column(attnum, name, quoted, type_oid, type_name, not_null, collation)
         )
     return grouped
 
@@ -90,7 +90,7 @@ def _foreign_keys(rows: Iterable[Row], triggers: Iterable[Row]) -> tuple[Foreign
                 validated=validated, enforced=enforced, is_period=period,
                 delete_set_attnums=tuple(delete_set) if delete_set else None,
                 parent_constraint_oid=parent,
-                trigger_states=tuple(states.get(oid, ())),
+                unusual_trigger_states=tuple(states.get(oid, ())),
             )
         )  # fmt: skip
     return tuple(fks)

@@ -31,18 +31,28 @@ WHERE c.relkind IN ('r', 'p', 'f') AND {_USER_RELATION}
 ORDER BY c.oid
 """
 
+# Only the columns rules reason about: those of a foreign key (either side) and every column of
+# a partition (a partitioned FK's columns are found in its leaves by name). Schemas have many
+# more columns than FK columns; reading them all would triple this, the largest, query.
 COLUMNS = f"""
+WITH fk_column AS (
+    SELECT con.conrelid AS relid, pg_catalog.unnest(con.conkey) AS attnum
+    FROM pg_catalog.pg_constraint con WHERE con.contype = 'f'
+    UNION
+    SELECT con.confrelid, pg_catalog.unnest(con.confkey)
+    FROM pg_catalog.pg_constraint con WHERE con.contype = 'f'
+)
 SELECT a.attrelid, a.attnum, a.attname, pg_catalog.quote_ident(a.attname), a.atttypid,
        pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
-       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
        CASE WHEN a.attcollation <> t.typcollation THEN co.collname END
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
 WHERE c.relkind IN ('r', 'p', 'f') AND a.attnum > 0 AND NOT a.attisdropped AND {_USER_RELATION}
+  AND (c.relispartition
+       OR EXISTS (SELECT 1 FROM fk_column f WHERE f.relid = a.attrelid AND f.attnum = a.attnum))
 ORDER BY a.attrelid, a.attnum
 """
 
@@ -77,12 +87,13 @@ WHERE con.contype = 'f'
 ORDER BY con.oid
 """
 
-# The RI triggers of every foreign key: disabled ones mean the constraint is not enforced.
+# RI triggers not in their normal state ('O'): disabled ('D') or firing only in replica
+# ('R') or always ('A') mode. Every FK has four triggers; only the exceptions are worth a row.
 TRIGGERS = """
 SELECT t.tgconstraint, t.tgenabled
 FROM pg_catalog.pg_trigger t
 JOIN pg_catalog.pg_constraint con ON con.oid = t.tgconstraint
-WHERE con.contype = 'f' AND t.tgisinternal
+WHERE con.contype = 'f' AND t.tgisinternal AND t.tgenabled <> 'O'
 ORDER BY t.tgconstraint, t.tgrelid, t.tgname
 """
 

@@ -40,8 +40,11 @@ def summary_to_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    document = {
-        "findings": [finding_to_dict(f) for f in report.findings],
-        "summary": summary_to_dict(report),
-    }
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    """One finding per line: diff-friendly, and fast (an indented dump is pure Python)."""
+    findings = ",\n".join(
+        "    " + json.dumps(finding_to_dict(f), ensure_ascii=False) for f in report.findings
+    )
+    summary = json.dumps(summary_to_dict(report), ensure_ascii=False)
+    body = f"[\n{findings}\n  ]" if findings else "[]"
+    return f'{{\n  "findings": {body},\n  "summary": {summary}\n}}'
+
