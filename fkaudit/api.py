@@ -27,9 +27,14 @@ def _server_version(num: int) -> str:
 
 
 def read_catalog(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Catalog:
-    """Introspect in one read-only transaction, leaving the connection as it was."""
+    """Introspect in a transaction (a savepoint inside a caller's), leaving the connection usable.
+
+    Only a transaction fkaudit opens itself is made READ ONLY: inside a caller's transaction the
+    setting would outlive the savepoint and turn the caller's transaction read-only too.
+    """
+    owns_transaction = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     with conn.transaction():
-        if conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
+        if owns_transaction:
             conn.execute("SET TRANSACTION READ ONLY")
         return introspect(conn, scope)
 

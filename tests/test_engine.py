@@ -77,3 +77,14 @@ def test_api_leaves_a_callers_connection_open_and_usable(conn: psycopg.Connectio
     report = fkaudit.audit(conn, select=["FK101"])
     assert [f.constraint for f in report.findings] == ["c_p_id_fkey"]
     conn.execute("CREATE TABLE still_writable (id int)")
+
+
+def test_api_inside_a_callers_transaction_leaves_it_writable(db: str) -> None:
+    with psycopg.connect(db) as caller:  # not autocommit: the caller's transaction is open
+        for statement in TABLES:
+            caller.execute(statement)  # type: ignore[arg-type]
+        report = fkaudit.audit(caller, select=["FK201"])
+        assert [f.constraint for f in report.findings] == ["c_p_id_fkey"]
+        caller.execute("INSERT INTO p VALUES (1)")
+        caller.rollback()
+
