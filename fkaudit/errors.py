@@ -25,7 +25,7 @@ class ConnectionFailed(FkauditError):
 
 
 _KEYWORD_PASSWORD = re.compile(r"""password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)""", re.IGNORECASE)
-_URI_PASSWORD = re.compile(r"^[a-z]+://[^:/@]*:([^@]*)@", re.IGNORECASE)
+_URI_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^:/@]*:([^@]*)@", re.IGNORECASE)
 _QUERY_PASSWORD = re.compile(r"[?&]password=([^&]*)", re.IGNORECASE)
 
 

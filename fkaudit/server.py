@@ -23,7 +23,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -151,10 +154,7 @@ class ThrowawayServer:
     # -- lifecycle -------------------------------------------------------------------------
 
     def major_version(self) -> int:
-        out = subprocess.run(
-            [str(self.bindir / "postgres"), "-V"],
-            capture_output=True, text=True, check=False, timeout=30,
-        )  # fmt: skip
+        out = self._run(self.bindir / "postgres", "-V", timeout=30)
         match = re.search(r"(\d+)(?:\.\d+)?", out.stdout)
         if out.returncode != 0 or not match:
             raise FkauditError(f"{self.bindir / 'postgres'} does not run: {out.stderr.strip()}")
@@ -196,20 +196,33 @@ class ThrowawayServer:
         return self
 
     def stop(self) -> None:
-        """Stop the server (fast, then by signal) and delete its directory; idempotent."""
+        """Stop the server (fast, then by signal) and delete its directory; idempotent.
+
+        Ctrl-C and SIGTERM are held back meanwhile: an interrupted stop would leave a server
+        running on a deleted directory. They are delivered as soon as the cleanup is done.
+        """
         if self.root is None:
             return
-        if self._running or (self.data_dir / "postmaster.pid").exists():
+        with _signals_deferred():
+            try:
+                if self._running or (self.data_dir / "postmaster.pid").exists():
+                    self._stop_postmaster()
+            finally:
+                self._running = False
+                shutil.rmtree(self.root, ignore_errors=True)
+                self.root = None
+                atexit.unregister(self.stop)
+
+    def _stop_postmaster(self) -> None:
+        try:
             stopped = self._run(
                 self.bindir / "pg_ctl", "-D", self.data_dir, "-m", "fast", "-w", "-t", "30",
                 "stop", timeout=40,
-            )  # fmt: skip
-            if stopped.returncode != 0:
-                self._kill_postmaster()
-            self._running = False
-        shutil.rmtree(self.root, ignore_errors=True)
-        self.root = None
-        atexit.unregister(self.stop)
+            ).returncode == 0  # fmt: skip
+        except (subprocess.TimeoutExpired, OSError):
+            stopped = False
+        if not stopped:
+            self._kill_postmaster()
 
     def _kill_postmaster(self) -> None:
         pid_file = self.data_dir / "postmaster.pid"
@@ -240,6 +253,19 @@ class ThrowawayServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Block SIGINT and SIGTERM (main thread only); pending ones fire on exit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _last_line(text: str) -> str:

@@ -109,7 +109,7 @@ def planner_verdict(conn: psycopg.Connection[Any], catalog: Catalog, fk: Foreign
             verdicts.append(Coverage.NONE)
             continue
         equal = _equality_columns(node.get("Index Cond", ""))
-        if method in ("btree", "gist"):
+        if method == "btree":
             searched = []
             for key in keys:
                 if key not in equal or key not in columns:

@@ -92,10 +92,11 @@ def password_server() -> Iterator[str]:
     [
         (f"host=localhost password={SECRET} garbage", "invalid connection string"),
         (f"postgresql://app:{SECRET}@localhost:5432/db?nonsense=1", "invalid connection string"),
+        (f"postgresql+psycopg://app:{SECRET}@localhost/db", "invalid connection string"),
         (f"postgresql://app:{SECRET}@127.0.0.1:{_free_port()}/db", "cannot connect"),
         (f"postgresql://app:{SECRET}@no-such-host.invalid/db", "cannot connect"),
     ],
-    ids=["malformed-keywords", "unknown-uri-option", "refused", "unknown-host"],
+    ids=["malformed-keywords", "unknown-uri-option", "sqlalchemy-url", "refused", "unknown-host"],
 )
 def test_unusable_dsn(dsn: str, expected: str) -> None:
     assert_clean_failure(run_fkaudit("check", dsn), expected)

@@ -88,3 +88,28 @@ def test_api_inside_a_callers_transaction_leaves_it_writable(db: str) -> None:
         caller.execute("INSERT INTO p VALUES (1)")
         caller.rollback()
 
+
+def test_fk_to_an_extension_owned_table_is_inspected(
+    conn: psycopg.Connection[Any], db: str
+) -> None:
+    """Extension tables are never inspected themselves, but FKs pointing at them are."""
+    conn.execute("CREATE TABLE ref (id int PRIMARY KEY)")
+    conn.execute("CREATE TABLE ext_child (id int PRIMARY KEY, ref_id int)")
+    conn.execute("ALTER TABLE ext_child ADD CONSTRAINT fk_ext FOREIGN KEY (id) REFERENCES ref")
+    conn.execute("ALTER EXTENSION btree_gist ADD TABLE ref")
+    conn.execute("ALTER EXTENSION btree_gist ADD TABLE ext_child")
+    conn.execute(
+        "CREATE TABLE child (ref_id int NOT NULL CONSTRAINT fk_child_ref REFERENCES ref"
+        " ON DELETE SET NULL)"
+    )
+    try:
+        report = fkaudit.audit(db, select=["FK101", "FK301"])
+        assert {(f.code, f.table) for f in report.findings} == {
+            ("FK101", "child"),
+            ("FK301", "child"),
+        }
+        assert report.tables_inspected == 1
+    finally:
+        conn.execute("ALTER EXTENSION btree_gist DROP TABLE ext_child")
+        conn.execute("ALTER EXTENSION btree_gist DROP TABLE ref")
+

@@ -46,14 +46,15 @@ def test_statement_timeout_cancels_long_queries(db: str) -> None:
 
 def test_audit_works_with_connect_and_usage_only(conn: psycopg.Connection[Any], db: str) -> None:
     conn.execute("DROP ROLE IF EXISTS fkaudit_reader")
-    conn.execute("CREATE ROLE fkaudit_reader LOGIN")
+    # A password too: servers reached over TCP (CI service containers) require one.
+    conn.execute("CREATE ROLE fkaudit_reader LOGIN PASSWORD 'reader-pw'")
     conn.execute("CREATE TABLE parent (id int PRIMARY KEY)")
     conn.execute("CREATE TABLE child (parent_id int REFERENCES parent)")
     conn.execute("REVOKE ALL ON parent, child FROM PUBLIC")
     dbname = conninfo.conninfo_to_dict(db)["dbname"]
     conn.execute(f'GRANT CONNECT ON DATABASE "{dbname}" TO fkaudit_reader')
     try:
-        reader_dsn = conninfo.make_conninfo(db, user="fkaudit_reader")
+        reader_dsn = conninfo.make_conninfo(db, user="fkaudit_reader", password="reader-pw")
         report = fkaudit.audit(reader_dsn, scope=fkaudit.Scope(schemas=("public",)))
         assert {(f.code, f.constraint) for f in report.findings} == {
             ("FK101", "child_parent_id_fkey"),

@@ -6,11 +6,12 @@ constraint's `conpfeqop` operators. An index helps exactly when the planner can 
 equalities into index search conditions:
 
 - the index is valid, ready and live (not a failed CREATE INDEX CONCURRENTLY);
+- its key column has the column's collation (an index on `code COLLATE "C"` does not help);
 - its predicate, if any, is implied by the lookup (only `col IS NOT NULL` terms on FK columns);
 - the FK's operator belongs to the operator family of the index column (an int child referencing
   a numeric parent is compared as numeric, which casts the child column: no int index helps);
-- for btree and GiST, the FK columns are the *leading* key columns, in any order; INCLUDE columns
-  never count; a hash index has one column; a GIN index searches any of its columns;
+- for btree, the FK columns are the *leading* key columns, in any order; INCLUDE columns never
+  count; a hash index has one column; GIN and GiST indexes search any of their key columns;
 - other access methods (BRIN, SP-GiST, bloom…) are not counted.
 
 A partitioned child is covered by a valid index on the partitioned table, or else leaf by leaf.
@@ -25,8 +26,8 @@ from weakref import WeakKeyDictionary
 
 from fkaudit.catalog.model import Catalog, ForeignKey, Index, Table
 
-_PREFIX_METHODS = frozenset({"btree", "gist"})
-_ANY_COLUMN_METHODS = frozenset({"gin"})
+_PREFIX_METHODS = frozenset({"btree"})
+_ANY_COLUMN_METHODS = frozenset({"gin", "gist"})
 _SINGLE_COLUMN_METHODS = frozenset({"hash"})
 
 
@@ -107,7 +108,12 @@ def predicate_implied(predicate: str | None, table: Table, attnums: Sequence[int
 
 
 def _searched_columns(
-    index: Index, fk: ForeignKey, attnums: Sequence[int], catalog: Catalog, check_operator: bool
+    index: Index,
+    fk: ForeignKey,
+    table: Table,
+    attnums: Sequence[int],
+    catalog: Catalog,
+    check_operator: bool,
 ) -> tuple[int, ...]:
     """FK columns (child attnums) that become search conditions in this index."""
     operator_of = dict(zip(attnums, fk.pf_eq_operators, strict=True))
@@ -115,6 +121,10 @@ def _searched_columns(
     def searchable(position: int) -> bool:
         attnum = index.key_attnums[position]
         if attnum not in operator_of:
+            return False
+        # The lookup compares with the column's collation; an index built with another one
+        # (`(code COLLATE "C")`) cannot answer it.
+        if index.key_collations[position] not in (0, table.column(attnum).collation_oid):
             return False
         return not check_operator or catalog.is_search_operator(
             index.key_opfamilies[position], operator_of[attnum]
@@ -151,13 +161,14 @@ def table_coverage(
     for index in catalog.table_indexes(table.oid):
         if not index.is_usable or not predicate_implied(index.predicate, table, attnums):
             continue
-        searched = _searched_columns(index, fk, attnums, catalog, check_operator=True)
+        searched = _searched_columns(index, fk, table, attnums, catalog, check_operator=True)
         grade = _grade(searched, attnums)
         if grade > best.coverage or (grade == best.coverage and best.index is None and searched):
             best = TableCoverage(table, grade, index, searched, False)
         if grade is not Coverage.FULL:  # would the index serve if the types matched?
             structural = _grade(
-                _searched_columns(index, fk, attnums, catalog, check_operator=False), attnums
+                _searched_columns(index, fk, table, attnums, catalog, check_operator=False),
+                attnums,
             )
             best_ignoring_operators = max(best_ignoring_operators, structural)
     if best_ignoring_operators > best.coverage:

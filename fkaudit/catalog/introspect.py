@@ -40,19 +40,20 @@ def _columns_by_table(rows: Iterable[Row]) -> dict[int, list[Column]]:
 
 def _tables(rows: Iterable[Row], columns: dict[int, list[Column]]) -> dict[int, Table]:
     tables = {}
-    for oid, schema, name, relkind, parent, reltuples, size in rows:
+    for oid, schema, name, relkind, parent, reltuples, size, extension_member in rows:
         # reltuples is -1 (PG14+) for a table never vacuumed or analyzed: unknown, not empty.
         estimated = None if reltuples is None or reltuples < 0 else round(reltuples)
         tables[oid] = Table(
-            oid, schema, name, relkind, parent, estimated, size, tuple(columns.get(oid, ()))
-        )
+            oid, schema, name, relkind, parent, estimated, size, tuple(columns.get(oid, ())),
+            extension_member,
+        )  # fmt: skip
     return tables
 
 
 def _indexes(rows: Iterable[Row], opfamily_of_opclass: dict[int, int]) -> tuple[Index, ...]:
     indexes = []
     for (
-        oid, table_oid, name, method, nkeys, attnums, opclasses, predicate,
+        oid, table_oid, name, method, nkeys, attnums, opclasses, collations, predicate,
         unique, primary, valid, ready, live,
     ) in rows:
         indexes.append(
@@ -61,6 +62,7 @@ def _indexes(rows: Iterable[Row], opfamily_of_opclass: dict[int, int]) -> tuple[
                 key_attnums=tuple(attnums[:nkeys]),
                 include_attnums=tuple(attnums[nkeys:]),
                 key_opfamilies=tuple(opfamily_of_opclass.get(c, 0) for c in opclasses[:nkeys]),
+                key_collations=tuple(collations[:nkeys]),
                 predicate=predicate,
                 is_unique=unique, is_primary=primary,
                 is_valid=valid, is_ready=ready, is_live=live,
@@ -104,7 +106,7 @@ def introspect(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Cat
         table_rows, column_rows, index_rows, opclass_rows, fk_rows, trigger_rows, operator_rows,
     ) = _result_sets(conn, catalog_queries(version))  # fmt: skip
     tables = _tables(table_rows, _columns_by_table(column_rows))
-    # Drop constraints on relations outside the user schemas (extension-owned tables).
+    # Drop constraints whose tables are in system schemas.
     fks = tuple(
         fk for fk in _foreign_keys(fk_rows, trigger_rows)
         if fk.table_oid in tables and fk.ref_table_oid in tables
@@ -117,6 +119,8 @@ def introspect(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Cat
         foreign_keys=fks,
         search_operators=frozenset((family, op) for family, op in operator_rows),
         in_scope_table_oids=frozenset(
-            oid for oid, t in tables.items() if scope.includes(t.schema, t.name)
+            oid
+            for oid, t in tables.items()
+            if not t.extension_member and scope.includes(t.schema, t.name)
         ),
     )

@@ -45,7 +45,7 @@ class Column(NamedTuple):
     type_oid: int
     type_name: str
     not_null: bool
-    collation: str | None  # only when it differs from the type's default collation
+    collation_oid: int  # attcollation; 0 for types without collation
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class Table:
     estimated_rows: int | None  # None: never analyzed
     size_bytes: int
     columns: tuple[Column, ...]  # the columns of its foreign keys (all columns of a partition)
+    extension_member: bool = False  # owned by an extension: read, never inspected
 
     @property
     def is_partitioned(self) -> bool:
@@ -83,6 +84,7 @@ class Index(NamedTuple):
     key_attnums: tuple[int, ...]  # 0 marks an expression column
     include_attnums: tuple[int, ...]  # INCLUDE columns: stored, never searchable
     key_opfamilies: tuple[int, ...]  # operator family of each key column
+    key_collations: tuple[int, ...]  # collation of each key column (0: not collatable)
     predicate: str | None  # pg_get_expr(indpred), None for a full index
     is_unique: bool
     is_primary: bool

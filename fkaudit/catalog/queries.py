@@ -11,19 +11,20 @@ Version differences live here and in `introspect` only: `confdelsetcols` exists 
 
 from __future__ import annotations
 
-# Relations that rules may look at: not system schemas, not owned by an extension.
+# Relations outside the system schemas. Extension-owned tables are read too (a user's foreign
+# key may reference one, e.g. PostGIS's spatial_ref_sys) but flagged, and never inspected.
 _USER_RELATION = """
     n.nspname NOT IN ('pg_catalog', 'information_schema')
     AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
-    AND NOT EXISTS (
-        SELECT 1 FROM pg_catalog.pg_depend d
-        WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-          AND d.objid = c.oid AND d.deptype = 'e')
 """
 
 TABLES = f"""
 SELECT c.oid, n.nspname, c.relname, c.relkind, inh.inhparent,
-       c.reltuples, c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint
+       c.reltuples, c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint,
+       EXISTS (
+           SELECT 1 FROM pg_catalog.pg_depend d
+           WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+             AND d.objid = c.oid AND d.deptype = 'e')
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_inherits inh ON inh.inhrelid = c.oid AND c.relispartition
@@ -43,13 +44,10 @@ WITH fk_column AS (
     FROM pg_catalog.pg_constraint con WHERE con.contype = 'f'
 )
 SELECT a.attrelid, a.attnum, a.attname, pg_catalog.quote_ident(a.attname), a.atttypid,
-       pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
-       CASE WHEN a.attcollation <> t.typcollation THEN co.collname END
+       pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attcollation
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
 WHERE c.relkind IN ('r', 'p', 'f') AND a.attnum > 0 AND NOT a.attisdropped AND {_USER_RELATION}
   AND (c.relispartition
        OR EXISTS (SELECT 1 FROM fk_column f WHERE f.relid = a.attrelid AND f.attnum = a.attnum))
@@ -59,6 +57,7 @@ ORDER BY a.attrelid, a.attnum
 INDEXES = f"""
 SELECT i.indexrelid, i.indrelid, ic.relname, am.amname, i.indnkeyatts,
        i.indkey::pg_catalog.int2[], i.indclass::pg_catalog.oid[],
+       i.indcollation::pg_catalog.oid[],
        pg_catalog.pg_get_expr(i.indpred, i.indrelid),
        i.indisunique, i.indisprimary, i.indisvalid, i.indisready, i.indislive
 FROM pg_catalog.pg_index i

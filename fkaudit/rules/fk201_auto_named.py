@@ -41,7 +41,7 @@ from fkaudit.rules import Rule
 from fkaudit.rules.names import NAMEDATALEN, clip_utf8, make_object_name
 from fkaudit.rules.wording import fk_columns
 
-_LABEL = re.compile(r"_(fkey\d*)$")
+_LABEL = re.compile(r"_(fkey(?:[1-9]\d*)?)$")  # collision suffixes count from 1
 
 
 def fk_name_addition(columns: Sequence[str]) -> str:

@@ -157,3 +157,19 @@ CREATE TABLE t (id int PRIMARY KEY, parent_id int CONSTRAINT t_parent REFERENCES
 CREATE TABLE p (id int PRIMARY KEY);
 CREATE TABLE c (id int PRIMARY KEY, p_id int CONSTRAINT c_p REFERENCES p);
 -- fires: FK101 c_p
+
+-- case: an index with another collation than the column cannot answer the lookup
+CREATE TABLE p (code text PRIMARY KEY);
+CREATE TABLE c (code text CONSTRAINT c_p REFERENCES p);
+CREATE INDEX ON c (code COLLATE "C");
+-- fires: FK101 c_p
+
+-- case: an index with the column's own collation spelled out
+CREATE TABLE p (code text COLLATE "C" PRIMARY KEY);
+CREATE TABLE c (code text COLLATE "C" CONSTRAINT c_p REFERENCES p);
+CREATE INDEX ON c (code COLLATE "C");
+
+-- case: GiST searches any key column, not only the leading one
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (x int, p_id int CONSTRAINT c_p REFERENCES p);
+CREATE INDEX ON c USING gist (x, p_id);

@@ -65,3 +65,7 @@ ALTER TABLE old_name RENAME TO new_name;
 CREATE TABLE p (id int PRIMARY KEY);
 CREATE TABLE c (p_id int REFERENCES p, q int CONSTRAINT fk_c_p_id REFERENCES p);
 -- fires: FK201 c_p_id_fkey
+
+-- case: PostgreSQL never generates fkey0 or zero-padded suffixes
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (a int CONSTRAINT c_a_fkey0 REFERENCES p, b int CONSTRAINT c_b_fkey01 REFERENCES p);
