@@ -158,7 +158,10 @@ def table_coverage(
     """The best index of one table for the lookup on `attnums` (the table's column numbers)."""
     best = TableCoverage(table, Coverage.NONE, None, (), False)
     best_ignoring_operators = Coverage.NONE
+    wanted = set(attnums)
     for index in catalog.table_indexes(table.oid):
+        if wanted.isdisjoint(index.key_attnums):  # most indexes (the primary key) end here
+            continue
         if not index.is_usable or not predicate_implied(index.predicate, table, attnums):
             continue
         searched = _searched_columns(index, fk, table, attnums, catalog, check_operator=True)

@@ -8,6 +8,9 @@ from typing import Any
 from fkaudit.engine import Report
 from fkaudit.findings import Finding
 
+# One encoder for all findings: json.dumps() with options builds a new encoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
 
 def finding_to_dict(finding: Finding) -> dict[str, Any]:
     return {
@@ -41,10 +44,8 @@ def summary_to_dict(report: Report) -> dict[str, Any]:
 
 def render(report: Report) -> str:
     """One finding per line: diff-friendly, and fast (an indented dump is pure Python)."""
-    findings = ",\n".join(
-        "    " + json.dumps(finding_to_dict(f), ensure_ascii=False) for f in report.findings
-    )
-    summary = json.dumps(summary_to_dict(report), ensure_ascii=False)
+    findings = ",\n".join("    " + _ENCODER.encode(finding_to_dict(f)) for f in report.findings)
+    summary = _ENCODER.encode(summary_to_dict(report))
     body = f"[\n{findings}\n  ]" if findings else "[]"
     return f'{{\n  "findings": {body},\n  "summary": {summary}\n}}'
 
