@@ -209,7 +209,7 @@ class ThrowawayServer:
                     self._stop_postmaster()
             finally:
                 self._running = False
-                shutil.rmtree(self.root, ignore_errors=True)
+                _remove_tree(self.root)
                 self.root = None
                 atexit.unregister(self.stop)
 
@@ -253,6 +253,15 @@ class ThrowawayServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _remove_tree(root: Path, attempts: int = 20) -> None:
+    """Delete the cluster directory, retrying while exiting backends still write into it."""
+    for _ in range(attempts):
+        shutil.rmtree(root, ignore_errors=True)
+        if not root.exists():
+            return
+        time.sleep(0.1)
 
 
 @contextmanager
