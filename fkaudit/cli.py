@@ -20,13 +20,13 @@ import click
 
 from fkaudit import __version__
 from fkaudit.errors import EXIT_ERROR, EXIT_INTERRUPTED, FkauditError
+from fkaudit.reporters import FORMATS
 
 if TYPE_CHECKING:
     from fkaudit.engine import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-FORMATS = ("table", "json")
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -60,10 +60,9 @@ def _describe_unexpected(exc: Exception, dsn: str | None) -> str:
     import psycopg
 
     from fkaudit.connection import resolve_dsn
-    from fkaudit.errors import redact
+    from fkaudit.errors import one_line
 
-    text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    text = redact(text, resolve_dsn(dsn), tuple(filter(None, [os.environ.get("PGPASSWORD")])))
+    text = one_line(exc, resolve_dsn(dsn))
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
         return f"permission denied while reading the catalog: {text}"
     if isinstance(exc, psycopg.errors.QueryCanceled):

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from psycopg import conninfo
 
-from fkaudit.errors import ConnectionFailed, redact
+from fkaudit.errors import ConnectionFailed, one_line
 
 MIN_SERVER_VERSION = 120000
 APPLICATION_NAME = "fkaudit"
@@ -38,15 +38,6 @@ def resolve_dsn(dsn: str | None) -> str:
     return os.environ.get("DATABASE_URL", "")
 
 
-def _one_line(error: BaseException) -> str:
-    return "; ".join(part.strip() for part in str(error).splitlines() if part.strip())
-
-
-def _env_secrets() -> tuple[str, ...]:
-    password = os.environ.get("PGPASSWORD")
-    return (password,) if password else ()
-
-
 def describe_target(dsn: str) -> str:
     """`user@host:port/dbname` for messages: what we tried to reach, never the password."""
     try:
@@ -63,12 +54,11 @@ def connect(dsn: str | None, limits: SessionLimits | None = None) -> psycopg.Con
     """Connect and return a read-only session whose transactions see one snapshot each."""
     limits = limits or SessionLimits()
     dsn = resolve_dsn(dsn)
-    secrets = _env_secrets()
     try:
         params = conninfo.conninfo_to_dict(dsn)
     except psycopg.Error as exc:
         raise ConnectionFailed(
-            f"invalid connection string: {redact(_one_line(exc), dsn, secrets)}"
+            f"invalid connection string: {one_line(exc, dsn)}"
         ) from None
     extra: dict[str, Any] = {"application_name": APPLICATION_NAME}
     if "connect_timeout" not in params:
@@ -76,8 +66,9 @@ def connect(dsn: str | None, limits: SessionLimits | None = None) -> psycopg.Con
     try:
         conn = psycopg.connect(dsn, autocommit=True, **extra)
     except psycopg.Error as exc:
-        message = redact(_one_line(exc), dsn, secrets)
-        raise ConnectionFailed(f"cannot connect to {describe_target(dsn)}: {message}") from None
+        raise ConnectionFailed(
+            f"cannot connect to {describe_target(dsn)}: {one_line(exc, dsn)}"
+        ) from None
     try:
         _check_server(conn)
         conn.execute(
@@ -103,7 +94,7 @@ def _check_server(conn: psycopg.Connection[Any]) -> None:
         raise ConnectionFailed(f"not a PostgreSQL server (it reports {banner[:60]!r})")
     version = conn.info.server_version
     if version < MIN_SERVER_VERSION:
-        major = version // 10000 if version >= 100000 else version // 100 / 100
+        release = f"{version // 10000}.{version // 100 % 100}"  # before 10: 9.6 is 90600
         raise ConnectionFailed(
-            f"PostgreSQL {major} is not supported: fkaudit needs PostgreSQL 12 or later"
+            f"PostgreSQL {release} is not supported: fkaudit needs PostgreSQL 12 or later"
         )

@@ -7,6 +7,7 @@ without a traceback. Messages never contain a password (`redact`).
 
 from __future__ import annotations
 
+import os
 import re
 from urllib.parse import unquote
 
@@ -41,9 +42,16 @@ def secrets_in(dsn: str | None) -> list[str]:
     return [s for s in found if s]
 
 
-def redact(text: str, dsn: str | None, extra_secrets: tuple[str, ...] = ()) -> str:
-    """Replace every password of `dsn` (and the explicit secrets) in `text` with `***`."""
-    for secret in sorted({*secrets_in(dsn), *extra_secrets}, key=len, reverse=True):
+def redact(text: str, dsn: str | None) -> str:
+    """Replace every password of `dsn`, and $PGPASSWORD, in `text` with `***`."""
+    secrets = {*secrets_in(dsn), os.environ.get("PGPASSWORD", "")}
+    for secret in sorted(secrets, key=len, reverse=True):
         if secret:
             text = text.replace(secret, "***")
     return text
+
+
+def one_line(error: BaseException, dsn: str | None) -> str:
+    """An exception's message on one line, passwords removed: what the CLI may print."""
+    text = "; ".join(part.strip() for part in str(error).splitlines() if part.strip())
+    return redact(text, dsn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from psycopg import conninfo
 
@@ -18,8 +20,6 @@ SECRET = "S3cr3t-pw_never-printed"
 
 
 def run_fkaudit(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    import os
-
     return subprocess.run(
         [sys.executable, "-m", "fkaudit", *args],
         capture_output=True,
@@ -72,11 +72,7 @@ def not_postgres() -> Iterator[int]:
 @pytest.fixture(scope="module")
 def password_server() -> Iterator[str]:
     """A throwaway server requiring scram passwords for a role `app` (password SECRET)."""
-    import os
-
     with ThrowawayServer(os.environ.get("FKAUDIT_TEST_PG_BINDIR") or None) as server:
-        import psycopg
-
         with psycopg.connect(server.dsn(), autocommit=True) as conn:
             conn.execute(f"CREATE ROLE app LOGIN PASSWORD '{SECRET}'")
             hba = Path(conn.execute("SHOW hba_file").fetchone()[0])  # type: ignore[index]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -44,8 +45,6 @@ def test_every_command_has_help(command: str) -> None:
 
 
 def test_readme_lists_every_rule() -> None:
-    from pathlib import Path
-
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     for rule in all_rules():
         assert f"`{rule.code}`" in readme and rule.name in readme

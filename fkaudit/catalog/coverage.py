@@ -179,7 +179,7 @@ def table_coverage(
     return best
 
 
-def _attnums_in(catalog: Catalog, parent: Table, leaf: Table, attnums: Sequence[int]) -> list[int]:
+def _attnums_in(parent: Table, leaf: Table, attnums: Sequence[int]) -> list[int]:
     """Map column numbers of a partitioned table to a partition (dropped columns shift them)."""
     names = [parent.column(n).name for n in attnums]
     by_name = {c.name: c.attnum for c in leaf.columns}
@@ -205,7 +205,7 @@ def _fk_coverage(catalog: Catalog, fk: ForeignKey) -> FkCoverage:
     if not child.is_partitioned or own.coverage is Coverage.FULL:
         return FkCoverage(own.coverage, (own,))
     leaves = tuple(
-        table_coverage(catalog, leaf, fk, _attnums_in(catalog, child, leaf, fk.attnums))
+        table_coverage(catalog, leaf, fk, _attnums_in(child, leaf, fk.attnums))
         for leaf in catalog.leaf_partitions(child.oid)
     )
     if not leaves:

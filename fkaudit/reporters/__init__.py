@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from fkaudit.engine import Report
+if TYPE_CHECKING:  # the CLI imports FORMATS at start-up: keep this module light
+    from fkaudit.engine import Report
 
 FORMATS = ("table", "json")
 

@@ -44,7 +44,8 @@ class Rule(abc.ABC):
 
     @classmethod
     def summary(cls) -> str:
-        return cls.documentation().splitlines()[0].strip() if cls.documentation() else ""
+        lines = cls.documentation().splitlines()
+        return lines[0].strip() if lines else ""
 
     def finding_for(
         self,
