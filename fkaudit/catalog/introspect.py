@@ -10,8 +10,21 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
-from fkaudit.catalog.model import Action, Catalog, Column, ForeignKey, Index, MatchType, Table
+from fkaudit.catalog.model import (
+    Action,
+    Catalog,
+    Column,
+    ColumnDefault,
+    ForeignKey,
+    Index,
+    MatchType,
+    SuppressionComment,
+    Table,
+    Trigger,
+    TypeInfo,
+)
 from fkaudit.catalog.queries import catalog_queries
 from fkaudit.catalog.scope import Scope
 
@@ -71,10 +84,7 @@ def _indexes(rows: Iterable[Row], opfamily_of_opclass: dict[int, int]) -> tuple[
     return tuple(indexes)
 
 
-def _foreign_keys(rows: Iterable[Row], triggers: Iterable[Row]) -> tuple[ForeignKey, ...]:
-    states: dict[int, list[str]] = {}
-    for constraint_oid, enabled in triggers:
-        states.setdefault(constraint_oid, []).append(enabled)
+def _foreign_keys(rows: Iterable[Row], trigger_rows: Iterable[Row]) -> tuple[ForeignKey, ...]:
     fks = []
     for (
         oid, schema, name, table_oid, ref_oid, attnums, ref_attnums, pf_ops,
@@ -92,10 +102,112 @@ def _foreign_keys(rows: Iterable[Row], triggers: Iterable[Row]) -> tuple[Foreign
                 validated=validated, enforced=enforced, is_period=period,
                 delete_set_attnums=tuple(delete_set) if delete_set else None,
                 parent_constraint_oid=parent,
-                unusual_trigger_states=tuple(states.get(oid, ())),
             )
         )  # fmt: skip
-    return tuple(fks)
+    return _with_triggers(fks, trigger_rows)
+
+
+def _with_triggers(fks: list[ForeignKey], trigger_rows: Iterable[Row]) -> tuple[ForeignKey, ...]:
+    """Attach unusual RI triggers to the reported constraint, rolling clones up to their root.
+
+    A trigger belongs to the constraint that created it; for a partitioned table that is a
+    partition clone, which is never reported itself.
+    """
+    parent_of = {fk.oid: fk.parent_constraint_oid for fk in fks}
+
+    def root(oid: int) -> int:
+        while (parent := parent_of.get(oid)) is not None:
+            oid = parent
+        return oid
+
+    triggers: dict[int, list[Trigger]] = {}
+    for constraint_oid, table_oid, name, enabled in trigger_rows:
+        triggers.setdefault(root(constraint_oid), []).append(Trigger(table_oid, name, enabled))
+    return tuple(
+        fk._replace(unusual_triggers=tuple(triggers[fk.oid])) if fk.oid in triggers else fk
+        for fk in fks
+    )
+
+
+def _set_default_columns(rows: Iterable[Row]) -> dict[int, tuple[ColumnDefault, ...]]:
+    grouped: dict[int, list[ColumnDefault]] = {}
+    for fk_oid, attnum, expression, is_constant, _readable in rows:
+        grouped.setdefault(fk_oid, []).append(ColumnDefault(attnum, expression, bool(is_constant)))
+    return {oid: tuple(defaults) for oid, defaults in grouped.items()}
+
+
+def _default_row_probes(
+    fks: Iterable[ForeignKey],
+    tables: dict[int, Table],
+    defaults: dict[int, tuple[ColumnDefault, ...]],
+    readable: set[int],
+) -> list[sql.Composed]:
+    """One `SELECT oid, EXISTS(...)` per SET DEFAULT key whose written values are constants.
+
+    Only keys where the action writes every column with a non-NULL constant can be checked:
+    other columns keep the row's old values, and a NULL skips the check (MATCH SIMPLE). The
+    expressions are the server's own deparsing of Const nodes, so they are literals.
+    """
+    probes = []
+    for fk in fks:
+        written = fk.delete_set_attnums if fk.on_delete is Action.SET_DEFAULT else None
+        column_defaults = {d.attnum: d for d in defaults.get(fk.oid, ())}
+        if fk.oid not in readable or (written and set(written) != set(fk.attnums)):
+            continue
+        if not all(
+            (d := column_defaults.get(n)) is not None and d.is_constant and d.expression
+            for n in fk.attnums
+        ):
+            continue
+        parent = tables[fk.ref_table_oid]
+        conditions = sql.SQL(" AND ").join(
+            [
+                sql.SQL("{} = ({})").format(
+                    sql.Identifier(parent.column(ref).name),
+                    _server_literal(column_defaults[n].expression),
+                )
+                for n, ref in zip(fk.attnums, fk.ref_attnums, strict=True)
+            ]
+        )
+        probes.append(
+            sql.SQL("SELECT {}::pg_catalog.oid, EXISTS (SELECT 1 FROM {}{} WHERE {})").format(
+                sql.Literal(fk.oid),
+                sql.SQL("" if parent.is_partitioned else "ONLY "),
+                sql.Identifier(parent.schema, parent.name),
+                conditions,
+            )
+        )
+    return probes
+
+
+def _server_literal(expression: Any) -> sql.SQL:
+    """A constant as the server deparsed it: trusted SQL text, not user input."""
+    return sql.SQL(expression)
+
+
+def _default_rows_exist(
+    conn: psycopg.Connection[Any], probes: list[sql.Composed]
+) -> dict[int, bool]:
+    """Run the probes in one statement (an extra round trip only when there are any)."""
+    if not probes:
+        return {}
+    rows = conn.execute(sql.SQL(" UNION ALL ").join(probes)).fetchall()
+    return {oid: exists for oid, exists in rows}
+
+
+def _suppression_comments(
+    rows: Iterable[Row], tables: dict[int, Table], fks: tuple[ForeignKey, ...]
+) -> tuple[SuppressionComment, ...]:
+    by_oid = {fk.oid: fk for fk in fks}
+    comments = []
+    for on_constraint, oid, text in rows:
+        if on_constraint:
+            fk = by_oid.get(oid)
+            if fk is not None and not fk.is_clone:
+                comments.append(SuppressionComment(fk.table_oid, fk.name, text))
+        elif oid in tables:
+            comments.append(SuppressionComment(oid, None, text))
+    return tuple(comments)
 
 
 def introspect(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Catalog:
@@ -104,6 +216,7 @@ def introspect(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Cat
     version = conn.info.server_version
     (
         table_rows, column_rows, index_rows, opclass_rows, fk_rows, trigger_rows, operator_rows,
+        type_rows, set_default_rows, comment_rows, other_name_rows,
     ) = _result_sets(conn, catalog_queries(version))  # fmt: skip
     tables = _tables(table_rows, _columns_by_table(column_rows))
     # Drop constraints whose tables are in system schemas.
@@ -111,6 +224,11 @@ def introspect(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Cat
         fk for fk in _foreign_keys(fk_rows, trigger_rows)
         if fk.table_oid in tables and fk.ref_table_oid in tables
     )  # fmt: skip
+    set_defaults = _set_default_columns(set_default_rows)
+    readable = {fk_oid for fk_oid, _, _, _, can_read in set_default_rows if can_read}
+    probes = _default_row_probes(
+        (fk for fk in fks if fk.oid in set_defaults), tables, set_defaults, readable
+    )
     return Catalog(
         server_version_num=version,
         database=conn.info.dbname,
@@ -123,4 +241,9 @@ def introspect(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Cat
             for oid, t in tables.items()
             if not t.extension_member and scope.includes(t.schema, t.name)
         ),
+        type_info={oid: TypeInfo(base, family) for oid, base, family in type_rows},
+        set_default_columns=set_defaults,
+        default_row_exists=_default_rows_exist(conn, probes),
+        suppression_comments=_suppression_comments(comment_rows, tables, fks),
+        other_relation_names=frozenset((nsp, name) for nsp, name in other_name_rows),
     )

@@ -98,6 +98,37 @@ class Index(NamedTuple):
         return self.is_valid and self.is_ready and self.is_live
 
 
+class Trigger(NamedTuple):
+    """An RI trigger of a foreign key that is not in its normal state."""
+
+    table_oid: int
+    name: str
+    enabled: str  # pg_trigger.tgenabled: 'D' disabled, 'R' replica only, 'A' always
+
+
+class TypeInfo(NamedTuple):
+    """What a referencing column's type means for the RI lookup."""
+
+    base_oid: int  # the type itself, or a domain's base type
+    btree_family: int | None  # operator family a default btree index on the type uses
+
+
+class ColumnDefault(NamedTuple):
+    """The default of a column written by an ON DELETE/UPDATE SET DEFAULT action."""
+
+    attnum: int
+    expression: str | None  # pg_get_expr of the default; None: no default (NULL)
+    is_constant: bool
+
+
+class SuppressionComment(NamedTuple):
+    """A comment carrying `fkaudit:ignore`, on a table or on one of its foreign keys."""
+
+    table_oid: int
+    constraint: str | None  # None: a comment on the table itself
+    text: str
+
+
 class ForeignKey(NamedTuple):
     oid: int
     schema: str  # the constraint's schema, which is the child table's
@@ -117,7 +148,8 @@ class ForeignKey(NamedTuple):
     is_period: bool  # PG18 temporal foreign key (PERIOD)
     delete_set_attnums: tuple[int, ...] | None  # PG15 ON DELETE SET NULL/DEFAULT (cols)
     parent_constraint_oid: int | None  # conparentid: a partition clone when set
-    unusual_trigger_states: tuple[str, ...] = ()  # tgenabled of RI triggers not in state 'O'
+    # RI triggers not in state 'O', including those of the constraint's partition clones.
+    unusual_triggers: tuple[Trigger, ...] = ()
 
     @property
     def is_clone(self) -> bool:
@@ -139,6 +171,13 @@ class Catalog:
     foreign_keys: tuple[ForeignKey, ...]
     search_operators: frozenset[tuple[int, int]]  # (opfamily, operator) usable in index searches
     in_scope_table_oids: frozenset[int] = field(default_factory=frozenset)
+    type_info: Mapping[int, TypeInfo] = field(default_factory=dict)  # by referencing type oid
+    # SET DEFAULT foreign keys: the defaults their actions write, and whether a referenced row
+    # with those values exists (absent when it could not be checked).
+    set_default_columns: Mapping[int, tuple[ColumnDefault, ...]] = field(default_factory=dict)
+    default_row_exists: Mapping[int, bool] = field(default_factory=dict)
+    suppression_comments: tuple[SuppressionComment, ...] = ()
+    other_relation_names: frozenset[tuple[str, str]] = frozenset()  # (schema, name)
 
     @cached_property
     def indexes_by_table(self) -> Mapping[int, tuple[Index, ...]]:
@@ -192,3 +231,14 @@ class Catalog:
 
     def is_search_operator(self, opfamily: int, operator: int) -> bool:
         return (opfamily, operator) in self.search_operators
+
+    @cached_property
+    def foreign_keys_by_oid(self) -> Mapping[int, ForeignKey]:
+        return {fk.oid: fk for fk in self.foreign_keys}
+
+    @cached_property
+    def relation_names(self) -> frozenset[tuple[str, str]]:
+        """Every (schema, relation name) taken: tables, indexes, sequences, views..."""
+        names = {(t.schema, t.name) for t in self.tables.values()}
+        names.update((self.tables[i.table_oid].schema, i.name) for i in self.indexes)
+        return frozenset(names | self.other_relation_names)

@@ -88,8 +88,9 @@ ORDER BY con.oid
 
 # RI triggers not in their normal state ('O'): disabled ('D') or firing only in replica
 # ('R') or always ('A') mode. Every FK has four triggers; only the exceptions are worth a row.
+# They sit on the constraint that created them, which for partitions is a clone.
 TRIGGERS = """
-SELECT t.tgconstraint, t.tgenabled
+SELECT t.tgconstraint, t.tgrelid, t.tgname, t.tgenabled
 FROM pg_catalog.pg_trigger t
 JOIN pg_catalog.pg_constraint con ON con.oid = t.tgconstraint
 WHERE con.contype = 'f' AND t.tgisinternal AND t.tgenabled <> 'O'
@@ -107,6 +108,75 @@ WHERE ao.amoppurpose = 's'
   AND ao.amopopr IN (
       SELECT pg_catalog.unnest(con.conpfeqop) FROM pg_catalog.pg_constraint con
       WHERE con.contype = 'f')
+ORDER BY 1, 2
+"""
+
+
+# The btree operator family a plain index on a referencing column's type would use, the way
+# CREATE INDEX picks a default operator class: an exact type match first, then a domain's base
+# type, then polymorphic classes (enum, array, range) and binary-coercible types (varchar uses
+# text_ops). If the FK's equality operator is not in that family, the check casts the column.
+TYPE_FAMILIES = """
+WITH fk_type AS (
+    SELECT DISTINCT a.atttypid AS oid
+    FROM pg_catalog.pg_constraint con
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey)
+    WHERE con.contype = 'f'
+)
+SELECT t.oid, COALESCE(NULLIF(t.typbasetype, 0), t.oid), (
+    SELECT opc.opcfamily
+    FROM pg_catalog.pg_opclass opc
+    JOIN pg_catalog.pg_am am ON am.oid = opc.opcmethod
+    JOIN pg_catalog.pg_type it ON it.oid = opc.opcintype
+    WHERE am.amname = 'btree' AND opc.opcdefault
+      AND (opc.opcintype IN (t.oid, t.typbasetype)
+           OR (it.typname = 'anyenum' AND b.typtype = 'e')
+           OR (it.typname = 'anyrange' AND b.typtype = 'r')
+           OR (it.typname = 'anyarray' AND b.typelem <> 0 AND b.typlen = -1)
+           OR EXISTS (
+               SELECT 1 FROM pg_catalog.pg_cast ca
+               WHERE ca.castsource = b.oid AND ca.casttarget = opc.opcintype
+                 AND ca.castmethod = 'b'))
+    ORDER BY opc.opcintype = t.oid DESC, opc.opcintype = t.typbasetype DESC,
+             it.typispreferred DESC, opc.oid
+    LIMIT 1)
+FROM fk_type
+JOIN pg_catalog.pg_type t ON t.oid = fk_type.oid
+JOIN pg_catalog.pg_type b ON b.oid = COALESCE(NULLIF(t.typbasetype, 0), t.oid)
+ORDER BY t.oid
+"""
+
+# Defaults of the columns an ON DELETE/UPDATE SET DEFAULT action writes, with whether the
+# default is a constant (a Const node) and whether this role may read the referenced table:
+# only then can `introspect` check that a parent row with those values exists.
+SET_DEFAULT_COLUMNS = """
+SELECT con.oid, a.attnum, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
+       ad.adbin::pg_catalog.text LIKE '{CONST %',
+       pg_catalog.has_table_privilege(con.confrelid, 'SELECT')
+FROM pg_catalog.pg_constraint con
+JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey)
+LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+WHERE con.contype = 'f' AND 'd' IN (con.confdeltype, con.confupdtype)
+ORDER BY con.oid, a.attnum
+"""
+
+# Suppressions live with the schema, in comments on foreign keys or tables.
+SUPPRESSION_COMMENTS = """
+SELECT d.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass, d.objoid, d.description
+FROM pg_catalog.pg_description d
+WHERE d.objsubid = 0 AND d.description LIKE '%fkaudit:ignore%'
+  AND d.classoid IN ('pg_catalog.pg_constraint'::pg_catalog.regclass,
+                     'pg_catalog.pg_class'::pg_catalog.regclass)
+ORDER BY 1, 2
+"""
+
+# Names of the relations other than tables and indexes (sequences, views, materialized views,
+# composite types): a generated index name must not collide with them either.
+OTHER_RELATION_NAMES = f"""
+SELECT n.nspname, c.relname
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('S', 'v', 'm', 'c') AND {_USER_RELATION}
 ORDER BY 1, 2
 """
 
@@ -132,4 +202,8 @@ def catalog_queries(server_version_num: int) -> tuple[str, ...]:
         foreign_keys_query(server_version_num),
         TRIGGERS,
         SEARCH_OPERATORS,
+        TYPE_FAMILIES,
+        SET_DEFAULT_COLUMNS,
+        SUPPRESSION_COMMENTS,
+        OTHER_RELATION_NAMES,
     )

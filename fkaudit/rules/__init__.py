@@ -29,10 +29,14 @@ class Rule(abc.ABC):
     code: ClassVar[str]
     name: ClassVar[str]
     default_severity: ClassVar[Severity]
+    # Opt-in rules run only when selected by exact code or name, or configured.
+    enabled_by_default: ClassVar[bool] = True
+    # Configurable options and their defaults; a configured value must have the default's type.
+    option_defaults: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, severity: Severity | None = None, options: Mapping[str, Any] | None = None):
         self.severity = severity or self.default_severity
-        self.options: Mapping[str, Any] = options or {}
+        self.options: Mapping[str, Any] = {**self.option_defaults, **(options or {})}
 
     @abc.abstractmethod
     def check(self, catalog: Catalog) -> Iterator[Finding]:
