@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -19,7 +19,10 @@ from fkaudit.catalog.introspect import introspect
 from fkaudit.catalog.model import Catalog
 from fkaudit.catalog.scope import Scope
 from fkaudit.connection import SessionLimits, connect
-from fkaudit.engine import Report, run_rules, select_rules
+from fkaudit.engine import Report, apply_suppressions, run_rules, select_rules
+
+if TYPE_CHECKING:
+    from fkaudit.config import Config
 
 
 def _server_version(num: int) -> str:
@@ -46,23 +49,31 @@ def audit(
     ignore: Sequence[str] = (),
     scope: Scope | None = None,
     limits: SessionLimits | None = None,
+    config: Config | None = None,
 ) -> Report:
     """Audit the foreign keys of one database.
 
     `target` is a libpq connection string or URI, an open psycopg connection (left open), or
     None for `$DATABASE_URL` / the PG* environment variables. `select` and `ignore` take rule
-    codes, code prefixes (`FK1`) or names. Raises `FkauditError` when the run cannot start.
+    codes, code prefixes (`FK1`) or names and, when given, replace those of `config`
+    (`fkaudit.config.load_config()`), which also supplies severities, options and excludes.
+    Raises `FkauditError` when the run cannot start.
     """
     started = time.perf_counter()
-    rules = [rule_class() for rule_class in select_rules(select, ignore)]
+    if config is not None:
+        select = select or config.select
+        ignore = ignore or config.ignore
+    rules = select_rules(select, ignore, config)
     if isinstance(target, psycopg.Connection):
         catalog = read_catalog(target, scope)
     else:
         with connect(target, limits) as conn:
             catalog = read_catalog(conn, scope)
     findings, errors = run_rules(catalog, rules)
+    findings, suppressed = apply_suppressions(catalog, findings, rules, config)
     return Report(
         findings=findings,
+        suppressed=suppressed,
         errors=errors,
         rules_run=tuple(rule.code for rule in rules),
         foreign_keys_inspected=len(catalog.inspected_foreign_keys),

@@ -1,4 +1,4 @@
-"""Select rules, run each in isolation, and collect a deterministic `Report`.
+"""Select and configure rules, run each in isolation, apply suppressions, build a `Report`.
 
 A rule that raises does not crash the run and is not silently skipped: it becomes a reported
 internal error, and the run's exit code is 2 ("could not run"), because a clean result from a
@@ -11,11 +11,16 @@ import traceback
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fkaudit.catalog.model import Catalog
 from fkaudit.errors import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, FkauditError
 from fkaudit.findings import Finding, Severity
 from fkaudit.rules import Rule, all_rules
+from fkaudit.suppressions import read_suppressions, split_suppressed
+
+if TYPE_CHECKING:
+    from fkaudit.config import Config
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class Report:
     database: str = ""
     server_version: str = ""
     elapsed_seconds: float = 0.0
+    suppressed: tuple[Finding, ...] = ()  # silenced by `fkaudit:ignore` comments
 
     def counts(self) -> dict[str, int]:
         """Findings per severity label, every severity present (highest first)."""
@@ -58,15 +64,39 @@ def _matches(rule: type[Rule], selector: str) -> bool:
     return rule.code.startswith(token.upper()) or rule.name == token.lower()
 
 
-def select_rules(select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[type[Rule]]:
-    """Rules chosen by code, code prefix (`FK1`) or name; unknown selectors are an error."""
+def _named_exactly(rule: type[Rule], selectors: Sequence[str]) -> bool:
+    return any(s.strip().upper() == rule.code or s.strip().lower() == rule.name for s in selectors)
+
+
+def select_rules(
+    select: Sequence[str] = (), ignore: Sequence[str] = (), config: Config | None = None
+) -> list[Rule]:
+    """The configured rules chosen by code, code prefix (`FK1`) or name.
+
+    Opt-in rules (FK202, FK602) run only when named exactly in `select` or turned on in the
+    configuration (`enabled = true`, or any of their options set); `enabled = false` turns a
+    rule off unless it is named exactly. Unknown selectors are an error.
+    """
     rules = all_rules()
     for selector in [*select, *ignore]:
         if not any(_matches(rule, selector) for rule in rules):
             known = ", ".join(rule.code for rule in rules)
             raise FkauditError(f"unknown rule {selector!r} (known rules: {known})")
-    chosen = [r for r in rules if not select or any(_matches(r, s) for s in select)]
-    return [r for r in chosen if not any(_matches(r, s) for s in ignore)]
+    chosen = []
+    for rule in rules:
+        settings = config.rule(rule.code) if config else None
+        enabled = settings.enabled if settings else None
+        if enabled is None:
+            opted_in = bool(settings and settings.options)
+            enabled = rule.enabled_by_default or opted_in
+        wanted = _named_exactly(rule, select) or (
+            enabled and (not select or any(_matches(rule, s) for s in select))
+        )
+        if wanted and not any(_matches(rule, s) for s in ignore):
+            chosen.append(
+                rule(settings.severity, settings.options) if settings else rule()
+            )
+    return chosen
 
 
 def run_rules(
@@ -89,3 +119,25 @@ def run_rules(
             )
     findings.sort(key=Finding.sort_key)
     return tuple(findings), tuple(errors)
+
+
+def apply_suppressions(
+    catalog: Catalog, findings: Sequence[Finding], rules: Sequence[Rule], config: Config | None
+) -> tuple[tuple[Finding, ...], tuple[Finding, ...]]:
+    """(reported, suppressed): comments first, then the configuration's `exclude` globs.
+
+    FK001 then reports the comments that suppressed nothing; it is never suppressed itself.
+    """
+    from fkaudit.rules.fk001_unused_suppression import UnusedSuppression
+
+    suppressions = read_suppressions(catalog)
+    kept, suppressed, used = split_suppressed(findings, suppressions)
+    if config is not None:
+        kept = [
+            f for f in kept if not config.excludes(f.code, f.schema, f.table, f.constraint)
+        ]
+    for rule in rules:
+        if isinstance(rule, UnusedSuppression):
+            kept.extend(rule.unused(suppressions, used, (r.code for r in rules)))
+    kept.sort(key=Finding.sort_key)
+    return tuple(kept), tuple(suppressed)

@@ -48,7 +48,8 @@ class Finding:
     constraint: str | None
     columns: tuple[str, ...]
     message: str
-    fix: str | None = None
+    fix: str | None = None  # SQL that fixes it mechanically
+    suggestion: str | None = None  # SQL that fixes it once a person has decided it should
     details: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property

@@ -27,17 +27,63 @@ def column_list(columns: Sequence[str]) -> sql.Composable:
     return sql.SQL(", ").join(sql.Identifier(c) for c in columns)
 
 
-def create_index(table: Table, columns: Sequence[str]) -> str:
+def create_index(
+    table: Table, name: str, columns: Sequence[str], method: str | None = None
+) -> str:
     """An index the RI lookup can search, built without blocking writes where possible.
 
-    Partitioned tables do not accept CONCURRENTLY: the plain statement creates the index on
-    every partition in one go, holding a SHARE lock on each while it builds.
+    IF NOT EXISTS with a deterministic name makes a migration safe to re-run. Partitioned
+    tables do not accept CONCURRENTLY: the plain statement creates the index on every
+    partition in one go, holding a SHARE lock on each while it builds.
     """
-    if table.is_partitioned:
-        template = "CREATE INDEX ON {table} ({columns})"
-    else:
-        template = "CREATE INDEX CONCURRENTLY ON {table} ({columns})"
-    return render(sql.SQL(template).format(table=table_name(table), columns=column_list(columns)))
+    template = "CREATE INDEX {concurrently}IF NOT EXISTS {name} ON {table} {using}({columns})"
+    return render(
+        sql.SQL(template).format(
+            concurrently=sql.SQL("" if table.is_partitioned else "CONCURRENTLY "),
+            name=sql.Identifier(name),
+            table=table_name(table),
+            using=sql.SQL("USING {} ").format(sql.Identifier(method)) if method else sql.SQL(""),
+            columns=column_list(columns),
+        )
+    )
+
+
+def drop_index(table: Table, name: str) -> str:
+    if table.is_partitioned:  # DROP INDEX CONCURRENTLY refuses partitioned indexes
+        return render(sql.SQL("DROP INDEX {}").format(sql.Identifier(table.schema, name)))
+    return render(sql.SQL("DROP INDEX CONCURRENTLY {}").format(sql.Identifier(table.schema, name)))
+
+
+def _alter_constraint(table: Table, verb: str, constraint: str, suffix: str = "") -> str:
+    """`ALTER TABLE t <verb> <constraint><suffix>`; verb and suffix are fixed keywords."""
+    return render(
+        sql.SQL("ALTER TABLE {table} {verb} {constraint}{suffix}").format(
+            table=table_name(table),
+            verb=sql.SQL(verb),
+            constraint=sql.Identifier(constraint),
+            suffix=sql.SQL(suffix),
+        )
+    )
+
+
+def validate_constraint(table: Table, constraint: str) -> str:
+    return _alter_constraint(table, "VALIDATE CONSTRAINT", constraint)
+
+
+def drop_constraint(table: Table, constraint: str) -> str:
+    return _alter_constraint(table, "DROP CONSTRAINT", constraint)
+
+
+def enforce_constraint(table: Table, constraint: str) -> str:
+    return _alter_constraint(table, "ALTER CONSTRAINT", constraint, " ENFORCED")
+
+
+def enable_trigger(table: Table, trigger: str) -> str:
+    return render(
+        sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(
+            table_name(table), sql.Identifier(trigger)
+        )
+    )
 
 
 def rename_constraint(table: Table, old: str, new: str) -> str:
@@ -53,3 +99,12 @@ def set_not_null(table: Table, columns: Sequence[str]) -> str:
         sql.SQL("ALTER COLUMN {} SET NOT NULL").format(sql.Identifier(c)) for c in columns
     )
     return render(sql.SQL("ALTER TABLE {} {}").format(table_name(table), clauses))
+
+
+def alter_column_type(table: Table, column: str, type_name: str) -> str:
+    """Retype a column to a type as `format_type()` printed it (server text, not user input)."""
+    return render(
+        sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {}").format(
+            table_name(table), sql.Identifier(column), sql.SQL(type_name)
+        )
+    )

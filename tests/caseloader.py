@@ -7,6 +7,8 @@ File format:
     -- fires: FK101 child_a_fkey     expected finding (code and constraint); repeatable,
                                      comma-separated; no `fires` line means none of the file's
                                      rules may fire
+    -- fires: FK306 [t1]             a finding about a table rather than a constraint
+    -- option: FK306 max_tables = 2   a rule option for this case (JSON value, else a string)
     -- min-version: 15               skip on servers older than this major
     -- expect-error                  the next statement must fail (e.g. a failed
                                      CREATE INDEX CONCURRENTLY leaving an invalid index)
@@ -18,12 +20,16 @@ The assertion is exact: the findings of the file's rules in the case's schema ar
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 CASES_DIR = Path(__file__).parent / "cases"
-_DIRECTIVE = re.compile(r"^--\s*(rules|case|fires|min-version|expect-error)\s*:?\s*(.*)$")
+_DIRECTIVE = re.compile(
+    r"^--\s*(rules|case|fires|option|min-version|expect-error)\s*:?\s*(.*)$"
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class Case:
     rules: tuple[str, ...]
     fires: set[tuple[str, str]] = field(default_factory=set)
     min_version: int = 12
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
     statements: list[Statement] = field(default_factory=list)
 
     @property
@@ -75,6 +82,14 @@ def load_cases(path: Path) -> list[Case]:
                 for item in value.split(","):
                     code, constraint = item.split(maxsplit=1)
                     cases[-1].fires.add((code, constraint.strip()))
+            elif key == "option":
+                code, assignment = value.split(maxsplit=1)
+                name, raw = (part.strip() for part in assignment.split("=", 1))
+                try:
+                    parsed: Any = json.loads(raw)
+                except json.JSONDecodeError:
+                    parsed = raw
+                cases[-1].options.setdefault(code, {})[name] = parsed
             elif key == "min-version":
                 cases[-1].min_version = int(value)
             else:

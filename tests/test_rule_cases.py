@@ -21,6 +21,7 @@ import fkaudit
 from fkaudit.api import read_catalog
 from fkaudit.catalog.coverage import Coverage
 from fkaudit.catalog.scope import Scope
+from fkaudit.config import Config, RuleConfig
 from tests.caseloader import Case, all_cases
 from tests.conftest import create_database, drop_database
 from tests.planner import planner_verdict
@@ -60,10 +61,18 @@ def case_schema(
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
-def _findings(conn: psycopg.Connection[Any], schema: str, case: Case) -> set[tuple[str, str]]:
-    report = fkaudit.audit(conn, select=case.rules, scope=Scope(schemas=(schema,)))
+def _audit(conn: psycopg.Connection[Any], schema: str, case: Case) -> fkaudit.Report:
+    config = Config(
+        rules={code: RuleConfig(options=options) for code, options in case.options.items()}
+    )
+    report = fkaudit.audit(conn, select=case.rules, scope=Scope(schemas=(schema,)), config=config)
     assert not report.errors, report.errors
-    return {(f.code, f.constraint or "") for f in report.findings}
+    return report
+
+
+def _findings(conn: psycopg.Connection[Any], schema: str, case: Case) -> set[tuple[str, str]]:
+    """(code, constraint) per finding; `[table]` for a finding about a table."""
+    return {(f.code, f.constraint or f"[{f.table}]") for f in _audit(conn, schema, case).findings}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -76,7 +85,7 @@ def test_case_findings(case: Case, cases_db: str, server_version: int) -> None:
 def test_case_agrees_with_planner(case: Case, cases_db: str, server_version: int) -> None:
     with case_schema(case, cases_db, server_version) as (conn, schema):
         report = fkaudit.audit(conn, select=["FK101", "FK102"], scope=Scope(schemas=(schema,)))
-        by_fk = {f.constraint: f.code for f in report.findings}
+        by_fk = {f.constraint: f.code for f in (*report.findings, *report.suppressed)}
         catalog = read_catalog(conn, Scope(schemas=(schema,)))
         expected = {"FK101": Coverage.NONE, "FK102": Coverage.PARTIAL}
         for fk in catalog.inspected_foreign_keys:
@@ -89,9 +98,10 @@ def test_case_agrees_with_planner(case: Case, cases_db: str, server_version: int
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_case_fixes_clear_their_findings(case: Case, cases_db: str, server_version: int) -> None:
     with case_schema(case, cases_db, server_version) as (conn, schema):
-        report = fkaudit.audit(conn, select=case.rules, scope=Scope(schemas=(schema,)))
-        for finding in report.findings:
-            if finding.fix is None:
-                continue
-            conn.execute(finding.fix)  # type: ignore[arg-type]
-            assert (finding.code, finding.constraint or "") not in _findings(conn, schema, case)
+        for finding in _audit(conn, schema, case).findings:
+            for statement in (finding.fix, finding.suggestion):
+                if statement is None:
+                    continue
+                conn.execute(statement)  # type: ignore[arg-type]
+                key = (finding.code, finding.constraint or f"[{finding.table}]")
+                assert key not in _findings(conn, schema, case), statement

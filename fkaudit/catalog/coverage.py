@@ -8,8 +8,9 @@ equalities into index search conditions:
 - the index is valid, ready and live (not a failed CREATE INDEX CONCURRENTLY);
 - its key column has the column's collation (an index on `code COLLATE "C"` does not help);
 - its predicate, if any, is implied by the lookup (only `col IS NOT NULL` terms on FK columns);
-- the FK's operator belongs to the operator family of the index column (an int child referencing
-  a numeric parent is compared as numeric, which casts the child column: no int index helps);
+- the FK's operator belongs to the operator family of the index column and compares the column
+  as its own type (an int child referencing a numeric parent is compared as numeric, which
+  casts the child column: no int index helps);
 - for btree, the FK columns are the *leading* key columns, in any order; INCLUDE columns never
   count; a hash index has one column; GIN and GiST indexes search any of their key columns;
 - other access methods (BRIN, SP-GiST, bloom…) are not counted.
@@ -126,9 +127,12 @@ def _searched_columns(
         # (`(code COLLATE "C")`) cannot answer it.
         if index.key_collations[position] not in (0, table.column(attnum).collation_oid):
             return False
-        return not check_operator or catalog.is_search_operator(
-            index.key_opfamilies[position], operator_of[attnum]
-        )
+        if not check_operator:
+            return True
+        operator = operator_of[attnum]
+        return catalog.is_search_operator(
+            index.key_opfamilies[position], operator
+        ) and not catalog.casts_column(table.column(attnum).type_oid, operator)
 
     method = index.access_method
     positions = range(len(index.key_attnums))

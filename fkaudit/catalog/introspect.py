@@ -155,7 +155,7 @@ def _default_row_probes(
         if fk.oid not in readable or (written and set(written) != set(fk.attnums)):
             continue
         if not all(
-            (d := column_defaults.get(n)) is not None and d.is_constant and d.expression
+            (d := column_defaults.get(n)) is not None and d.is_constant and not d.writes_null
             for n in fk.attnums
         ):
             continue
@@ -216,7 +216,8 @@ def introspect(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Cat
     version = conn.info.server_version
     (
         table_rows, column_rows, index_rows, opclass_rows, fk_rows, trigger_rows, operator_rows,
-        type_rows, set_default_rows, comment_rows, other_name_rows,
+        type_rows, operator_type_rows, cast_rows, set_default_rows, comment_rows,
+        other_name_rows,
     ) = _result_sets(conn, catalog_queries(version))  # fmt: skip
     tables = _tables(table_rows, _columns_by_table(column_rows))
     # Drop constraints whose tables are in system schemas.
@@ -242,6 +243,8 @@ def introspect(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Cat
             if not t.extension_member and scope.includes(t.schema, t.name)
         ),
         type_info={oid: TypeInfo(base, family) for oid, base, family in type_rows},
+        operator_right_type=dict(operator_type_rows),  # type: ignore[arg-type]
+        binary_casts=frozenset((source, target) for source, target in cast_rows),
         set_default_columns=set_defaults,
         default_row_exists=_default_rows_exist(conn, probes),
         suppression_comments=_suppression_comments(comment_rows, tables, fks),

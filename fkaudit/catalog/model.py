@@ -120,6 +120,11 @@ class ColumnDefault(NamedTuple):
     expression: str | None  # pg_get_expr of the default; None: no default (NULL)
     is_constant: bool
 
+    @property
+    def writes_null(self) -> bool:
+        """No default, or `DEFAULT NULL` (deparsed as `NULL::type`)."""
+        return self.expression is None or self.expression.upper().startswith("NULL")
+
 
 class SuppressionComment(NamedTuple):
     """A comment carrying `fkaudit:ignore`, on a table or on one of its foreign keys."""
@@ -172,6 +177,8 @@ class Catalog:
     search_operators: frozenset[tuple[int, int]]  # (opfamily, operator) usable in index searches
     in_scope_table_oids: frozenset[int] = field(default_factory=frozenset)
     type_info: Mapping[int, TypeInfo] = field(default_factory=dict)  # by referencing type oid
+    operator_right_type: Mapping[int, int] = field(default_factory=dict)  # 0: polymorphic
+    binary_casts: frozenset[tuple[int, int]] = frozenset()  # (source, target) type oids
     # SET DEFAULT foreign keys: the defaults their actions write, and whether a referenced row
     # with those values exists (absent when it could not be checked).
     set_default_columns: Mapping[int, tuple[ColumnDefault, ...]] = field(default_factory=dict)
@@ -231,6 +238,20 @@ class Catalog:
 
     def is_search_operator(self, opfamily: int, operator: int) -> bool:
         return (opfamily, operator) in self.search_operators
+
+    def casts_column(self, type_oid: int, operator: int) -> bool:
+        """Does the RI lookup with `operator` cast a referencing column of this type?
+
+        The operator compares its right operand as one type; a column of another type is
+        converted first, and only a binary-coercible relabel (varchar as text) keeps an index
+        on the column usable.
+        """
+        compared_as = self.operator_right_type.get(operator, 0)
+        info = self.type_info.get(type_oid)
+        base = info.base_oid if info else type_oid
+        return compared_as not in (0, type_oid, base) and (
+            (base, compared_as) not in self.binary_casts
+        )
 
     @cached_property
     def foreign_keys_by_oid(self) -> Mapping[int, ForeignKey]:

@@ -146,6 +146,25 @@ JOIN pg_catalog.pg_type b ON b.oid = COALESCE(NULLIF(t.typbasetype, 0), t.oid)
 ORDER BY t.oid
 """
 
+# The type each RI equality operator compares the referencing column as (0 for polymorphic
+# operators such as enum = enum), and the binary-coercible casts (varchar -> text): a column of
+# another type that is not binary-coercible to it is cast in the lookup, which no index matches.
+FK_OPERATOR_TYPES = """
+SELECT o.oid, CASE WHEN t.typtype = 'p' THEN 0 ELSE o.oprright END
+FROM pg_catalog.pg_operator o
+JOIN pg_catalog.pg_type t ON t.oid = o.oprright
+WHERE o.oid IN (
+    SELECT pg_catalog.unnest(con.conpfeqop) FROM pg_catalog.pg_constraint con
+    WHERE con.contype = 'f')
+ORDER BY o.oid
+"""
+
+BINARY_CASTS = """
+SELECT ca.castsource, ca.casttarget FROM pg_catalog.pg_cast ca
+WHERE ca.castmethod = 'b'
+ORDER BY 1, 2
+"""
+
 # Defaults of the columns an ON DELETE/UPDATE SET DEFAULT action writes, with whether the
 # default is a constant (a Const node) and whether this role may read the referenced table:
 # only then can `introspect` check that a parent row with those values exists.
@@ -203,6 +222,8 @@ def catalog_queries(server_version_num: int) -> tuple[str, ...]:
         TRIGGERS,
         SEARCH_OPERATORS,
         TYPE_FAMILIES,
+        FK_OPERATOR_TYPES,
+        BINARY_CASTS,
         SET_DEFAULT_COLUMNS,
         SUPPRESSION_COMMENTS,
         OTHER_RELATION_NAMES,

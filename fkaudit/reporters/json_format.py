@@ -23,6 +23,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "columns": list(finding.columns),
         "message": finding.message,
         "fix": finding.fix,
+        "suggestion": finding.suggestion,
         "fingerprint": finding.fingerprint,
         "details": dict(finding.details),
     }

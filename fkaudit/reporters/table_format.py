@@ -19,8 +19,17 @@ def _rows(findings: list[Finding]) -> list[list[str]]:
 
 
 def _fixes(findings: list[Finding]) -> list[str]:
-    """Fix statements on lines of their own: wrapping would break them for copy and paste."""
-    return [f"  fix {f.code} {f.constraint or ''}: {f.fix}" for f in findings if f.fix]
+    """Fix statements on lines of their own: wrapping would break them for copy and paste.
+
+    A suggestion needs a decision first (it changes what the schema means), so it is labelled
+    as such rather than as a fix.
+    """
+    lines = []
+    for f in findings:
+        for label, statement in (("fix", f.fix), ("suggestion", f.suggestion)):
+            if statement:
+                lines.append(f"  {label} {f.code} {f.constraint or ''}: {statement}")
+    return lines
 
 
 def summary_line(report: Report) -> str:

@@ -58,6 +58,7 @@ class Rule(abc.ABC):
         message: str,
         *,
         fix: str | None = None,
+        suggestion: str | None = None,
         columns: Sequence[str] | None = None,
         severity: Severity | None = None,
         details: Mapping[str, Any] | None = None,
@@ -76,6 +77,7 @@ class Rule(abc.ABC):
             columns=tuple(columns),
             message=message,
             fix=fix,
+            suggestion=suggestion,
             details=dict(details or {}),
         )
 

@@ -19,9 +19,14 @@ Why it matters
 
 How to fix
     Create a btree index on the FK columns, concurrently so writes are not blocked:
-    `CREATE INDEX CONCURRENTLY ON child (col1, col2);` (partitioned tables take the plain
-    `CREATE INDEX`). When the column type forces a cast, align the child column's type with the
-    parent's first; no index helps until then.
+    `CREATE INDEX CONCURRENTLY IF NOT EXISTS child_col1_col2_idx ON child (col1, col2);`
+    (partitioned tables take the plain `CREATE INDEX`). When the column type forces a cast,
+    align the child column's type with the parent's first (FK103); no index helps until then.
+
+Options
+    min_rows (default 0): below this many estimated rows in the child table the finding is
+    demoted to info: a sequential scan of a small table is cheap. A child never analyzed
+    (size unknown) is not demoted.
 
 Example
     CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers);
@@ -30,18 +35,21 @@ Example
 
 Known limits
     Row counts are the planner's estimates (`reltuples`). When an index covers only some FK
-    columns the finding is FK102, not this one.
+    columns the finding is FK102, not this one. A temporal foreign key (PostgreSQL 18,
+    `PERIOD`) is checked by range overlap: a GiST index on its columns and the period (btree_gist)
+    serves it, a btree index does not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 
 from fkaudit.catalog.coverage import Coverage, FkCoverage, fk_coverage
-from fkaudit.catalog.model import Catalog, ForeignKey
+from fkaudit.catalog.model import Catalog, ForeignKey, Table
 from fkaudit.findings import Finding, Severity
-from fkaudit.fixsql import create_index
 from fkaudit.rules import Rule
+from fkaudit.rules.index_names import fk_index_fix
 from fkaudit.rules.wording import describe_rows, fk_columns, leaves_phrase
 
 
@@ -49,6 +57,7 @@ class UnindexedForeignKey(Rule):
     code = "FK101"
     name = "unindexed-foreign-key"
     default_severity = Severity.WARNING
+    option_defaults: ClassVar[Mapping[str, Any]] = {"min_rows": 0}
 
     def check(self, catalog: Catalog) -> Iterator[Finding]:
         for fk in catalog.inspected_foreign_keys:
@@ -63,21 +72,24 @@ class UnindexedForeignKey(Rule):
         rows = catalog.estimated_rows(child.oid)
         message = (
             f"no index on {child.qualified_name} ({', '.join(columns)}) serves this "
-            f"foreign key: each delete or key update in {parent.qualified_name} "
-            f"scans {describe_rows(rows)}{leaves_phrase(child, verdict)}"
+            f"foreign key: each delete or key update of one row in {parent.qualified_name} "
+            f"costs {_scans(child, verdict)} of {describe_rows(rows)}"
+            f"{leaves_phrase(child, verdict)}"
         )
-        fix: str | None = create_index(child, columns)
+        if fk.is_period:
+            message += "; a temporal key needs a GiST index on its columns and the period"
         if verdict.blocked_by_operator:
             message += (
                 "; the child column type forces a cast in the check, so no index on it can be "
-                "used until the types match the referenced columns"
+                "used until the types match the referenced columns (FK103)"
             )
-            fix = None
+        small = rows is not None and rows < self.options["min_rows"]
         return self.finding_for(
             catalog,
             fk,
             message,
-            fix=fix,
+            fix=fk_index_fix(catalog, fk, verdict),
+            severity=Severity.INFO if small else None,
             details={
                 "estimated_rows": rows,
                 "unindexed_partitions": [t.table.qualified_name for t in verdict.weakest]
@@ -86,3 +98,9 @@ class UnindexedForeignKey(Rule):
                 "type_forces_cast": verdict.blocked_by_operator,
             },
         )
+
+
+def _scans(child: Table, verdict: FkCoverage) -> str:
+    """One sequential scan per table without a usable index (each leaf of a partitioned child)."""
+    count = len(verdict.weakest) if child.is_partitioned else 1
+    return "1 sequential scan" if count == 1 else f"{count} sequential scans"

@@ -35,8 +35,8 @@ from collections.abc import Iterator
 from fkaudit.catalog.coverage import Coverage, fk_coverage
 from fkaudit.catalog.model import Catalog
 from fkaudit.findings import Finding, Severity
-from fkaudit.fixsql import create_index
 from fkaudit.rules import Rule
+from fkaudit.rules.index_names import fk_index_fix
 from fkaudit.rules.wording import describe_rows, fk_columns, leaves_phrase
 
 
@@ -66,7 +66,7 @@ class PartiallyIndexedForeignKey(Rule):
                 catalog,
                 fk,
                 message,
-                fix=create_index(child, columns),
+                fix=fk_index_fix(catalog, fk, verdict),
                 details={
                     "estimated_rows": rows,
                     "index": best.index.name,

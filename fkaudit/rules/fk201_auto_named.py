@@ -34,11 +34,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from fkaudit.catalog.model import Catalog, ForeignKey
+from fkaudit.catalog.model import Catalog
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import rename_constraint
 from fkaudit.rules import Rule
-from fkaudit.rules.names import NAMEDATALEN, clip_utf8, make_object_name
+from fkaudit.rules.names import NAMEDATALEN, make_object_name, unique_name
 from fkaudit.rules.wording import fk_columns
 
 _LABEL = re.compile(r"_(fkey(?:[1-9]\d*)?)$")  # collision suffixes count from 1
@@ -75,14 +75,14 @@ class AutoNamedForeignKey(Rule):
     default_severity = Severity.WARNING
 
     def check(self, catalog: Catalog) -> Iterator[Finding]:
-        taken = {(fk.schema, fk.name) for fk in catalog.foreign_keys}
+        taken = constraint_names_by_schema(catalog)
         for fk in catalog.inspected_foreign_keys:
             child = catalog.table(fk.table_oid)
             columns = fk_columns(catalog, fk)
             if not is_generated_name(fk.name, child.name, columns):
                 continue
-            new_name = self._conventional_name(fk, child.name, columns, taken)
-            taken.add((fk.schema, new_name))
+            new_name = unique_name("fk_" + "_".join([child.name, *columns]), taken[fk.schema])
+            taken[fk.schema].add(new_name)
             yield self.finding_for(
                 catalog,
                 fk,
@@ -92,15 +92,10 @@ class AutoNamedForeignKey(Rule):
                 details={"suggested_name": new_name},
             )
 
-    @staticmethod
-    def _conventional_name(
-        fk: ForeignKey, table: str, columns: Sequence[str], taken: set[tuple[str, str]]
-    ) -> str:
-        """`fk_<table>_<columns>`, within 63 bytes, made unique in the schema."""
-        base = clip_utf8("fk_" + "_".join([table, *columns]), NAMEDATALEN - 1)
-        candidate, n = base, 1
-        while (fk.schema, candidate) in taken:
-            n += 1
-            suffix = f"_{n}"
-            candidate = clip_utf8(base, NAMEDATALEN - 1 - len(suffix)) + suffix
-        return candidate
+
+def constraint_names_by_schema(catalog: Catalog) -> dict[str, set[str]]:
+    """Foreign-key names per schema, to keep suggested names from colliding."""
+    taken: dict[str, set[str]] = {}
+    for fk in catalog.foreign_keys:
+        taken.setdefault(fk.schema, set()).add(fk.name)
+    return taken

@@ -54,5 +54,5 @@ class NullableCascadeForeignKey(Rule):
                 "parent are allowed although they are deleted with it; make the column(s) "
                 "NOT NULL or use ON DELETE SET NULL",
                 columns=nullable,
-                fix=set_not_null(child, nullable),
+                suggestion=set_not_null(child, nullable),
             )

@@ -31,3 +31,13 @@ def make_object_name(name1: str, name2: str | None, label: str | None) -> str:
     if label:
         parts.append(label)
     return "_".join(parts)
+
+
+def unique_name(base: str, taken: set[str]) -> str:
+    """`base` clipped to 63 bytes, or with `_2`, `_3` … appended (still within 63) if taken."""
+    candidate, n = clip_utf8(base, NAMEDATALEN - 1), 1
+    while candidate in taken:
+        n += 1
+        suffix = f"_{n}"
+        candidate = clip_utf8(base, NAMEDATALEN - 1 - len(suffix)) + suffix
+    return candidate

@@ -1,0 +1,76 @@
+"""A `fkaudit:ignore` comment that no longer suppresses anything.
+
+What it does
+    After the other rules ran and suppressions were applied, reports every `fkaudit:ignore`
+    directive (in a comment on a table or foreign key) that matched no finding. A directive is
+    judged only when every rule it names ran in this audit (for a bare `fkaudit:ignore`, every
+    rule that runs by default), so `--select FK101` does not make other suppressions look stale.
+
+Why it matters
+    Suppressions outlive the problems they hid: the index was added, the constraint renamed or
+    dropped. A stale ignore hides the next real problem on that object and misleads readers
+    into thinking there is a known exception.
+
+How to fix
+    Remove the directive from the comment, e.g. `COMMENT ON CONSTRAINT fk ON orders IS NULL;`
+    (or rewrite the comment without it).
+
+Example
+    COMMENT ON CONSTRAINT fk_orders_customer ON orders IS 'fkaudit:ignore FK101';
+    CREATE INDEX ON orders (customer_id);   -- FK101 no longer fires: FK001 fires
+
+Known limits
+    A directive naming an unknown rule code is reported as unused. Suppressions cannot suppress
+    FK001 itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from fkaudit.catalog.model import Catalog
+from fkaudit.findings import Finding, Severity
+from fkaudit.rules import Rule, all_rules
+from fkaudit.suppressions import Suppression
+
+
+class UnusedSuppression(Rule):
+    code = "FK001"
+    name = "unused-suppression"
+    default_severity = Severity.INFO
+
+    def check(self, catalog: Catalog) -> Iterator[Finding]:
+        """Nothing to see in the catalog alone: the engine calls `unused` after suppressing."""
+        return iter(())
+
+    def unused(
+        self,
+        suppressions: Sequence[Suppression],
+        used: set[Suppression],
+        rules_run: Iterable[str],
+    ) -> Iterator[Finding]:
+        ran = set(rules_run)
+        for suppression in suppressions:
+            if suppression in used or not self._judgeable(suppression, ran):
+                continue
+            what = " ".join(suppression.selectors) or "all rules"
+            yield Finding(
+                code=self.code,
+                name=self.name,
+                severity=self.severity,
+                schema=suppression.schema,
+                table=suppression.table,
+                constraint=suppression.constraint,
+                columns=(),
+                message=f"the comment on {suppression.target} ignores {what}, but nothing "
+                "fires there any more: remove the directive",
+                details={"selectors": list(suppression.selectors), "reason": suppression.reason},
+            )
+
+    @staticmethod
+    def _judgeable(suppression: Suppression, ran: set[str]) -> bool:
+        others = [r for r in all_rules() if r.code != UnusedSuppression.code]
+        if not suppression.selectors:
+            return all(r.code in ran for r in others if r.enabled_by_default)
+        covered = [r for r in others if suppression.covers_code(r.code, r.name)]
+        return all(r.code in ran for r in covered)

@@ -1,0 +1,129 @@
+"""The referencing and referenced columns have different types (or collations).
+
+What it does
+    Compares each referencing column with the column it references. It reports an error when
+    the foreign key's equality operator is not one a plain index on the referencing column can
+    search — the check then casts the child column (an `integer` child of a `numeric` key,
+    `varchar` referencing `citext`) and no index on it is ever used; a warning when the child
+    column is a narrower integer or float than the parent (`integer` referencing `bigint`);
+    and a warning when two text columns use different collations. Harmless pairs stay
+    silent: same type, a domain over the same type, `varchar(n)` and `text`.
+
+Why it matters
+    A cast on the child column turns every parent delete into a sequential scan of the child
+    whatever indexes exist (FK101 says so too, this rule names the cause). A narrower child
+    column works until the parent's ids pass its range (2^31 for `integer`): then inserts of
+    new children fail. Different collations make equality and sort order disagree between the
+    two sides.
+
+How to fix
+    Change the child column to the parent's type: `ALTER TABLE child ALTER COLUMN parent_id
+    TYPE bigint;` (this rewrites the table under an ACCESS EXCLUSIVE lock: plan it), or give
+    both columns the same collation.
+
+Example
+    CREATE TABLE accounts (id bigint PRIMARY KEY);
+    CREATE TABLE payments (account_id integer REFERENCES accounts);   -- fires (warning)
+    CREATE TABLE ledger (id numeric PRIMARY KEY);
+    CREATE TABLE entries (ledger_id integer REFERENCES ledger);        -- fires (error)
+
+Known limits
+    The period column of a temporal foreign key (PostgreSQL 18) is compared by range overlap,
+    not equality; only its collation is checked. Length and precision modifiers are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fkaudit.catalog.model import Catalog, Column, ForeignKey
+from fkaudit.findings import Finding, Severity
+from fkaudit.fixsql import alter_column_type
+from fkaudit.rules import Rule
+
+# Built-in type OIDs (stable across versions): integer and float widths, narrowest first.
+_WIDTHS = {21: (0, 2), 23: (0, 4), 20: (0, 8), 700: (1, 4), 701: (1, 8)}
+
+
+class ForeignKeyTypeMismatch(Rule):
+    code = "FK103"
+    name = "foreign-key-type-mismatch"
+    default_severity = Severity.ERROR
+
+    def check(self, catalog: Catalog) -> Iterator[Finding]:
+        for fk in catalog.inspected_foreign_keys:
+            problems = list(_problems(catalog, fk))
+            if not problems:
+                continue
+            child = catalog.table(fk.table_oid)
+            retype = [(c, p) for kind, c, p in problems if kind != "collation"]
+            yield self.finding_for(
+                catalog,
+                fk,
+                "; ".join(_DESCRIBE[kind].format(c=c, p=p) for kind, c, p in problems),
+                columns=list(dict.fromkeys(c.name for _, c, _ in problems)),
+                severity=max(_SEVERITY[kind] for kind, _, _ in problems),
+                suggestion="\n".join(
+                    alter_column_type(child, c.name, p.type_name) for c, p in retype
+                ) or None,
+                details={
+                    "columns": [
+                        {"column": c.name, "type": c.type_name,
+                         "referenced_type": p.type_name, "problem": kind}
+                        for kind, c, p in problems
+                    ]
+                },
+            )  # fmt: skip
+
+
+_SEVERITY = {"cast": Severity.ERROR, "narrower": Severity.WARNING, "collation": Severity.WARNING}
+_DESCRIBE = {
+    "cast": "{c.name} ({c.type_name}) is cast to compare with {p.name} ({p.type_name}): no index "
+    "on it can serve the check",
+    "narrower": "{c.name} ({c.type_name}) is narrower than the referenced {p.name} "
+    "({p.type_name}): new children fail once parent keys outgrow it",
+    "collation": "{c.name} and the referenced {p.name} use different collations",
+}
+
+
+def _problems(catalog: Catalog, fk: ForeignKey) -> Iterator[tuple[str, Column, Column]]:
+    child = catalog.table(fk.table_oid)
+    parent = catalog.table(fk.ref_table_oid)
+    last = len(fk.attnums) - 1
+    for position, (attnum, ref_attnum, operator) in enumerate(
+        zip(fk.attnums, fk.ref_attnums, fk.pf_eq_operators, strict=True)
+    ):
+        child_col, parent_col = child.column(attnum), parent.column(ref_attnum)
+        period = fk.is_period and position == last  # compared by overlap, not equality
+        if not period and _forces_cast(catalog, child_col, operator):
+            yield "cast", child_col, parent_col
+        elif not period and _narrower(catalog, child_col, parent_col):
+            yield "narrower", child_col, parent_col
+        elif child_col.collation_oid != parent_col.collation_oid:
+            yield "collation", child_col, parent_col
+
+
+def _base_type(catalog: Catalog, column: Column) -> int:
+    info = catalog.type_info.get(column.type_oid)
+    return info.base_oid if info else column.type_oid
+
+
+def _forces_cast(catalog: Catalog, column: Column, operator: int) -> bool:
+    """The lookup casts the column, or a default btree index on it cannot search the operator."""
+    if catalog.casts_column(column.type_oid, operator):
+        return True
+    info = catalog.type_info.get(column.type_oid)
+    if info is None or info.btree_family is None:
+        return False  # no btree support at all: nothing to lose, nothing to say
+    return not catalog.is_search_operator(info.btree_family, operator)
+
+
+def _narrower(catalog: Catalog, child: Column, parent: Column) -> bool:
+    child_width = _WIDTHS.get(_base_type(catalog, child))
+    parent_width = _WIDTHS.get(_base_type(catalog, parent))
+    return (
+        child_width is not None
+        and parent_width is not None
+        and child_width[0] == parent_width[0]
+        and child_width[1] < parent_width[1]
+    )

@@ -1,0 +1,119 @@
+"""The foreign key's name does not follow the team's naming convention (off until configured).
+
+What it does
+    Compares every foreign key's name with the `convention` option. A convention starting with
+    `^` is a regular expression the name must match (`^fk_[a-z0-9_]+$`). Anything else is a
+    template with the placeholders `{table}`, `{columns}` (referencing columns joined by `_`),
+    `{referenced_table}`, `{referenced_columns}` and `{schema}`, e.g. `fk_{table}_{columns}`;
+    the name must equal the expanded template clipped to 63 bytes, optionally followed by
+    `_2`, `_3` … where names collide. The rule is off until a convention is configured:
+
+        [tool.fkaudit.rules.FK202]
+        convention = "fk_{table}_{columns}"
+
+Why it matters
+    Predictable names make migrations portable (they can drop and alter constraints by name on
+    every environment), make error messages self-explanatory, and let reviewers spot a missing
+    or duplicate key at a glance. ORM-generated names (`fk_rails_0a1b2c3d`) hide which columns
+    are involved.
+
+How to fix
+    With a template, rename to the expanded name (the fix does it):
+    `ALTER TABLE orders RENAME CONSTRAINT fk_rails_0a1b2c3d TO fk_orders_customer_id;`.
+    With a regular expression, choose a matching name yourself.
+
+Options
+    convention (default empty: rule off): a template or a `^…` regular expression.
+
+Example
+    convention = "fk_{table}_{columns}"
+    ALTER TABLE orders ADD CONSTRAINT orders_customer FOREIGN KEY (customer_id)
+        REFERENCES customers;                           -- fires
+    ALTER TABLE orders ADD CONSTRAINT fk_orders_customer_id FOREIGN KEY (customer_id)
+        REFERENCES customers;                           -- does not fire
+
+Known limits
+    Names are compared byte for byte (case-sensitive). When FK201 also fires on the same key,
+    `fkaudit fix` renames it once, to this rule's name.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+from fkaudit.catalog.model import Catalog, ForeignKey
+from fkaudit.errors import FkauditError
+from fkaudit.findings import Finding, Severity
+from fkaudit.fixsql import rename_constraint
+from fkaudit.rules import Rule
+from fkaudit.rules.fk201_auto_named import constraint_names_by_schema
+from fkaudit.rules.names import NAMEDATALEN, clip_utf8, unique_name
+
+PLACEHOLDERS = ("table", "columns", "referenced_table", "referenced_columns", "schema")
+
+
+class ForeignKeyNameConvention(Rule):
+    code = "FK202"
+    name = "foreign-key-name-convention"
+    default_severity = Severity.WARNING
+    enabled_by_default = False
+    option_defaults: ClassVar[Mapping[str, Any]] = {"convention": ""}
+
+    def __init__(self, severity: Severity | None = None, options: Mapping[str, Any] | None = None):
+        super().__init__(severity, options)
+        convention = self.options["convention"]
+        if not convention:
+            raise FkauditError(
+                'FK202 needs a naming convention: set convention = "fk_{table}_{columns}" '
+                "(or a ^regex) in its configuration section"
+            )
+        self.pattern: re.Pattern[str] | None = None
+        if convention.startswith("^"):
+            try:
+                self.pattern = re.compile(convention)
+            except re.error as exc:
+                raise FkauditError(f"FK202 convention {convention!r}: bad regex: {exc}") from None
+        else:
+            fields = {f for _, f, _, _ in string.Formatter().parse(convention) if f is not None}
+            unknown = fields - set(PLACEHOLDERS)
+            if unknown:
+                raise FkauditError(
+                    f"FK202 convention {convention!r}: unknown placeholder(s) "
+                    f"{', '.join(sorted(unknown))} (known: {', '.join(PLACEHOLDERS)})"
+                )
+
+    def check(self, catalog: Catalog) -> Iterator[Finding]:
+        taken = constraint_names_by_schema(catalog)
+        for fk in catalog.inspected_foreign_keys:
+            if self.pattern is not None:
+                if not self.pattern.search(fk.name):
+                    yield self.finding_for(
+                        catalog, fk, f"{fk.name} does not match {self.pattern.pattern}"
+                    )
+                continue
+            expected = self.expand(catalog, fk)
+            if fk.name == expected or re.fullmatch(re.escape(expected) + r"_\d+", fk.name):
+                continue
+            new_name = unique_name(expected, taken[fk.schema])
+            taken[fk.schema].add(new_name)
+            yield self.finding_for(
+                catalog,
+                fk,
+                f"{fk.name} does not follow the naming convention: expected {new_name}",
+                fix=rename_constraint(catalog.table(fk.table_oid), fk.name, new_name),
+                details={"suggested_name": new_name},
+            )
+
+    def expand(self, catalog: Catalog, fk: ForeignKey) -> str:
+        child, parent = catalog.table(fk.table_oid), catalog.table(fk.ref_table_oid)
+        name = self.options["convention"].format(
+            table=child.name,
+            columns="_".join(child.column(n).name for n in fk.attnums),
+            referenced_table=parent.name,
+            referenced_columns="_".join(parent.column(n).name for n in fk.ref_attnums),
+            schema=child.schema,
+        )
+        return clip_utf8(name, NAMEDATALEN - 1)

@@ -1,0 +1,85 @@
+"""ON DELETE or ON UPDATE SET DEFAULT writes a value that cannot satisfy the foreign key.
+
+What it does
+    For a foreign key whose delete or update action is SET DEFAULT, looks at the defaults of
+    the columns the action writes (on PostgreSQL 15 and later `SET DEFAULT (col, …)` writes
+    only the listed ones). It fires when a NOT NULL column has no default (the action writes
+    NULL and fails), or when every written column has a constant default and the referenced
+    table has no row with those values (checked with one read-only query during
+    introspection, when the role may read the referenced table).
+
+Why it matters
+    PostgreSQL accepts the definition, but the action runs only when a parent row is deleted or
+    its key changed, and then fails: with a not-null violation, or with a foreign-key violation
+    because the default references nothing. The parent row can never be deleted while it has
+    children, and the error appears in production, far from the migration that caused it.
+
+How to fix
+    Give the column a default that references a row that always exists (and protect that row),
+    e.g. `ALTER TABLE child ALTER COLUMN status_id SET DEFAULT 0;` with status 0 present, or
+    choose another action (SET NULL, RESTRICT, CASCADE).
+
+Example
+    CREATE TABLE orders (id int PRIMARY KEY,
+        status_id int NOT NULL REFERENCES status ON DELETE SET DEFAULT);   -- fires: no default
+
+Known limits
+    Non-constant defaults (`nextval()`, functions) are not evaluated and do not fire. A default
+    row that is itself the row being deleted still fails; that is not detected. Whether the
+    default row exists is not checked when the role cannot read the referenced table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fkaudit.catalog.model import Action, Catalog, ForeignKey
+from fkaudit.findings import Finding, Severity
+from fkaudit.rules import Rule
+
+
+class SetDefaultWithoutValidDefault(Rule):
+    code = "FK302"
+    name = "set-default-without-valid-default"
+    default_severity = Severity.ERROR
+
+    def check(self, catalog: Catalog) -> Iterator[Finding]:
+        for fk in catalog.inspected_foreign_keys:
+            events = [
+                event
+                for event, action in (("DELETE", fk.on_delete), ("UPDATE", fk.on_update))
+                if action is Action.SET_DEFAULT
+            ]
+            if not events:
+                continue
+            problem = self._problem(catalog, fk, events)
+            if problem:
+                actions = " and ".join(f"ON {event} SET DEFAULT" for event in events)
+                yield self.finding_for(
+                    catalog,
+                    fk,
+                    f"{actions}: {problem}; every such action on a referenced row that has "
+                    "children fails",
+                    details={"events": [event.lower() for event in events]},
+                )
+
+    @staticmethod
+    def _problem(catalog: Catalog, fk: ForeignKey, events: list[str]) -> str | None:
+        child = catalog.table(fk.table_oid)
+        defaults = {d.attnum: d for d in catalog.set_default_columns.get(fk.oid, ())}
+        written = set(fk.attnums)
+        if events == ["DELETE"] and fk.delete_set_attnums:
+            written = set(fk.delete_set_attnums)
+        null_not_null = [
+            child.column(n).name
+            for n in fk.attnums
+            if n in written and child.column(n).not_null and defaults[n].writes_null
+        ]
+        if null_not_null:
+            return f"NOT NULL column(s) {', '.join(null_not_null)} have no default"
+        if catalog.default_row_exists.get(fk.oid) is False:
+            values = ", ".join(f"{child.column(n).name} = {defaults[n].expression}"
+                               for n in fk.attnums)  # fmt: skip
+            parent = catalog.table(fk.ref_table_oid).qualified_name
+            return f"no row of {parent} matches the defaults ({values})"
+        return None

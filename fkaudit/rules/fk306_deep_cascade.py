@@ -1,0 +1,106 @@
+"""Deleting one row cascades through more tables than the configured limit.
+
+What it does
+    Follows ON DELETE CASCADE foreign keys from every table and fires when a delete of one of
+    its rows reaches more than `max_tables` other tables (default 4). It reports the longest
+    chain found and an estimate of the rows one delete touches, from the planner's row counts:
+    each step multiplies by the average number of children per parent row. Only the tables
+    where such a cascade starts are reported, not every table downstream of them.
+
+Why it matters
+    A deep cascade turns an innocent `DELETE FROM accounts WHERE id = $1` into thousands of
+    deletes across many tables, all in one transaction holding row locks, firing their triggers
+    and writing WAL: a slow, lock-heavy statement nobody expected, and a large blast radius for
+    a mistaken delete.
+
+How to fix
+    Decide whether each level should really disappear with its parent. Where history must be
+    kept, use RESTRICT or SET NULL and delete explicitly (in batches); where deletes are rare
+    and intended (tenant offboarding), document it and raise `max_tables` or suppress the
+    finding on the table.
+
+Options
+    max_tables (default 4): the number of tables a cascade may reach before the rule fires.
+
+Example
+    accounts -> projects -> tasks -> comments -> attachments -> thumbnails, all ON DELETE
+    CASCADE: deleting one account reaches 5 tables; fires.
+
+Known limits
+    Row estimates assume children are spread evenly over parents and are unknown for tables
+    never analyzed. SET NULL and SET DEFAULT actions also touch rows but stop the cascade; they
+    are not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+from fkaudit.catalog.model import Catalog, ForeignKey
+from fkaudit.findings import Finding, Severity
+from fkaudit.rules import Rule
+from fkaudit.rules.cascade_graph import CascadeGraph, cascade_graph
+
+
+class DeepCascade(Rule):
+    code = "FK306"
+    name = "deep-cascade"
+    default_severity = Severity.INFO
+    option_defaults: ClassVar[Mapping[str, Any]] = {"max_tables": 4}
+
+    def check(self, catalog: Catalog) -> Iterator[Finding]:
+        graph = cascade_graph(catalog)
+        limit = self.options["max_tables"]
+        reached = {
+            start: reach
+            for start in sorted(graph.edges, key=graph.name)
+            if len(reach := graph.reach(start)) - (start in reach) > limit
+        }
+        for start, reach in reached.items():
+            upstream = [u for u in reached if u != start and start in reached[u] and u not in reach]
+            if not upstream:
+                yield self._finding(graph, start, reach)
+
+    def _finding(
+        self, graph: CascadeGraph, start: int, reach: dict[int, tuple[int, ForeignKey] | None]
+    ) -> Finding:
+        catalog = graph.catalog
+        # BFS order: the last table reached is at the greatest depth.
+        deepest = list(reach)[-1]
+        path = graph.path_to(reach, start, deepest)
+        chain = [graph.name(start), *(graph.name(fk.table_oid) for _, fk in path)]
+        rows = _rows_touched(catalog, start, reach)
+        table = catalog.table(start)
+        count = len(reach) - (start in reach)
+        return Finding(
+            code=self.code,
+            name=self.name,
+            severity=self.severity,
+            schema=table.schema,
+            table=table.name,
+            constraint=None,
+            columns=(),
+            message=f"deleting one row of {table.qualified_name} cascades to {count} tables, "
+            f"e.g. {' -> '.join(chain)}; "
+            + (f"about {rows:,} rows are deleted per row" if rows is not None
+               else "rows touched unknown (tables never analyzed)"),
+            details={"tables_reached": count, "longest_path": chain, "estimated_rows": rows},
+        )  # fmt: skip
+
+
+def _rows_touched(
+    catalog: Catalog, start: int, reach: dict[int, tuple[int, ForeignKey] | None]
+) -> int | None:
+    """Rows one delete reaches: per step, child rows per parent row, multiplied down the tree."""
+    per_root_row: dict[int, float] = {start: 1.0}
+    for node, step in reach.items():  # BFS order: a node's parent comes before it
+        if step is None or node == start:
+            continue
+        parent, _ = step
+        parent_rows = catalog.estimated_rows(parent)
+        child_rows = catalog.estimated_rows(node)
+        if parent_rows is None or child_rows is None:
+            return None
+        per_root_row[node] = per_root_row[parent] * child_rows / max(parent_rows, 1)
+    return round(sum(v for node, v in per_root_row.items() if node != start))

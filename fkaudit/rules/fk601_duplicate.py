@@ -1,0 +1,88 @@
+"""Two foreign keys enforce the same reference: every write pays for the check twice.
+
+What it does
+    Groups foreign keys by referencing table, referenced table and the pairs of (referencing
+    column, referenced column), regardless of column order, and fires for every key in a group
+    but one. The one kept is validated and enforced if any is, then explicitly named, then the
+    first by name. Partition copies and the internal rows of keys to partitioned tables are
+    not counted.
+
+Why it matters
+    Each foreign key has its own triggers: inserts and updates of the child check the parent
+    twice, deletes of the parent look up the child twice, and the two may even disagree on
+    their actions (one CASCADE, one RESTRICT), making behaviour depend on trigger order. Usually
+    a migration re-added a constraint under a new name without dropping the old one.
+
+How to fix
+    Drop the redundant one: `ALTER TABLE child DROP CONSTRAINT orders_customer_id_fkey1;`.
+    When the actions, match type or deferrability differ the drop is only suggested: decide
+    which behaviour is intended first.
+
+Example
+    ALTER TABLE orders ADD CONSTRAINT fk_orders_customer FOREIGN KEY (customer_id)
+        REFERENCES customers;
+    ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers;   -- fires
+
+Known limits
+    Keys that reference the same parent through different unique keys are not duplicates and do
+    not fire, even when one key implies the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fkaudit.catalog.model import Catalog, ForeignKey
+from fkaudit.findings import Finding, Severity
+from fkaudit.fixsql import drop_constraint
+from fkaudit.rules import Rule
+from fkaudit.rules.fk201_auto_named import is_generated_name
+from fkaudit.rules.wording import fk_columns
+
+
+def _behaviour(fk: ForeignKey) -> tuple[object, ...]:
+    """Everything besides the columns that makes two keys act the same."""
+    return (
+        fk.on_delete, fk.on_update, fk.match_type, fk.deferrable, fk.initially_deferred,
+        fk.enforced, fk.is_period, fk.delete_set_attnums,
+    )  # fmt: skip
+
+
+class DuplicateForeignKey(Rule):
+    code = "FK601"
+    name = "duplicate-foreign-key"
+    default_severity = Severity.WARNING
+
+    def check(self, catalog: Catalog) -> Iterator[Finding]:
+        groups: dict[tuple[object, ...], list[ForeignKey]] = {}
+        for fk in catalog.inspected_foreign_keys:
+            pairs = frozenset(zip(fk.attnums, fk.ref_attnums, strict=True))
+            groups.setdefault((fk.table_oid, fk.ref_table_oid, pairs), []).append(fk)
+        for group in groups.values():
+            if len(group) < 2:
+                continue
+            kept, *redundant = sorted(group, key=lambda fk: self._keep_order(catalog, fk))
+            for fk in redundant:
+                yield self._finding(catalog, fk, kept)
+
+    @staticmethod
+    def _keep_order(catalog: Catalog, fk: ForeignKey) -> tuple[bool, bool, bool, str]:
+        table = catalog.table(fk.table_oid).name
+        auto = is_generated_name(fk.name, table, fk_columns(catalog, fk))
+        return (not fk.enforced, not fk.validated, auto, fk.name)
+
+    def _finding(self, catalog: Catalog, fk: ForeignKey, kept: ForeignKey) -> Finding:
+        child = catalog.table(fk.table_oid)
+        same = _behaviour(fk) == _behaviour(kept)
+        drop = drop_constraint(child, fk.name)
+        return self.finding_for(
+            catalog,
+            fk,
+            f"{fk.name} duplicates {kept.name} (same columns, same referenced table): every "
+            "write is checked twice"
+            + ("" if same else "; their actions, match type or deferrability differ, so "
+               "decide which behaviour is intended before dropping one"),
+            fix=drop if same else None,
+            suggestion=None if same else drop,
+            details={"duplicate_of": kept.name, "same_behaviour": same},
+        )

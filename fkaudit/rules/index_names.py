@@ -1,0 +1,67 @@
+"""The index a fix creates for a foreign key, and its name.
+
+Names follow PostgreSQL's own pattern, never collide, and fit 63 bytes.
+
+`CREATE INDEX … IF NOT EXISTS name` skips silently when *any* relation has that name, so a
+name that collided with a view or another index would leave the foreign key unindexed while the
+migration reports success. Names are therefore checked against every relation in the schema
+and against the names already handed out in this run, and a request for the same columns of the
+same table gets the same name back (FK101 and FK102 may both ask).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from weakref import WeakKeyDictionary
+
+from fkaudit.catalog.coverage import FkCoverage
+from fkaudit.catalog.model import Catalog, ForeignKey, Table
+from fkaudit.fixsql import create_index
+from fkaudit.rules.names import make_object_name
+
+
+class _Allocator:
+    def __init__(self, catalog: Catalog):
+        self.taken: set[tuple[str, str]] = set(catalog.relation_names)
+        self.given: dict[tuple[int, tuple[str, ...]], str] = {}
+
+    def name(self, table: Table, columns: Sequence[str]) -> str:
+        key = (table.oid, tuple(columns))
+        if key not in self.given:
+            self.given[key] = self._fresh(table, columns)
+        return self.given[key]
+
+    def _fresh(self, table: Table, columns: Sequence[str]) -> str:
+        """ChooseRelationName: `<table>_<cols>_idx`, then `idx1`, `idx2` … on collision."""
+        addition = "_".join(columns)
+        label, n = "idx", 0
+        while (table.schema, name := make_object_name(table.name, addition, label)) in self.taken:
+            n += 1
+            label = f"idx{n}"
+        self.taken.add((table.schema, name))
+        return name
+
+
+_allocators: WeakKeyDictionary[Catalog, _Allocator] = WeakKeyDictionary()
+
+
+def index_name(catalog: Catalog, table: Table, columns: Sequence[str]) -> str:
+    """A fresh, deterministic index name for `columns` of `table`."""
+    allocator = _allocators.get(catalog)
+    if allocator is None:
+        allocator = _allocators[catalog] = _Allocator(catalog)
+    return allocator.name(table, columns)
+
+
+def fk_index_fix(catalog: Catalog, fk: ForeignKey, verdict: FkCoverage) -> str | None:
+    """CREATE INDEX for the FK columns, or None when no index can help until the types match.
+
+    A temporal key (PERIOD) is searched by range overlap, which only GiST supports; its scalar
+    columns then need the btree_gist extension, as its primary key already did.
+    """
+    if verdict.blocked_by_operator:
+        return None
+    child = catalog.table(fk.table_oid)
+    columns = [child.column(n).name for n in fk.attnums]
+    method = "gist" if fk.is_period else None
+    return create_index(child, index_name(catalog, child, columns), columns, method)
