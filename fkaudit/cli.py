@@ -24,6 +24,7 @@ from fkaudit.reporters import FORMATS
 
 if TYPE_CHECKING:
     from fkaudit.engine import Report
+    from fkaudit.findings import Severity
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -96,13 +97,18 @@ def audit_options(func: F) -> F:
     decorators = [
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                      show_default=True, help="Output format."),
+        click.option("--config", "config_file", type=click.Path(path_type=Path),
+                     help="Configuration file (default: fkaudit.toml, .fkaudit.toml or "
+                          "pyproject.toml [tool.fkaudit], searched upward from here)."),
         click.option("--select", multiple=True, metavar="CODES",
                      help="Only these rules: codes, prefixes (FK1) or names; repeatable."),
         click.option("--ignore", multiple=True, metavar="CODES",
                      help="Skip these rules: codes, prefixes or names; repeatable."),
-        click.option("--fail-on", type=click.Choice(SEVERITIES), default="warning",
-                     show_default=True,
-                     help="Exit 1 when a finding has this severity or a higher one."),
+        click.option("--fail-on", type=click.Choice(SEVERITIES),
+                     help="Exit 1 when a finding has this severity or a higher one "
+                          "[default: warning, or the configuration's fail-on]."),
+        click.option("--show-suppressed", is_flag=True,
+                     help="Also list the findings suppressed by fkaudit:ignore comments."),
         click.option("--schema", "schemas", multiple=True, metavar="GLOB",
                      help="Only tables in matching schemas; repeatable."),
         click.option("--exclude-schema", "exclude_schemas", multiple=True, metavar="GLOB",
@@ -120,30 +126,43 @@ def audit_options(func: F) -> F:
     return func
 
 
-def _run_audit(target: Any, options: dict[str, Any]) -> int:
-    """Audit `target`, print the report in the chosen format, return the exit code."""
+def _audit(target: Any, options: dict[str, Any]) -> tuple[Report, Severity]:
+    """Audit `target` with the configuration file and the command-line options over it."""
     from fkaudit.api import audit
     from fkaudit.catalog.scope import Scope
+    from fkaudit.config import load_config
     from fkaudit.connection import SessionLimits
     from fkaudit.findings import Severity
-    from fkaudit.reporters import renderer
 
-    report: Report = audit(
+    config = load_config(options["config_file"])
+    report = audit(
         target,
         select=_split(options["select"]),
         ignore=_split(options["ignore"]),
         scope=Scope(
-            schemas=tuple(options["schemas"]),
-            exclude_schemas=tuple(options["exclude_schemas"]),
+            schemas=tuple(options["schemas"]) or config.schemas,
+            exclude_schemas=tuple(options["exclude_schemas"]) or config.exclude_schemas,
             tables=tuple(options["tables"]),
             exclude_tables=tuple(options["exclude_tables"]),
         ),
         limits=SessionLimits(statement_timeout_ms=options["statement_timeout"] * 1000),
+        config=config,
     )
-    click.echo(renderer(options["fmt"])(report))
     for error in report.errors:
         click.echo(f"fkaudit: error: {error.message}", err=True)
-    return report.exit_code(Severity.parse(options["fail_on"]))
+    fail_on = (
+        Severity.parse(options["fail_on"]) if options["fail_on"] else config.fail_on
+    ) or Severity.WARNING
+    return report, fail_on
+
+
+def _run_audit(target: Any, options: dict[str, Any]) -> int:
+    """Audit `target`, print the report in the chosen format, return the exit code."""
+    from fkaudit.reporters import renderer
+
+    report, fail_on = _audit(target, options)
+    click.echo(renderer(options["fmt"])(report, show_suppressed=options["show_suppressed"]))
+    return report.exit_code(fail_on)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -202,15 +221,58 @@ What next:
 """
 
 
+@main.command()
+@click.argument("dsn", required=False)
+@audit_options
+@handle_errors
+def fix(dsn: str | None, **options: Any) -> None:
+    """Print a SQL migration that fixes what can be fixed mechanically.
+
+    Audits DSN like `check` and writes to stdout: CREATE INDEX CONCURRENTLY for unindexed
+    foreign keys, VALIDATE CONSTRAINT, ENABLE TRIGGER, DROP CONSTRAINT for exact duplicates and
+    RENAME CONSTRAINT to the naming convention, each under a comment naming its finding.
+    Changes that need a decision (SET NOT NULL, actions, types) follow as commented-out
+    suggestions. Nothing is executed: review the script, then run it with psql. Exit codes
+    are those of `check` (1 when findings at or above --fail-on remain to be fixed).
+    """
+    from fkaudit.migration import render_migration
+
+    report, fail_on = _audit(dsn, options)
+    click.echo(render_migration(report), nl=False)
+    sys.exit(report.exit_code(fail_on))
+
+
 @main.command("rules")
-def list_rules() -> None:
-    """List the rules: code, name, default severity and summary."""
+@click.option("--config", "config_file", type=click.Path(path_type=Path),
+              help="Configuration file (default: searched upward from here).")  # fmt: skip
+@handle_errors
+def list_rules(config_file: Path | None) -> None:
+    """List the rules with their effective configuration.
+
+    For each rule: code, name, whether it runs by default with this configuration, its
+    severity (configured or default) and its options, then a one-line summary.
+    """
     from tabulate import tabulate
 
+    from fkaudit.config import load_config
+    from fkaudit.engine import select_rules
     from fkaudit.rules import all_rules
 
-    rows = [[r.code, r.name, r.default_severity.label, r.summary()] for r in all_rules()]
-    click.echo(tabulate(rows, headers=["code", "name", "severity", "summary"], tablefmt="simple"))
+    config = load_config(config_file)
+    enabled = {rule.code for rule in select_rules(config.select, config.ignore, config)}
+    rows = []
+    for rule in all_rules():
+        settings = config.rule(rule.code)
+        options = {**rule.option_defaults, **settings.options}
+        rows.append([
+            rule.code, rule.name, "yes" if rule.code in enabled else "no",
+            (settings.severity or rule.default_severity).label,
+            ", ".join(f"{k}={v!r}" for k, v in options.items()), rule.summary(),
+        ])  # fmt: skip
+    source = f"configuration: {config.path}" if config.path else "no configuration file found"
+    click.echo(source)
+    click.echo(tabulate(rows, headers=["code", "name", "enabled", "severity", "options",
+                                       "summary"], tablefmt="simple"))  # fmt: skip
 
 
 @main.command()

