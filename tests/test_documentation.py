@@ -48,3 +48,21 @@ def test_readme_lists_every_rule() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     for rule in all_rules():
         assert f"`{rule.code}`" in readme and rule.name in readme
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)
+def test_rule_options_are_documented(rule: type[Rule]) -> None:
+    doc = rule.documentation()
+    for option in rule.option_defaults:
+        assert "\nOptions\n" in doc and f"    {option} (default" in doc, option
+
+
+def test_rules_page_is_generated_and_current() -> None:
+    from fkaudit.docgen import RULES_PAGE, rules_page
+
+    assert RULES_PAGE.is_file(), "docs/rules.md is missing: python -m fkaudit.docgen --write"
+    assert RULES_PAGE.read_text(encoding="utf-8") == rules_page(), (
+        "docs/rules.md is out of date: run python -m fkaudit.docgen --write"
+    )
+    for rule in all_rules():
+        assert f"## {rule.code} {rule.name}" in rules_page()
