@@ -96,6 +96,8 @@ def select_rules(
             chosen.append(
                 rule(settings.severity, settings.options) if settings else rule()
             )
+    for instance in chosen:
+        instance.bind(chosen)
     return chosen
 
 
@@ -126,18 +128,19 @@ def apply_suppressions(
 ) -> tuple[tuple[Finding, ...], tuple[Finding, ...]]:
     """(reported, suppressed): comments first, then the configuration's `exclude` globs.
 
-    FK001 then reports the comments that suppressed nothing; it is never suppressed itself.
+    FK001 reports the comments that suppressed nothing before the excludes apply (so they can
+    exclude FK001 too); comments never suppress FK001 itself.
     """
     from fkaudit.rules.fk001_unused_suppression import UnusedSuppression
 
     suppressions = read_suppressions(catalog)
     kept, suppressed, used = split_suppressed(findings, suppressions)
+    for rule in rules:
+        if isinstance(rule, UnusedSuppression):
+            kept.extend(rule.unused(suppressions, used, (r.code for r in rules)))
     if config is not None:
         kept = [
             f for f in kept if not config.excludes(f.code, f.schema, f.table, f.constraint)
         ]
-    for rule in rules:
-        if isinstance(rule, UnusedSuppression):
-            kept.extend(rule.unused(suppressions, used, (r.code for r in rules)))
     kept.sort(key=Finding.sort_key)
     return tuple(kept), tuple(suppressed)

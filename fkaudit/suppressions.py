@@ -5,9 +5,11 @@
     COMMENT ON TABLE audit_log IS 'fkaudit:ignore -- append-only, parents are never deleted';
 
 A directive names rule codes (`FK101`), code prefixes (`FK1`) or rule names, or nothing (every
-rule). Text after `--` is the reason. A comment on a table covers all its findings; one on a
-foreign key covers that key only. Keeping them in the database means they travel with dumps and
-migrations, and are visible to whoever reads the schema.
+rule). Text after `--` is the reason. A directive with a token that is none of these
+(`FK1O1`, `unindexed_foreign_key`, `=FK101`) suppresses nothing and is reported by FK001: a
+typo must never widen into "ignore every rule". A comment on a table covers all its findings;
+one on a foreign key covers that key only. Keeping them in the database means they travel with
+dumps and migrations, and are visible to whoever reads the schema.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from fkaudit.catalog.model import Catalog
 from fkaudit.findings import Finding
 
-_DIRECTIVE = re.compile(r"fkaudit:ignore\b(?P<selectors>[^\n]*?)(?:--(?P<reason>[^\n]*))?$", re.M)
+_DIRECTIVE = re.compile(r"fkaudit:ignore(?P<selectors>[^\n]*?)(?:--(?P<reason>[^\n]*))?$", re.M)
 _SELECTOR = re.compile(r"^(FK\d{1,3}|[a-z]+(?:-[a-z]+)+)$", re.I)
 
 
@@ -32,6 +34,7 @@ class Suppression:
     constraint: str | None  # None: on the table
     selectors: tuple[str, ...]  # empty: every rule
     reason: str
+    invalid: tuple[str, ...] = ()  # tokens that are not selectors: the directive is void
 
     @property
     def target(self) -> str:
@@ -40,6 +43,8 @@ class Suppression:
         return f"constraint {self.constraint} on {self.schema}.{self.table}"
 
     def covers_code(self, code: str, name: str) -> bool:
+        if self.invalid:
+            return False
         return not self.selectors or any(
             code.startswith(s.upper()) or name == s.lower() for s in self.selectors
         )
@@ -61,15 +66,15 @@ def read_suppressions(catalog: Catalog) -> list[Suppression]:
             continue
         table = catalog.table(comment.table_oid)
         for match in _DIRECTIVE.finditer(comment.text):
-            tokens = re.split(r"[\s,]+", match.group("selectors").strip())
-            selectors = tuple(t for t in tokens if _SELECTOR.match(t))
+            tokens = [t for t in re.split(r"[\s,]+", match.group("selectors")) if t]
             found.append(
                 Suppression(
                     table.schema,
                     table.name,
                     comment.constraint,
-                    selectors,
+                    tuple(t for t in tokens if _SELECTOR.match(t)),
                     (match.group("reason") or "").strip(),
+                    tuple(t for t in tokens if not _SELECTOR.match(t)),
                 )
             )
     return found

@@ -69,3 +69,29 @@ def test_audit_works_with_connect_and_usage_only(conn: psycopg.Connection[Any], 
     finally:
         conn.execute("DROP OWNED BY fkaudit_reader")
         conn.execute("DROP ROLE fkaudit_reader")
+
+
+def test_set_default_probe_respects_privileges(conn: psycopg.Connection[Any], db: str) -> None:
+    """FK302's parent-row probe runs only where the role can read; elsewhere it stays unknown."""
+    conn.execute("DROP ROLE IF EXISTS fkaudit_prober")
+    conn.execute("CREATE ROLE fkaudit_prober LOGIN PASSWORD 'prober-pw'")
+    conn.execute("CREATE SCHEMA hidden")
+    conn.execute("CREATE TABLE hidden.status (id int PRIMARY KEY)")  # no row 0
+    conn.execute(
+        "CREATE TABLE public.item (status_id int NOT NULL DEFAULT 0 CONSTRAINT item_status "
+        "REFERENCES hidden.status ON DELETE SET DEFAULT)"
+    )
+    conn.execute("GRANT SELECT ON hidden.status TO fkaudit_prober")  # but no USAGE on hidden
+    dbname = conninfo.conninfo_to_dict(db)["dbname"]
+    conn.execute(f'GRANT CONNECT ON DATABASE "{dbname}" TO fkaudit_prober')
+    try:
+        prober = conninfo.make_conninfo(db, user="fkaudit_prober", password="prober-pw")
+        public = fkaudit.Scope(schemas=("public",))
+        as_prober = fkaudit.audit(prober, select=["FK302"], scope=public)
+        assert as_prober.findings == () and as_prober.errors == ()
+        conn.execute("GRANT USAGE ON SCHEMA hidden TO fkaudit_prober")
+        as_prober = fkaudit.audit(prober, select=["FK302"], scope=public)
+        assert [f.constraint for f in as_prober.findings] == ["item_status"]
+    finally:
+        conn.execute("DROP OWNED BY fkaudit_prober")
+        conn.execute("DROP ROLE fkaudit_prober")

@@ -188,10 +188,20 @@ def _server_literal(expression: Any) -> sql.SQL:
 def _default_rows_exist(
     conn: psycopg.Connection[Any], probes: list[sql.Composed]
 ) -> dict[int, bool]:
-    """Run the probes in one statement (an extra round trip only when there are any)."""
+    """Run the probes in one statement (an extra round trip only when there are any).
+
+    In a savepoint: a probe that fails (a privilege the catalog did not reveal, a timeout)
+    leaves those keys unchecked instead of sinking the whole introspection.
+    """
     if not probes:
         return {}
-    rows = conn.execute(sql.SQL(" UNION ALL ").join(probes)).fetchall()
+    try:
+        with conn.transaction():
+            rows = conn.execute(sql.SQL(" UNION ALL ").join(probes)).fetchall()
+    except psycopg.errors.QueryCanceled:
+        raise  # statement timeout or Ctrl-C: the user asked for limits, honour them
+    except psycopg.Error:
+        return {}
     return {oid: exists for oid, exists in rows}
 
 

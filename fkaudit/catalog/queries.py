@@ -113,23 +113,34 @@ ORDER BY 1, 2
 
 
 # The btree operator family a plain index on a referencing column's type would use, the way
-# CREATE INDEX picks a default operator class: an exact type match first, then a domain's base
-# type, then polymorphic classes (enum, array, range) and binary-coercible types (varchar uses
-# text_ops). If the FK's equality operator is not in that family, the check casts the column.
+# CREATE INDEX picks a default operator class: an exact type match first, then the base type of
+# a domain (domains over domains followed to the end), then polymorphic classes (enum, array,
+# range) and binary-coercible types (varchar uses text_ops). If the FK's equality operator is
+# not in that family, the check casts the column.
 TYPE_FAMILIES = """
-WITH fk_type AS (
+WITH RECURSIVE fk_type AS (
     SELECT DISTINCT a.atttypid AS oid
     FROM pg_catalog.pg_constraint con
     JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey)
     WHERE con.contype = 'f'
+), chain AS (
+    SELECT fk_type.oid, fk_type.oid AS base FROM fk_type
+    UNION ALL
+    SELECT chain.oid, d.typbasetype
+    FROM chain JOIN pg_catalog.pg_type d ON d.oid = chain.base
+    WHERE d.typtype = 'd'
+), resolved AS (
+    SELECT chain.oid, chain.base FROM chain
+    JOIN pg_catalog.pg_type b ON b.oid = chain.base
+    WHERE b.typtype <> 'd'
 )
-SELECT t.oid, COALESCE(NULLIF(t.typbasetype, 0), t.oid), (
+SELECT t.oid, b.oid, (
     SELECT opc.opcfamily
     FROM pg_catalog.pg_opclass opc
     JOIN pg_catalog.pg_am am ON am.oid = opc.opcmethod
     JOIN pg_catalog.pg_type it ON it.oid = opc.opcintype
     WHERE am.amname = 'btree' AND opc.opcdefault
-      AND (opc.opcintype IN (t.oid, t.typbasetype)
+      AND (opc.opcintype IN (t.oid, b.oid)
            OR (it.typname = 'anyenum' AND b.typtype = 'e')
            OR (it.typname = 'anyrange' AND b.typtype = 'r')
            OR (it.typname = 'anyarray' AND b.typelem <> 0 AND b.typlen = -1)
@@ -137,12 +148,12 @@ SELECT t.oid, COALESCE(NULLIF(t.typbasetype, 0), t.oid), (
                SELECT 1 FROM pg_catalog.pg_cast ca
                WHERE ca.castsource = b.oid AND ca.casttarget = opc.opcintype
                  AND ca.castmethod = 'b'))
-    ORDER BY opc.opcintype = t.oid DESC, opc.opcintype = t.typbasetype DESC,
+    ORDER BY opc.opcintype = t.oid DESC, opc.opcintype = b.oid DESC,
              it.typispreferred DESC, opc.oid
     LIMIT 1)
-FROM fk_type
-JOIN pg_catalog.pg_type t ON t.oid = fk_type.oid
-JOIN pg_catalog.pg_type b ON b.oid = COALESCE(NULLIF(t.typbasetype, 0), t.oid)
+FROM resolved
+JOIN pg_catalog.pg_type t ON t.oid = resolved.oid
+JOIN pg_catalog.pg_type b ON b.oid = resolved.base
 ORDER BY t.oid
 """
 
@@ -165,16 +176,35 @@ WHERE ca.castmethod = 'b'
 ORDER BY 1, 2
 """
 
-# Defaults of the columns an ON DELETE/UPDATE SET DEFAULT action writes, with whether the
-# default is a constant (a Const node) and whether this role may read the referenced table:
-# only then can `introspect` check that a parent row with those values exists.
+# Defaults of the columns an ON DELETE/UPDATE SET DEFAULT action writes: the column's own
+# default, else an identity (a sequence value), else the default of its domain (followed through
+# domains over domains), with whether it is a constant (a Const node). The parent-row probe runs
+# only where this role can read the referenced table without tripping over privileges or
+# row-level security (RI checks bypass RLS; a probe would not see the hidden rows).
 SET_DEFAULT_COLUMNS = """
-SELECT con.oid, a.attnum, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
-       ad.adbin::pg_catalog.text LIKE '{CONST %',
+WITH RECURSIVE domain_default AS (
+    SELECT t.oid AS type_oid, t.typbasetype AS next, t.typdefaultbin AS bin
+    FROM pg_catalog.pg_type t WHERE t.typtype = 'd'
+    UNION ALL
+    SELECT dd.type_oid, b.typbasetype, b.typdefaultbin
+    FROM domain_default dd JOIN pg_catalog.pg_type b ON b.oid = dd.next
+    WHERE dd.bin IS NULL AND b.typtype = 'd'
+)
+SELECT con.oid, a.attnum,
+       COALESCE(pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
+                CASE WHEN a.attidentity <> '' THEN 'GENERATED AS IDENTITY' END,
+                pg_catalog.pg_get_expr(dd.bin, 0)),
+       CASE WHEN ad.adbin IS NOT NULL THEN ad.adbin::pg_catalog.text LIKE '{CONST %'
+            WHEN a.attidentity <> '' THEN false
+            ELSE COALESCE(dd.bin::pg_catalog.text LIKE '{CONST %', false) END,
        pg_catalog.has_table_privilege(con.confrelid, 'SELECT')
+         AND pg_catalog.has_schema_privilege(pc.relnamespace, 'USAGE')
+         AND NOT pc.relrowsecurity
 FROM pg_catalog.pg_constraint con
+JOIN pg_catalog.pg_class pc ON pc.oid = con.confrelid
 JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey)
 LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN domain_default dd ON dd.type_oid = a.atttypid AND dd.bin IS NOT NULL
 WHERE con.contype = 'f' AND 'd' IN (con.confdeltype, con.confupdtype)
 ORDER BY con.oid, a.attnum
 """

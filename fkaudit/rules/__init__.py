@@ -42,6 +42,9 @@ class Rule(abc.ABC):
     def check(self, catalog: Catalog) -> Iterator[Finding]:
         """Yield the findings of this rule; never touches the database."""
 
+    def bind(self, rules: Sequence[Rule]) -> None:  # noqa: B027 - a hook, empty by default
+        """Called once with every rule of the run, for rules that must agree with another."""
+
     @classmethod
     def documentation(cls) -> str:
         return (sys.modules[cls.__module__].__doc__ or "").strip()

@@ -5,6 +5,8 @@ What it does
     directive (in a comment on a table or foreign key) that matched no finding. A directive is
     judged only when every rule it names ran in this audit (for a bare `fkaudit:ignore`, every
     rule that runs by default), so `--select FK101` does not make other suppressions look stale.
+    A directive with a token that is not a rule code, prefix or name (a typo such as `FK1O1`)
+    suppresses nothing and is reported as malformed, whatever rules ran.
 
 Why it matters
     Suppressions outlive the problems they hid: the index was added, the constraint renamed or
@@ -51,9 +53,20 @@ class UnusedSuppression(Rule):
     ) -> Iterator[Finding]:
         ran = set(rules_run)
         for suppression in suppressions:
-            if suppression in used or not self._judgeable(suppression, ran):
+            if suppression.invalid:
+                message = (
+                    f"the comment on {suppression.target} has a malformed fkaudit:ignore "
+                    f"({', '.join(repr(t) for t in suppression.invalid)} is not a rule code, "
+                    "prefix or name): it suppresses nothing"
+                )
+            elif suppression not in used and self._judgeable(suppression, ran):
+                what = " ".join(suppression.selectors) or "all rules"
+                message = (
+                    f"the comment on {suppression.target} ignores {what}, but nothing fires "
+                    "there any more: remove the directive"
+                )
+            else:
                 continue
-            what = " ".join(suppression.selectors) or "all rules"
             yield Finding(
                 code=self.code,
                 name=self.name,
@@ -62,8 +75,7 @@ class UnusedSuppression(Rule):
                 table=suppression.table,
                 constraint=suppression.constraint,
                 columns=(),
-                message=f"the comment on {suppression.target} ignores {what}, but nothing "
-                "fires there any more: remove the directive",
+                message=message,
                 details={"selectors": list(suppression.selectors), "reason": suppression.reason},
             )
 

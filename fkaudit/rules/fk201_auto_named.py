@@ -25,7 +25,9 @@ Example
         REFERENCES customers;                          -- does not fire
 
 Known limits
-    A constraint named before its table was renamed no longer matches the pattern and is not
+    When a naming convention is configured (FK202), generated names that follow it are
+    accepted and the suggested name is the convention's. A constraint named before its table
+    was renamed no longer matches the pattern and is not
     reported; a person who typed the generated name by hand is reported.
 """
 
@@ -34,11 +36,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from fkaudit.catalog.model import Catalog
+from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import rename_constraint
 from fkaudit.rules import Rule
-from fkaudit.rules.names import NAMEDATALEN, make_object_name, unique_name
+from fkaudit.rules.fk202_name_convention import ForeignKeyNameConvention
+from fkaudit.rules.names import (
+    NAMEDATALEN,
+    constraint_names_by_schema,
+    make_object_name,
+    unique_name,
+)
 from fkaudit.rules.wording import fk_columns
 
 _LABEL = re.compile(r"_(fkey(?:[1-9]\d*)?)$")  # collision suffixes count from 1
@@ -73,6 +81,13 @@ class AutoNamedForeignKey(Rule):
     code = "FK201"
     name = "auto-named-foreign-key"
     default_severity = Severity.WARNING
+    convention: ForeignKeyNameConvention | None = None
+
+    def bind(self, rules: Sequence[Rule]) -> None:
+        """Agree with a configured naming convention (FK202) instead of fighting it."""
+        self.convention = next(
+            (r for r in rules if isinstance(r, ForeignKeyNameConvention)), None
+        )
 
     def check(self, catalog: Catalog) -> Iterator[Finding]:
         taken = constraint_names_by_schema(catalog)
@@ -81,8 +96,9 @@ class AutoNamedForeignKey(Rule):
             columns = fk_columns(catalog, fk)
             if not is_generated_name(fk.name, child.name, columns):
                 continue
-            new_name = unique_name("fk_" + "_".join([child.name, *columns]), taken[fk.schema])
-            taken[fk.schema].add(new_name)
+            if self.convention is not None and self.convention.conforms(catalog, fk):
+                continue  # the team's convention is PostgreSQL's own naming
+            new_name = self._new_name(catalog, fk, taken[fk.schema])
             yield self.finding_for(
                 catalog,
                 fk,
@@ -92,10 +108,13 @@ class AutoNamedForeignKey(Rule):
                 details={"suggested_name": new_name},
             )
 
-
-def constraint_names_by_schema(catalog: Catalog) -> dict[str, set[str]]:
-    """Foreign-key names per schema, to keep suggested names from colliding."""
-    taken: dict[str, set[str]] = {}
-    for fk in catalog.foreign_keys:
-        taken.setdefault(fk.schema, set()).add(fk.name)
-    return taken
+    def _new_name(self, catalog: Catalog, fk: ForeignKey, taken: set[str]) -> str:
+        """The convention's name when one is configured, else `fk_<table>_<columns>`."""
+        if self.convention is not None:
+            name = self.convention.conventional_name(catalog, fk, taken)
+            if name is not None:
+                return name
+        child = catalog.table(fk.table_oid)
+        name = unique_name("fk_" + "_".join([child.name, *fk_columns(catalog, fk)]), taken)
+        taken.add(name)
+        return name

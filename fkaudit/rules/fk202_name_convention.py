@@ -33,8 +33,11 @@ Example
         REFERENCES customers;                           -- does not fire
 
 Known limits
-    Names are compared byte for byte (case-sensitive). When FK201 also fires on the same key,
-    `fkaudit fix` renames it once, to this rule's name.
+    Names are compared byte for byte (case-sensitive). When this rule is configured, FK201
+    accepts generated names that follow the convention and suggests the convention's name, so
+    the two never disagree. New names are checked against the names of foreign keys and
+    indexes (which include primary key and unique constraints); a CHECK constraint of the same
+    name would make the rename fail.
 """
 
 from __future__ import annotations
@@ -49,10 +52,10 @@ from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import rename_constraint
 from fkaudit.rules import Rule
-from fkaudit.rules.fk201_auto_named import constraint_names_by_schema
-from fkaudit.rules.names import NAMEDATALEN, clip_utf8, unique_name
+from fkaudit.rules.names import NAMEDATALEN, clip_utf8, constraint_names_by_schema, unique_name
 
 PLACEHOLDERS = ("table", "columns", "referenced_table", "referenced_columns", "schema")
+_NUMBERED = re.compile(r"(.*)_([2-9]|[1-9]\d+)", re.S)  # the suffix unique_name() appends
 
 
 class ForeignKeyNameConvention(Rule):
@@ -88,17 +91,14 @@ class ForeignKeyNameConvention(Rule):
     def check(self, catalog: Catalog) -> Iterator[Finding]:
         taken = constraint_names_by_schema(catalog)
         for fk in catalog.inspected_foreign_keys:
-            if self.pattern is not None:
-                if not self.pattern.search(fk.name):
-                    yield self.finding_for(
-                        catalog, fk, f"{fk.name} does not match {self.pattern.pattern}"
-                    )
+            if self.conforms(catalog, fk):
                 continue
-            expected = self.expand(catalog, fk)
-            if fk.name == expected or re.fullmatch(re.escape(expected) + r"_\d+", fk.name):
+            new_name = self.conventional_name(catalog, fk, taken[fk.schema])
+            if new_name is None:
+                yield self.finding_for(
+                    catalog, fk, f"{fk.name} does not match {self.options['convention']}"
+                )
                 continue
-            new_name = unique_name(expected, taken[fk.schema])
-            taken[fk.schema].add(new_name)
             yield self.finding_for(
                 catalog,
                 fk,
@@ -106,6 +106,27 @@ class ForeignKeyNameConvention(Rule):
                 fix=rename_constraint(catalog.table(fk.table_oid), fk.name, new_name),
                 details={"suggested_name": new_name},
             )
+
+    def conforms(self, catalog: Catalog, fk: ForeignKey) -> bool:
+        """The name matches the regex, or is the expanded template (with a collision suffix)."""
+        if self.pattern is not None:
+            return self.pattern.search(fk.name) is not None
+        expected = self.expand(catalog, fk)
+        if fk.name == expected:
+            return True
+        numbered = _NUMBERED.fullmatch(fk.name)
+        if numbered is None:
+            return False
+        suffix = "_" + numbered.group(2)
+        return numbered.group(1) == clip_utf8(expected, NAMEDATALEN - 1 - len(suffix))
+
+    def conventional_name(self, catalog: Catalog, fk: ForeignKey, taken: set[str]) -> str | None:
+        """A free name following the template (recorded in `taken`); None for a regex."""
+        if self.pattern is not None:
+            return None
+        name = unique_name(self.expand(catalog, fk), taken)
+        taken.add(name)
+        return name
 
     def expand(self, catalog: Catalog, fk: ForeignKey) -> str:
         child, parent = catalog.table(fk.table_oid), catalog.table(fk.ref_table_oid)

@@ -5,7 +5,8 @@ What it does
     its rows reaches more than `max_tables` other tables (default 4). It reports the longest
     chain found and an estimate of the rows one delete touches, from the planner's row counts:
     each step multiplies by the average number of children per parent row. Only the tables
-    where such a cascade starts are reported, not every table downstream of them.
+    where such a cascade starts are reported, not every table downstream of them; of tables
+    that cascade into each other (a cycle, FK305), the first by name.
 
 Why it matters
     A deep cascade turns an innocent `DELETE FROM accounts WHERE id = $1` into thousands of
@@ -58,9 +59,18 @@ class DeepCascade(Rule):
             if len(reach := graph.reach(start)) - (start in reach) > limit
         }
         for start, reach in reached.items():
-            upstream = [u for u in reached if u != start and start in reached[u] and u not in reach]
-            if not upstream:
+            if not any(self._starts_before(graph, u, start, reached) for u in reached):
                 yield self._finding(graph, start, reach)
+
+    @staticmethod
+    def _starts_before(
+        graph: CascadeGraph, other: int, start: int, reached: Mapping[int, Mapping[int, Any]]
+    ) -> bool:
+        """`other` cascades into `start` and is upstream of it, or is the first (by name) of
+        a cycle they share: then `start`'s finding would repeat `other`'s."""
+        if other == start or start not in reached[other]:
+            return False
+        return other not in reached[start] or graph.name(other) < graph.name(start)
 
     def _finding(
         self, graph: CascadeGraph, start: int, reach: dict[int, tuple[int, ForeignKey] | None]

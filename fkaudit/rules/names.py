@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fkaudit.catalog.model import Catalog
+
 NAMEDATALEN = 64  # identifiers hold at most NAMEDATALEN - 1 = 63 bytes
 
 
@@ -41,3 +43,16 @@ def unique_name(base: str, taken: set[str]) -> str:
         suffix = f"_{n}"
         candidate = clip_utf8(base, NAMEDATALEN - 1 - len(suffix)) + suffix
     return candidate
+
+
+def constraint_names_by_schema(catalog: Catalog) -> dict[str, set[str]]:
+    """Names a renamed foreign key must avoid, per schema: foreign keys and indexes.
+
+    Index names include those of primary key and unique constraints (they share the name).
+    """
+    taken: dict[str, set[str]] = {}
+    for fk in catalog.foreign_keys:
+        taken.setdefault(fk.schema, set()).add(fk.name)
+    for index in catalog.indexes:
+        taken.setdefault(catalog.table(index.table_oid).schema, set()).add(index.name)
+    return taken

@@ -54,3 +54,15 @@ CREATE TABLE p (id int PRIMARY KEY);
 CREATE TABLE "Kind ü" (p_id int, day date, CONSTRAINT "Kind ü → p" FOREIGN KEY (p_id) REFERENCES p) PARTITION BY RANGE (day);
 CREATE TABLE "Kind ü 1" PARTITION OF "Kind ü" FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
 COMMENT ON CONSTRAINT "Kind ü → p" ON "Kind ü" IS 'fkaudit:ignore FK101';
+
+-- case: a typo in a directive suppresses nothing and is reported
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (p_id int CONSTRAINT c_p REFERENCES p);
+COMMENT ON CONSTRAINT c_p ON c IS 'fkaudit:ignore FK1O1 -- small table';
+-- fires: FK101 c_p, FK001 c_p
+
+-- case: a directive glued to a value is malformed too
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (p_id int CONSTRAINT c_p REFERENCES p);
+COMMENT ON CONSTRAINT c_p ON c IS 'fkaudit:ignore=FK101';
+-- fires: FK101 c_p, FK001 c_p

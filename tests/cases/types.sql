@@ -79,3 +79,18 @@ CREATE TABLE c_1 PARTITION OF c FOR VALUES FROM ('2026-01-01') TO ('2026-02-01')
 CREATE TABLE "Größe" ("ID" numeric PRIMARY KEY);
 CREATE TABLE "Bestellung Ä" ("größe id" int CONSTRAINT "Bestellung → Größe" REFERENCES "Größe");
 -- fires: FK103 Bestellung → Größe
+
+-- case: a domain over a domain over the parent's type is harmless
+CREATE DOMAIN d1 AS int;
+CREATE DOMAIN d2 AS d1;
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (p_id d2 CONSTRAINT c_p REFERENCES p);
+CREATE INDEX ON c (p_id);
+
+-- case: a domain over a domain over int referencing bigint is narrower
+CREATE DOMAIN d1 AS int;
+CREATE DOMAIN d2 AS d1;
+CREATE TABLE p (id bigint PRIMARY KEY);
+CREATE TABLE c (p_id d2 CONSTRAINT c_p REFERENCES p);
+CREATE INDEX ON c (p_id);
+-- fires: FK103 c_p
