@@ -138,3 +138,20 @@ def test_fk_to_an_extension_owned_table_is_inspected(
         conn.execute("ALTER EXTENSION btree_gist DROP TABLE ext_child")
         conn.execute("ALTER EXTENSION btree_gist DROP TABLE ref")
 
+
+
+def test_an_audit_keeps_no_catalog_alive(conn: psycopg.Connection[Any]) -> None:
+    """Per-catalog caches (coverage, cascade graph, index names) must not pin the catalog:
+    a long-running application calling audit() repeatedly would otherwise grow forever."""
+    import gc
+    import weakref
+
+    for statement in TABLES:
+        conn.execute(statement)  # type: ignore[arg-type]
+    conn.execute("CREATE TABLE g (id int PRIMARY KEY, p_id int REFERENCES p ON DELETE CASCADE)")
+    catalog = read_catalog(conn)
+    run_rules(catalog, select_rules(["FK1", "FK2", "FK3", "FK6"]))
+    alive = weakref.ref(catalog)
+    del catalog
+    gc.collect()
+    assert alive() is None

@@ -17,11 +17,13 @@ from fkaudit.catalog.model import Action, Catalog, ForeignKey
 
 @dataclass(frozen=True)
 class CascadeGraph:
-    catalog: Catalog
+    # No reference to the catalog: the graph is cached per catalog in a WeakKeyDictionary,
+    # and a value that pointed back at its key would keep every catalog alive forever.
     edges: Mapping[int, tuple[tuple[int, ForeignKey], ...]]  # parent -> (child, fk), sorted
+    names: Mapping[int, str]  # qualified name of every table in the graph
 
     def name(self, table_oid: int) -> str:
-        return self.catalog.table(table_oid).qualified_name
+        return self.names[table_oid]
 
     def reach(self, start: int) -> dict[int, tuple[int, ForeignKey] | None]:
         """Breadth-first: every table a delete in `start` reaches, with the edge that got there.
@@ -64,13 +66,16 @@ def cascade_graph(catalog: Catalog) -> CascadeGraph:
         for fk in catalog.inspected_foreign_keys:
             if fk.on_delete is Action.CASCADE and fk.table_oid != fk.ref_table_oid:
                 edges.setdefault(fk.ref_table_oid, []).append((fk.table_oid, fk))
+        names = {
+            oid: catalog.table(oid).qualified_name
+            for parent, out in edges.items()
+            for oid in (parent, *(child for child, _ in out))
+        }
         graph = _graphs[catalog] = CascadeGraph(
-            catalog,
             {
-                parent: tuple(
-                    sorted(out, key=lambda e: (catalog.table(e[0]).qualified_name, e[1].name))
-                )
+                parent: tuple(sorted(out, key=lambda e: (names[e[0]], e[1].name)))
                 for parent, out in edges.items()
             },
+            names,
         )
     return graph

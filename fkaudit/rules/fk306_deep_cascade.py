@@ -60,7 +60,7 @@ class DeepCascade(Rule):
         }
         for start, reach in reached.items():
             if not any(self._starts_before(graph, u, start, reached) for u in reached):
-                yield self._finding(graph, start, reach)
+                yield self._finding(catalog, graph, start, reach)
 
     @staticmethod
     def _starts_before(
@@ -73,9 +73,12 @@ class DeepCascade(Rule):
         return other not in reached[start] or graph.name(other) < graph.name(start)
 
     def _finding(
-        self, graph: CascadeGraph, start: int, reach: dict[int, tuple[int, ForeignKey] | None]
+        self,
+        catalog: Catalog,
+        graph: CascadeGraph,
+        start: int,
+        reach: dict[int, tuple[int, ForeignKey] | None],
     ) -> Finding:
-        catalog = graph.catalog
         # BFS order: the last table reached is at the greatest depth.
         deepest = list(reach)[-1]
         path = graph.path_to(reach, start, deepest)
