@@ -56,13 +56,16 @@ def audit(
     `target` is a libpq connection string or URI, an open psycopg connection (left open), or
     None for `$DATABASE_URL` / the PG* environment variables. `select` and `ignore` take rule
     codes, code prefixes (`FK1`) or names and, when given, replace those of `config`
-    (`fkaudit.config.load_config()`), which also supplies severities, options and excludes.
+    (`fkaudit.config.load_config()`), which also supplies severities, options, excludes and,
+    when `scope` is None, the schemas to inspect.
     Raises `FkauditError` when the run cannot start.
     """
     started = time.perf_counter()
     if config is not None:
         select = select or config.select
         ignore = ignore or config.ignore
+        if scope is None:
+            scope = Scope(schemas=config.schemas, exclude_schemas=config.exclude_schemas)
     rules = select_rules(select, ignore, config)
     if isinstance(target, psycopg.Connection):
         catalog = read_catalog(target, scope)

@@ -1,7 +1,8 @@
-"""Read `pg_catalog` into a frozen `Catalog`, in one round trip whatever the schema size.
+"""Read `pg_catalog` into a frozen `Catalog`, in two round trips whatever the schema size.
 
-The queries are sent as one batch of statements (simple query protocol) and their result sets
-read in order; with the session's REPEATABLE READ transaction they all see one snapshot.
+The queries are sent as batches of statements (simple query protocol) and their result sets
+read in order; with the session's REPEATABLE READ transaction they all see one snapshot. A
+third, small one runs only when SET DEFAULT keys need their default rows checked.
 """
 
 from __future__ import annotations
@@ -25,21 +26,34 @@ from fkaudit.catalog.model import (
     Trigger,
     TypeInfo,
 )
-from fkaudit.catalog.queries import catalog_queries
+from fkaudit.catalog.queries import catalog_queries, type_and_operator_queries
 from fkaudit.catalog.scope import Scope
 
 Row = Sequence[Any]
 
 
-def _result_sets(conn: psycopg.Connection[Any], queries: Sequence[str]) -> list[list[Row]]:
-    with conn.cursor() as cur:
-        cur.execute(";\n".join(q.strip() for q in queries))
+def result_sets(
+    conn: psycopg.Connection[Any], queries: Sequence[str], params: dict[str, Any] | None = None
+) -> list[list[Row]]:
+    """Send the queries as one batch (simple protocol; parameters bound client-side)."""
+    with psycopg.ClientCursor(conn) as cur:
+        cur.execute(";\n".join(q.strip() for q in queries), params)
         results = [cur.fetchall()]
         while cur.nextset():
             results.append(cur.fetchall())
     if len(results) != len(queries):
         raise RuntimeError(f"expected {len(queries)} catalog result sets, got {len(results)}")
     return results
+
+
+def second_batch_parameters(
+    column_rows: Iterable[Row], fk_rows: Iterable[Row]
+) -> dict[str, list[int]]:
+    """The column types and RI operators (`conpfeqop`) the first batch returned."""
+    return {
+        "types": sorted({row[4] for row in column_rows}),
+        "operators": sorted({op for row in fk_rows for op in row[7]}),
+    }
 
 
 def _columns_by_table(rows: Iterable[Row]) -> dict[int, list[Column]]:
@@ -225,10 +239,12 @@ def introspect(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Cat
     scope = scope or Scope()
     version = conn.info.server_version
     (
-        table_rows, column_rows, index_rows, opclass_rows, fk_rows, trigger_rows, operator_rows,
-        type_rows, operator_type_rows, cast_rows, set_default_rows, comment_rows,
-        other_name_rows,
-    ) = _result_sets(conn, catalog_queries(version))  # fmt: skip
+        table_rows, column_rows, index_rows, opclass_rows, fk_rows, trigger_rows,
+        set_default_rows, comment_rows, other_name_rows,
+    ) = result_sets(conn, catalog_queries(version))  # fmt: skip
+    operator_rows, type_rows, operator_type_rows, cast_rows = result_sets(
+        conn, type_and_operator_queries(), second_batch_parameters(column_rows, fk_rows)
+    )
     tables = _tables(table_rows, _columns_by_table(column_rows))
     # Drop constraints whose tables are in system schemas.
     fks = tuple(
