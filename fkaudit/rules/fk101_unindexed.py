@@ -89,6 +89,7 @@ class UnindexedForeignKey(Rule):
             fk,
             message,
             fix=fk_index_fix(catalog, fk, verdict),
+            columns=columns,
             severity=Severity.INFO if small else None,
             details={
                 "estimated_rows": rows,

@@ -83,3 +83,10 @@ CREATE TABLE c_1 PARTITION OF c FOR VALUES FROM ('2026-01-01') TO ('2026-02-01')
 CREATE INDEX c_p_only ON c (p_id);
 CREATE INDEX c_p_day ON c (p_id, day);
 -- fires: FK602 c_p
+
+-- case: a redundant index with quoted unicode names
+CREATE TABLE "Ω" (id int PRIMARY KEY);
+CREATE TABLE "Kind" ("ω id" int CONSTRAINT "Kind→Ω" REFERENCES "Ω", "Datum" date);
+CREATE INDEX "nur ω" ON "Kind" ("ω id");
+CREATE INDEX "ω und Datum" ON "Kind" ("ω id", "Datum");
+-- fires: FK602 Kind→Ω

@@ -103,3 +103,9 @@ CREATE TABLE p (id int PRIMARY KEY);
 CREATE TABLE c (p_id int, day date, CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p NOT ENFORCED) PARTITION BY RANGE (day);
 CREATE TABLE c_1 PARTITION OF c FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
 -- fires: FK403 c_p
+
+-- case: NOT ENFORCED with quoted unicode names
+-- min-version: 18
+CREATE TABLE "Eltern" (id int PRIMARY KEY);
+CREATE TABLE "Kind Ω" ("eltern id" int CONSTRAINT "Kind → Eltern" REFERENCES "Eltern" NOT ENFORCED);
+-- fires: FK403 Kind → Eltern
