@@ -173,3 +173,14 @@ CREATE INDEX ON c (code COLLATE "C");
 CREATE TABLE p (id int PRIMARY KEY);
 CREATE TABLE c (x int, p_id int CONSTRAINT c_p REFERENCES p);
 CREATE INDEX ON c USING gist (x, p_id);
+
+-- case: the fix's index name is taken by a view, so the fix picks another
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (p_id int CONSTRAINT c_p REFERENCES p);
+CREATE VIEW c_p_id_idx AS SELECT 1 AS one;
+-- fires: FK101 c_p
+
+-- case: a 63-byte table name: the fix's index name is clipped to fit
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll (p_id int CONSTRAINT c_p REFERENCES p);
+-- fires: FK101 c_p
