@@ -31,6 +31,10 @@ from fkaudit.catalog.scope import Scope
 
 Row = Sequence[Any]
 
+# Enum lookups by value through a dict: `Action(letter)` costs ~1 us, 30,000 times per 10,000 keys.
+_ACTIONS = {action.value: action for action in Action}
+_MATCH_TYPES = {match.value: match for match in MatchType}
+
 
 def result_sets(
     conn: psycopg.Connection[Any], queries: Sequence[str], params: dict[str, Any] | None = None
@@ -110,8 +114,8 @@ def _foreign_keys(rows: Iterable[Row], trigger_rows: Iterable[Row]) -> tuple[For
                 oid, schema, name, table_oid, ref_oid,
                 attnums=tuple(attnums), ref_attnums=tuple(ref_attnums),
                 pf_eq_operators=tuple(pf_ops),
-                on_delete=Action(on_delete), on_update=Action(on_update),
-                match_type=MatchType(match),
+                on_delete=_ACTIONS[on_delete], on_update=_ACTIONS[on_update],
+                match_type=_MATCH_TYPES[match],
                 deferrable=deferrable, initially_deferred=deferred,
                 validated=validated, enforced=enforced, is_period=period,
                 delete_set_attnums=tuple(delete_set) if delete_set else None,

@@ -34,6 +34,8 @@ class Scope:
     exclude_tables: tuple[str, ...] = ()
 
     def includes(self, schema: str, table: str) -> bool:
+        if not (self.schemas or self.exclude_schemas or self.tables or self.exclude_tables):
+            return True  # no filter: the common case, asked once per table
         if self.schemas and not _matches_any(schema, self.schemas):
             return False
         if _matches_any(schema, self.exclude_schemas):
