@@ -8,6 +8,7 @@ audits again: every finding with a mechanical fix is gone, every other one is st
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ from click.testing import CliRunner
 import fkaudit
 from fkaudit.cli import main
 from fkaudit.config import Config, RuleConfig
+from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding
 from fkaudit.server import embedded_bindir
 
@@ -33,7 +35,9 @@ Identity = tuple[str, str, str, str]
 
 def psql() -> str:
     """psql from the test server's bin directory, the embedded wheel, or PATH."""
-    candidates = [os.environ.get("FKAUDIT_TEST_PG_BINDIR"), str(embedded_bindir())]
+    candidates = [os.environ.get("FKAUDIT_TEST_PG_BINDIR")]
+    with contextlib.suppress(FkauditError):  # the embedded wheel may not be installed
+        candidates.append(str(embedded_bindir()))
     for bindir in candidates:
         if bindir and (Path(bindir) / "psql").is_file():
             return str(Path(bindir) / "psql")
