@@ -24,8 +24,13 @@ Options
     max_tables (default 4): the number of tables a cascade may reach before the rule fires.
 
 Example
-    accounts -> projects -> tasks -> comments -> attachments -> thumbnails, all ON DELETE
-    CASCADE: deleting one account reaches 5 tables; fires.
+    CREATE TABLE accounts (id int PRIMARY KEY);
+    CREATE TABLE projects (id int PRIMARY KEY, acct int REFERENCES accounts ON DELETE CASCADE);
+    CREATE TABLE tasks (id int PRIMARY KEY, project_id int REFERENCES projects ON DELETE CASCADE);
+    CREATE TABLE comments (id int PRIMARY KEY, task_id int REFERENCES tasks ON DELETE CASCADE);
+    CREATE TABLE files (id int PRIMARY KEY, comment_id int REFERENCES comments ON DELETE CASCADE);
+    CREATE TABLE thumbs (file_id int REFERENCES files ON DELETE CASCADE);
+    -- fires on accounts: one delete reaches 5 tables
 
 Known limits
     Row estimates assume children are spread evenly over parents and are unknown for tables
