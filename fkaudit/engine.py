@@ -11,16 +11,13 @@ import traceback
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from fkaudit.catalog.model import Catalog
+from fkaudit.config import Config
 from fkaudit.errors import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, FkauditError
 from fkaudit.findings import Finding, Severity
 from fkaudit.rules import Rule, all_rules
 from fkaudit.suppressions import read_suppressions, split_suppressed
-
-if TYPE_CHECKING:
-    from fkaudit.config import Config
 
 
 @dataclass(frozen=True)
@@ -84,18 +81,15 @@ def select_rules(
             raise FkauditError(f"unknown rule {selector!r} (known rules: {known})")
     chosen = []
     for rule in rules:
-        settings = config.rule(rule.code) if config else None
-        enabled = settings.enabled if settings else None
+        settings = (config or Config()).rule(rule.code)
+        enabled = settings.enabled
         if enabled is None:
-            opted_in = bool(settings and settings.options)
-            enabled = rule.enabled_by_default or opted_in
+            enabled = rule.enabled_by_default or bool(settings.options)
         wanted = _named_exactly(rule, select) or (
             enabled and (not select or any(_matches(rule, s) for s in select))
         )
         if wanted and not any(_matches(rule, s) for s in ignore):
-            chosen.append(
-                rule(settings.severity, settings.options) if settings else rule()
-            )
+            chosen.append(rule(settings.severity, settings.options))
     for instance in chosen:
         instance.bind(chosen)
     return chosen

@@ -3,9 +3,9 @@
 Statements run in an order that keeps every statement valid after the ones before it: RI
 triggers are enabled and constraints validated or dropped while they still have their current
 names, indexes are created next, and renames come last. A constraint that is dropped is not
-also renamed or validated; when both FK201 and FK202 rename one constraint, the configured
-convention (FK202) wins. Identical statements (two rules asking for the same index) are written
-once. Changes that need a decision are appended as commented-out suggestions.
+also renamed or validated. Identical statements (two rules asking for the same index, FK201 and
+FK202 agreeing on a new name) are written once. Changes that need a decision are appended as
+commented-out suggestions.
 
 The script is meant for psql without a surrounding transaction: CREATE INDEX CONCURRENTLY
 refuses to run inside one.
@@ -22,7 +22,6 @@ from fkaudit.findings import Finding
 _PHASE = {"FK402": 0, "FK401": 1, "FK601": 2, "FK201": 4, "FK202": 4}
 _DEFAULT_PHASE = 3
 _DROPS = {"FK601"}
-_RENAMES = {"FK201": 0, "FK202": 1}  # the higher wins on the same constraint
 
 
 def _comment(finding: Finding) -> str:
@@ -31,24 +30,13 @@ def _comment(finding: Finding) -> str:
 
 
 def _mechanical(findings: Iterable[Finding]) -> list[Finding]:
-    """Findings whose fix runs, minus those made moot by another fix on the same constraint."""
+    """Findings whose fix runs, minus those about a constraint another fix drops."""
     with_fix = [f for f in findings if f.fix]
     dropped = {(f.schema, f.table, f.constraint) for f in with_fix if f.code in _DROPS}
-    renamer: dict[tuple[str, str, str | None], Finding] = {}
-    for f in with_fix:
-        key = (f.schema, f.table, f.constraint)
-        if f.code in _RENAMES and (
-            key not in renamer or _RENAMES[f.code] > _RENAMES[renamer[key].code]
-        ):
-            renamer[key] = f
-    kept = []
-    for f in with_fix:
-        key = (f.schema, f.table, f.constraint)
-        if f.code not in _DROPS and key in dropped:
-            continue  # the constraint goes away
-        if f.code in _RENAMES and renamer[key] is not f:
-            continue  # another rule renames it
-        kept.append(f)
+    kept = [
+        f for f in with_fix
+        if f.code in _DROPS or (f.schema, f.table, f.constraint) not in dropped
+    ]  # fmt: skip
     return sorted(kept, key=lambda f: (_PHASE.get(f.code, _DEFAULT_PHASE), f.sort_key()))
 
 
