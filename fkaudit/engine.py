@@ -7,6 +7,7 @@ run that did not finish checking would be a lie.
 
 from __future__ import annotations
 
+import difflib
 import traceback
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -77,8 +78,11 @@ def select_rules(
     rules = all_rules()
     for selector in [*select, *ignore]:
         if not any(_matches(rule, selector) for rule in rules):
+            words = [r.code for r in rules] + [r.name for r in rules]
+            close = difflib.get_close_matches(selector.strip(), words, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
             known = ", ".join(rule.code for rule in rules)
-            raise FkauditError(f"unknown rule {selector!r} (known rules: {known})")
+            raise FkauditError(f"unknown rule {selector!r} ({hint}known rules: {known})")
     chosen = []
     for rule in rules:
         settings = (config or Config()).rule(rule.code)

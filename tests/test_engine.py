@@ -59,6 +59,8 @@ def test_selectors() -> None:
     assert {r.code for r in select_rules(ignore=["FK1", "FK3", "FK4", "FK6", "FK0"])} == {"FK201"}
     with pytest.raises(FkauditError, match="unknown rule 'FK7'"):
         select_rules(["FK7"])
+    with pytest.raises(FkauditError, match="did you mean 'duplicate-foreign-key'"):
+        select_rules(ignore=["duplicate-foreign-keys"])
     with pytest.raises(FkauditError, match="FK202 needs a naming convention"):
         select_rules(["FK202"])
 
