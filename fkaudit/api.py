@@ -20,6 +20,7 @@ from fkaudit.catalog.model import Catalog
 from fkaudit.catalog.scope import Scope
 from fkaudit.connection import SessionLimits, connect
 from fkaudit.engine import Report, apply_suppressions, run_rules, select_rules
+from fkaudit.errors import FkauditError
 
 if TYPE_CHECKING:
     from fkaudit.config import Config
@@ -67,6 +68,11 @@ def audit(
         if scope is None:
             scope = Scope(schemas=config.schemas, exclude_schemas=config.exclude_schemas)
     rules = select_rules(select, ignore, config)
+    if not rules:
+        raise FkauditError(
+            "no rule left to run: the selected rules are all ignored or disabled "
+            f"(select: {', '.join(select) or 'default'}; ignore: {', '.join(ignore) or 'none'})"
+        )
     if isinstance(target, psycopg.Connection):
         catalog = read_catalog(target, scope)
     else:

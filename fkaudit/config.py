@@ -300,4 +300,11 @@ class _Reader:
                     f"{rule.code} options: {listed}" if listed else f"{rule.code} has no options"
                 )
                 self.fail(where, f"unknown option ({'; '.join(notes)})")
+        if options or enabled:
+            # The rule checks its own option values (a convention's placeholders, a negative
+            # count) when it is built; report that here, with the file and the key.
+            try:
+                rule(severity, options)
+            except FkauditError as exc:
+                self.fail(["rules", key], str(exc))
         return RuleConfig(severity=severity, enabled=enabled, options=options, exclude=exclude)

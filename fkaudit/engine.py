@@ -83,9 +83,10 @@ def select_rules(
             hint = f"did you mean {close[0]!r}? " if close else ""
             known = ", ".join(rule.code for rule in rules)
             raise FkauditError(f"unknown rule {selector!r} ({hint}known rules: {known})")
-    chosen = []
+    config = config or Config()
+    chosen, configured = [], []
     for rule in rules:
-        settings = (config or Config()).rule(rule.code)
+        settings = config.rule(rule.code)
         enabled = settings.enabled
         if enabled is None:
             enabled = rule.enabled_by_default or bool(settings.options)
@@ -94,8 +95,12 @@ def select_rules(
         )
         if wanted and not any(_matches(rule, s) for s in ignore):
             chosen.append(rule(settings.severity, settings.options))
+        elif settings.options:
+            configured.append(rule(settings.severity, settings.options))
+    # Rules that must agree with another's configuration (FK201 with FK202's naming convention)
+    # see it even when that other rule is not run.
     for instance in chosen:
-        instance.bind(chosen)
+        instance.bind([*chosen, *configured])
     return chosen
 
 
@@ -135,7 +140,11 @@ def apply_suppressions(
     kept, suppressed, used = split_suppressed(findings, suppressions)
     for rule in rules:
         if isinstance(rule, UnusedSuppression):
-            kept.extend(rule.unused(suppressions, used, (r.code for r in rules)))
+            config = config or Config()
+            by_default = {r.code for r in select_rules(config.select, config.ignore, config)}
+            kept.extend(
+                rule.unused(suppressions, used, {r.code for r in rules}, by_default)
+            )
     if config is not None:
         kept = [
             f for f in kept if not config.excludes(f.code, f.schema, f.table, f.constraint)

@@ -1,11 +1,11 @@
 """`fkaudit fix`: one SQL migration for what can be fixed mechanically, a pure function of a report.
 
-Statements run in an order that keeps every statement valid after the ones before it: RI
-triggers are enabled and constraints validated or dropped while they still have their current
-names, indexes are created next, and renames come last. A constraint that is dropped is not
-also renamed or validated. Identical statements (two rules asking for the same index, FK201 and
-FK202 agreeing on a new name) are written once. Changes that need a decision are appended as
-commented-out suggestions.
+Statements run in an order that keeps every statement valid after the ones before it:
+constraints are validated or dropped while they still have their current names, indexes are
+created next, then renames, and RI triggers are enabled last (that needs a superuser). A
+constraint that is dropped is not also renamed or validated. Identical statements (two rules
+asking for the same index, FK201 and FK202 agreeing on a new name) are written once. Changes
+that need a decision are appended as commented-out suggestions.
 
 The script is meant for psql without a surrounding transaction: CREATE INDEX CONCURRENTLY
 refuses to run inside one.
@@ -18,8 +18,11 @@ from collections.abc import Iterable
 from fkaudit.engine import Report
 from fkaudit.findings import Finding
 
-# Lower runs first. Anything not listed (future rules) runs with the indexes.
-_PHASE = {"FK402": 0, "FK401": 1, "FK601": 2, "FK201": 4, "FK202": 4}
+# Lower runs first. Anything not listed (future rules) runs with the indexes. Enabling RI
+# triggers needs a superuser (they are system triggers), so it runs last: on a managed server
+# where it fails, everything before it has been applied.
+_PHASE = {"FK401": 1, "FK601": 2, "FK201": 4, "FK202": 4, "FK402": 5}
+_NOTES = {"FK402": "-- needs a superuser: RI triggers are system triggers"}
 _DEFAULT_PHASE = 3
 _DROPS = {"FK601"}
 
@@ -60,6 +63,8 @@ def render_migration(report: Report) -> str:
             lines.append("-- (fixed by the same statement, above)")
             continue
         written.add(finding.fix)
+        if finding.code in _NOTES:
+            lines.append(_NOTES[finding.code])
         lines.append(finding.fix)
     if suggestions:
         lines += ["", "-- Suggestions: each changes the schema's meaning; uncomment what you want."]

@@ -75,9 +75,11 @@ def test_rule_severity_options_and_per_rule_excludes(
         ("selct = []\n", "fkaudit.toml: unknown key 'selct' (did you mean 'select'?)"),
         ("[rules.FK101]\nmin_row = 5\n", "did you mean 'min_rows'?"),
         ("[rules.FK101]\nmin_rows = 'many'\n", "rules.FK101.min_rows"),
-        ('fail-on = "fatal"\n', "fail-on"),
-        ("[rules.FK202]\nenabled = true\n", "FK202 needs a naming convention"),
-        ('[rules.FK202]\nconvention = "fk_{tabel}"\n', "unknown placeholder(s) tabel"),
+        ('fail-on = "fatal"\n', "fail-on: expected one of error, warning, info, got 'fatal'"),
+        ("[rules.FK202]\nenabled = true\n", "rules.FK202: FK202 needs a naming convention"),
+        ('[rules.FK202]\nconvention = "fk_{tabel}"\n', "rules.FK202: FK202 convention"),
+        ("[rules.FK101]\nmin_rows = -5\n", "rules.FK101: min_rows must be 0 or more"),
+        ("[rules.FK306]\nmax_tables = 0\n", "rules.FK306: max_tables must be 1 or more"),
         ("select = [", "invalid TOML"),
     ],
 )
@@ -87,6 +89,7 @@ def test_bad_configuration_is_one_line_and_exit_2(
     (tmp_path / "fkaudit.toml").write_text(text, encoding="utf-8")
     result = run("check", shop)
     assert result.exit_code == 2
+    assert result.output.startswith("fkaudit: error: fkaudit.toml: ")  # the file, then the key
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
 
@@ -123,3 +126,34 @@ def test_rules_shows_the_effective_configuration(tmp_path: Path, monkeypatch: An
     assert "no" in lines["FK306"].split() and "no" in lines["FK602"].split()
     assert "error" in lines["FK101"].split()
     assert ".fkaudit.toml" in result.output.splitlines()[0]
+
+
+def test_flags_and_file_that_leave_no_rule_are_an_error(shop: str, tmp_path: Path) -> None:
+    (tmp_path / "fkaudit.toml").write_text('ignore = ["FK1"]\n', encoding="utf-8")
+    result = run("check", shop, "--select", "FK101")
+    assert result.exit_code == 2
+    assert "no rule left to run" in result.output
+
+
+def test_fk201_follows_the_convention_even_when_fk202_does_not_run(
+    shop: str, tmp_path: Path
+) -> None:
+    (tmp_path / "fkaudit.toml").write_text(
+        '[rules.FK202]\nconvention = "fk_{table}_{referenced_table}"\n', encoding="utf-8"
+    )
+    document = json.loads(run("check", shop, "--format", "json", "--select", "FK201").output)
+    (finding,) = document["findings"]
+    assert finding["details"]["suggested_name"] == "fk_orders_customers"
+
+
+def test_stale_suppressions_are_judged_against_the_configured_rules(
+    shop: str, tmp_path: Path, conn: psycopg.Connection[Any]
+) -> None:
+    (tmp_path / "fkaudit.toml").write_text('ignore = ["FK306"]\n', encoding="utf-8")
+    conn.execute("CREATE INDEX ON app.orders (customer_id)")
+    conn.execute("ALTER TABLE app.orders RENAME CONSTRAINT orders_customer_id_fkey TO fk_o_c")
+    conn.execute("COMMENT ON TABLE app.orders IS 'fkaudit:ignore -- nothing left to hide'")
+    conn.execute("COMMENT ON TABLE app.customers IS 'fkaudit:ignore FK306 -- rule turned off'")
+    document = json.loads(run("check", shop, "--format", "json").output)
+    stale = {(f["table"], f["constraint"]) for f in document["findings"] if f["code"] == "FK001"}
+    assert stale == {("orders", None)}

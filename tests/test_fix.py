@@ -109,10 +109,17 @@ def test_fix_script_removes_exactly_the_fixable_findings(
     assert "-- FK303 nullable-cascade-foreign-key" in result.output  # a suggestion, commented
 
 
-def test_fix_select_applies(conn: psycopg.Connection[Any], db: str) -> None:
+def test_fix_select_applies(conn: psycopg.Connection[Any], db: str, tmp_path: Path) -> None:
     conn.execute(SHOP)  # type: ignore[arg-type]
+    before = {(f.code, f.constraint) for f in fkaudit.audit(db).findings}
     result = CliRunner().invoke(main, ["fix", db, "--select", "FK401"])
     statements = [line for line in result.output.splitlines() if not line.startswith("--")]
     assert [s for s in statements if s] == [
         'ALTER TABLE "shop"."gift_cards" VALIDATE CONSTRAINT "fk_gift_cards_customer";'
     ]
+    script = tmp_path / "fix.sql"
+    script.write_text(result.output, encoding="utf-8")
+    subprocess.run([psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f", str(script)],
+                   check=True, capture_output=True)  # fmt: skip
+    after = {(f.code, f.constraint) for f in fkaudit.audit(db).findings}
+    assert after == before - {("FK401", "fk_gift_cards_customer")}

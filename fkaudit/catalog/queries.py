@@ -174,7 +174,8 @@ ORDER BY 1, 2
 
 # Defaults of the columns an ON DELETE/UPDATE SET DEFAULT action writes: the column's own
 # default, else an identity (a sequence value), else the default of its domain (followed through
-# domains over domains), with whether it is a constant (a Const node). The parent-row probe runs
+# domains over domains), with whether it is a constant (a Const node, possibly wrapped in
+# coercions to a domain). The parent-row probe runs
 # only where this role can read the referenced table without tripping over privileges or
 # row-level security (RI checks bypass RLS; a probe would not see the hidden rows).
 SET_DEFAULT_COLUMNS = """
@@ -190,9 +191,11 @@ SELECT con.oid, a.attnum,
        COALESCE(pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
                 CASE WHEN a.attidentity <> '' THEN 'GENERATED AS IDENTITY' END,
                 pg_catalog.pg_get_expr(dd.bin, 0)),
-       CASE WHEN ad.adbin IS NOT NULL THEN ad.adbin::pg_catalog.text LIKE '{CONST %'
+       CASE WHEN ad.adbin IS NOT NULL
+            THEN ad.adbin::pg_catalog.text ~ '^({COERCETODOMAIN :arg )*{CONST '
             WHEN a.attidentity <> '' THEN false
-            ELSE COALESCE(dd.bin::pg_catalog.text LIKE '{CONST %', false) END,
+            ELSE COALESCE(dd.bin::pg_catalog.text ~ '^({COERCETODOMAIN :arg )*{CONST ', false)
+       END,
        pg_catalog.has_table_privilege(con.confrelid, 'SELECT')
          AND pg_catalog.has_schema_privilege(pc.relnamespace, 'USAGE')
          AND NOT pc.relrowsecurity

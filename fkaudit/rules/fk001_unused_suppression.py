@@ -3,8 +3,9 @@
 What it does
     After the other rules ran and suppressions were applied, reports every `fkaudit:ignore`
     directive (in a comment on a table or foreign key) that matched no finding. A directive is
-    judged only when every rule it names ran in this audit (for a bare `fkaudit:ignore`, every
-    rule that runs by default), so `--select FK101` does not make other suppressions look stale.
+    judged only when every rule it covers that the configuration runs by default ran in this
+    audit, so `--select FK101` does not make other suppressions look stale, and a rule the team
+    turned off does not either.
     A directive with a token that is not a rule code, prefix or name (a typo such as `FK1O1`)
     suppresses nothing and is reported as malformed, whatever rules ran.
 
@@ -28,7 +29,7 @@ Known limits
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from fkaudit.catalog.model import Catalog
 from fkaudit.findings import Finding, Severity
@@ -49,9 +50,14 @@ class UnusedSuppression(Rule):
         self,
         suppressions: Sequence[Suppression],
         used: set[Suppression],
-        rules_run: Iterable[str],
+        ran: set[str],
+        by_default: set[str],
     ) -> Iterator[Finding]:
-        ran = set(rules_run)
+        """Directives that matched nothing, among those this run can judge.
+
+        `ran` are the rules of this run, `by_default` those the configuration runs without
+        command-line selection: a rule the team turned off cannot make a directive stale.
+        """
         for suppression in suppressions:
             if suppression.invalid:
                 message = (
@@ -59,7 +65,7 @@ class UnusedSuppression(Rule):
                     f"({', '.join(repr(t) for t in suppression.invalid)} is not a rule code, "
                     "prefix or name): it suppresses nothing"
                 )
-            elif suppression not in used and self._judgeable(suppression, ran):
+            elif suppression not in used and _judgeable(suppression, ran, by_default):
                 what = " ".join(suppression.selectors) or "all rules"
                 message = (
                     f"the comment on {suppression.target} ignores {what}, but nothing fires "
@@ -79,10 +85,15 @@ class UnusedSuppression(Rule):
                 details={"selectors": list(suppression.selectors), "reason": suppression.reason},
             )
 
-    @staticmethod
-    def _judgeable(suppression: Suppression, ran: set[str]) -> bool:
-        others = [r for r in all_rules() if r.code != UnusedSuppression.code]
-        if not suppression.selectors:
-            return all(r.code in ran for r in others if r.enabled_by_default)
-        covered = [r for r in others if suppression.covers_code(r.code, r.name)]
-        return all(r.code in ran for r in covered)
+
+def _judgeable(suppression: Suppression, ran: set[str], by_default: set[str]) -> bool:
+    """Every rule the directive covers, among those configured to run, ran in this audit.
+
+    A directive naming no existing rule is judged (and reported): it can never match.
+    """
+    others = [r for r in all_rules() if r.code != UnusedSuppression.code]
+    covered = [r.code for r in others if suppression.covers_code(r.code, r.name)]
+    if suppression.selectors and not covered:
+        return True
+    active = [code for code in covered if code in by_default]
+    return bool(active) and all(code in ran for code in active)

@@ -47,6 +47,7 @@ from typing import Any, ClassVar
 
 from fkaudit.catalog.coverage import Coverage, FkCoverage, fk_coverage
 from fkaudit.catalog.model import Catalog, ForeignKey, Table
+from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding, Severity
 from fkaudit.rules import Rule
 from fkaudit.rules.index_names import fk_index_fix
@@ -58,6 +59,11 @@ class UnindexedForeignKey(Rule):
     name = "unindexed-foreign-key"
     default_severity = Severity.WARNING
     option_defaults: ClassVar[Mapping[str, Any]] = {"min_rows": 0}
+
+    def __init__(self, severity: Severity | None = None, options: Mapping[str, Any] | None = None):
+        super().__init__(severity, options)
+        if self.options["min_rows"] < 0:
+            raise FkauditError(f"min_rows must be 0 or more, got {self.options['min_rows']}")
 
     def check(self, catalog: Catalog) -> Iterator[Finding]:
         for fk in catalog.inspected_foreign_keys:

@@ -115,6 +115,8 @@ class AutoNamedForeignKey(Rule):
             if name is not None:
                 return name
         child = catalog.table(fk.table_oid)
-        name = unique_name("fk_" + "_".join([child.name, *fk_columns(catalog, fk)]), taken)
+        # Shorten the longer of table and columns, as PostgreSQL does, so both stay visible.
+        base = make_object_name("fk_" + child.name, "_".join(fk_columns(catalog, fk)), None)
+        name = unique_name(base, taken)
         taken.add(name)
         return name

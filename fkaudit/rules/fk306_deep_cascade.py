@@ -44,6 +44,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from fkaudit.catalog.model import Catalog, ForeignKey
+from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding, Severity
 from fkaudit.rules import Rule
 from fkaudit.rules.cascade_graph import CascadeGraph, cascade_graph
@@ -54,6 +55,11 @@ class DeepCascade(Rule):
     name = "deep-cascade"
     default_severity = Severity.INFO
     option_defaults: ClassVar[Mapping[str, Any]] = {"max_tables": 4}
+
+    def __init__(self, severity: Severity | None = None, options: Mapping[str, Any] | None = None):
+        super().__init__(severity, options)
+        if self.options["max_tables"] < 1:
+            raise FkauditError(f"max_tables must be 1 or more, got {self.options['max_tables']}")
 
     def check(self, catalog: Catalog) -> Iterator[Finding]:
         graph = cascade_graph(catalog)

@@ -63,3 +63,14 @@ CREATE TABLE c (p_id int NOT NULL CONSTRAINT c_p REFERENCES p ON DELETE CASCADE 
 CREATE TABLE p (id int PRIMARY KEY);
 CREATE TABLE "Kunden Adressen" ("Kunde-ID" int CONSTRAINT "fk Kunde" REFERENCES p ON DELETE CASCADE, "größe""x" int);
 -- fires: FK303 fk Kunde
+
+-- case: SET NULL on a NOT NULL column, quoted unicode names
+CREATE TABLE "Produkt" ("Nr" int PRIMARY KEY);
+CREATE TABLE "Position ü" ("produkt nr" int NOT NULL CONSTRAINT "Position → Produkt" REFERENCES "Produkt" ON DELETE SET NULL);
+-- fires: FK301 Position → Produkt
+
+-- case: CASCADE on a nullable column of a partitioned child
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (p_id int, day date, CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p ON DELETE CASCADE) PARTITION BY RANGE (day);
+CREATE TABLE c_1 PARTITION OF c FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
+-- fires: FK303 c_p

@@ -184,3 +184,14 @@ CREATE VIEW c_p_id_idx AS SELECT 1 AS one;
 CREATE TABLE p (id int PRIMARY KEY);
 CREATE TABLE lllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll (p_id int CONSTRAINT c_p REFERENCES p);
 -- fires: FK101 c_p
+
+-- case: quoted unicode names without an index
+CREATE TABLE "Größe" ("Nr" int PRIMARY KEY);
+CREATE TABLE "Bestellung Ä" ("größe nr" int CONSTRAINT "Bestellung → Größe" REFERENCES "Größe");
+-- fires: FK101 Bestellung → Größe
+
+-- case: quoted unicode names, only the first of two columns indexed
+CREATE TABLE "Größe" ("A" int, "B" int, PRIMARY KEY ("A", "B"));
+CREATE TABLE "Bestellung Ä" ("a ä" int, "b ö" int, CONSTRAINT "Bestellung → Größe" FOREIGN KEY ("a ä", "b ö") REFERENCES "Größe");
+CREATE INDEX "nur ä" ON "Bestellung Ä" ("a ä");
+-- fires: FK102 Bestellung → Größe

@@ -69,3 +69,8 @@ CREATE TABLE c (p_id int REFERENCES p, q int CONSTRAINT fk_c_p_id REFERENCES p);
 -- case: PostgreSQL never generates fkey0 or zero-padded suffixes
 CREATE TABLE p (id int PRIMARY KEY);
 CREATE TABLE c (a int CONSTRAINT c_a_fkey0 REFERENCES p, b int CONSTRAINT c_b_fkey01 REFERENCES p);
+
+-- case: a 62-byte table name keeps both table and column in the suggested name
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE çççççççççççççççççççççççççççççççççççççççççççççççççççççççççççççç (p_id int REFERENCES p);
+-- fires: FK201 çççççççççççççççççççççççççç_p_id_fkey

@@ -89,3 +89,22 @@ CREATE TABLE p (id int PRIMARY KEY);
 CREATE TABLE c (p_id int NOT NULL, day date NOT NULL, CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p ON DELETE SET DEFAULT) PARTITION BY RANGE (day);
 CREATE TABLE c_1 PARTITION OF c FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
 -- fires: FK302 c_p
+
+-- case: a column default on a domain column, without a parent row
+CREATE DOMAIN dd AS int;
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (p_id dd NOT NULL DEFAULT 5 CONSTRAINT c_p REFERENCES p ON DELETE SET DEFAULT);
+-- fires: FK302 c_p
+
+-- case: a default on the outer domain of a domain over a domain, without a parent row
+CREATE DOMAIN d1 AS int;
+CREATE DOMAIN d2 AS d1 DEFAULT 7;
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (p_id d2 NOT NULL CONSTRAINT c_p REFERENCES p ON DELETE SET DEFAULT);
+-- fires: FK302 c_p
+
+-- case: a column default on a domain column, with its parent row
+CREATE DOMAIN dd AS int;
+CREATE TABLE p (id int PRIMARY KEY);
+INSERT INTO p VALUES (5);
+CREATE TABLE c (p_id dd NOT NULL DEFAULT 5 CONSTRAINT c_p REFERENCES p ON DELETE SET DEFAULT);

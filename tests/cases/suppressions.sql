@@ -66,3 +66,11 @@ CREATE TABLE p (id int PRIMARY KEY);
 CREATE TABLE c (p_id int CONSTRAINT c_p REFERENCES p);
 COMMENT ON CONSTRAINT c_p ON c IS 'fkaudit:ignore=FK101';
 -- fires: FK101 c_p, FK001 c_p
+
+-- case: a stale suppression on a partitioned key with a quoted unicode name
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE "Kind ü" (p_id int, day date, CONSTRAINT "Kind ü → p" FOREIGN KEY (p_id) REFERENCES p) PARTITION BY RANGE (day);
+CREATE TABLE "Kind ü 1" PARTITION OF "Kind ü" FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
+CREATE INDEX ON "Kind ü" (p_id);
+COMMENT ON CONSTRAINT "Kind ü → p" ON "Kind ü" IS 'fkaudit:ignore FK101';
+-- fires: FK001 Kind ü → p
