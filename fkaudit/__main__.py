@@ -1,5 +1,5 @@
 """`python -m fkaudit`."""
 
-from fkaudit.cli import main
+from fkaudit.cli import run
 
-main()
+run()

@@ -182,7 +182,46 @@ def _run_audit(target: Any, options: dict[str, Any]) -> int:
         report, fail_on = _audit(target, options)
         output = renderer(options["fmt"])(report, show_suppressed=options["show_suppressed"])
     click.echo(output)
+    _outlive_the_command(report)
     return report.exit_code(fail_on)
+
+
+# Set by `run`: the process ends right after the command, so its results need not be freed.
+_exiting_after_command = False
+_kept_alive: list[object] = []
+
+
+def _outlive_the_command(result: object) -> None:
+    """Keep a large result alive until `run` ends the process, which frees it wholesale."""
+    if _exiting_after_command:
+        _kept_alive.append(result)
+
+
+def run() -> None:
+    """The `fkaudit` console entry point: `main`, then an exit without interpreter teardown.
+
+    An audit of 10,000 tables builds about half a million small objects; freeing them one by
+    one and tearing the interpreter down took 0.1 s of a 1.3 s run. When `main` returns, the
+    output is written, connections are closed and throwaway servers stopped (their context
+    managers have run), so the process ends with `os._exit` once the streams are flushed.
+    Unexpected exceptions still propagate with their traceback.
+    """
+    global _exiting_after_command
+    _exiting_after_command = True
+    try:
+        main()
+        code: int | str | None = 0
+    except SystemExit as exc:
+        code = exc.code
+    if isinstance(code, str):
+        sys.stderr.write(code + "\n")
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader went away (fkaudit ... | head): nothing to report
+        pass
+    os._exit(code or 0)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -261,6 +300,7 @@ def fix(dsn: str | None, **options: Any) -> None:
         report, fail_on = _audit(dsn, options)
         migration = render_migration(report)
     click.echo(migration, nl=False)
+    _outlive_the_command(report)
     sys.exit(report.exit_code(fail_on))
 
 
