@@ -98,17 +98,20 @@ class AutoNamedForeignKey(Rule):
                 continue
             if self.convention is not None and self.convention.conforms(catalog, fk):
                 continue  # the team's convention is PostgreSQL's own naming
-            new_name = self._new_name(catalog, fk, taken[fk.schema])
+            new_name = self._new_name(catalog, fk, columns, taken[fk.schema])
             yield self.finding_for(
                 catalog,
                 fk,
                 f"{fk.name} is the name PostgreSQL generated; it depends on creation order and "
                 f"says nothing of intent — give it an explicit name such as {new_name}",
                 fix=rename_constraint(child, fk.name, new_name),
+                columns=columns,
                 details={"suggested_name": new_name},
             )
 
-    def _new_name(self, catalog: Catalog, fk: ForeignKey, taken: set[str]) -> str:
+    def _new_name(
+        self, catalog: Catalog, fk: ForeignKey, columns: Sequence[str], taken: set[str]
+    ) -> str:
         """The convention's name when one is configured, else `fk_<table>_<columns>`."""
         if self.convention is not None:
             name = self.convention.conventional_name(catalog, fk, taken)
@@ -116,7 +119,7 @@ class AutoNamedForeignKey(Rule):
                 return name
         child = catalog.table(fk.table_oid)
         # Shorten the longer of table and columns, as PostgreSQL does, so both stay visible.
-        base = make_object_name("fk_" + child.name, "_".join(fk_columns(catalog, fk)), None)
+        base = make_object_name("fk_" + child.name, "_".join(columns), None)
         name = unique_name(base, taken)
         taken.add(name)
         return name
