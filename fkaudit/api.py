@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -18,9 +19,12 @@ import psycopg
 from fkaudit.catalog.introspect import introspect
 from fkaudit.catalog.model import Catalog
 from fkaudit.catalog.scope import Scope
-from fkaudit.connection import SessionLimits, connect
-from fkaudit.engine import Report, apply_suppressions, run_rules, select_rules
+from fkaudit.connection import SessionLimits, connect, resolve_dsn
+from fkaudit.engine import Report, RuleError, apply_suppressions, run_rules, select_rules
 from fkaudit.errors import FkauditError
+from fkaudit.findings import Finding
+from fkaudit.orphans.scan import OrphanCount, ScanFailure, keys_to_scan, scan
+from fkaudit.rules.fk501_orphaned_rows import OrphanedRows
 
 if TYPE_CHECKING:
     from fkaudit.config import Config
@@ -43,6 +47,40 @@ def read_catalog(conn: psycopg.Connection[Any], scope: Scope | None = None) -> C
         return introspect(conn, scope)
 
 
+def _scan_orphans(
+    target: str | psycopg.Connection[Any] | None,
+    catalog: Catalog,
+    rule: OrphanedRows,
+    mode: str,
+    samples: int,
+    jobs: int,
+    limits: SessionLimits | None,
+) -> tuple[tuple[Finding, ...], tuple[RuleError, ...]]:
+    """FK501 findings for the keys with orphans, and the scans that did not complete."""
+    fks = keys_to_scan(catalog, mode)
+    if isinstance(target, psycopg.Connection):
+        caller = target
+        results = scan(lambda: nullcontext(caller), catalog, fks, samples=samples, jobs=1)
+    else:
+        dsn = resolve_dsn(target)
+        results = scan(
+            lambda: connect(dsn, limits), catalog, fks, samples=samples, jobs=jobs, dsn=dsn
+        )
+    found = tuple(
+        rule.finding(catalog, r) for r in results if isinstance(r, OrphanCount) and r.count
+    )
+    failed = tuple(
+        RuleError(
+            rule.code,
+            f"orphan scan of {r.fk.name} on {catalog.table(r.fk.table_oid).qualified_name} "
+            f"did not complete: {r.reason}",
+        )
+        for r in results
+        if isinstance(r, ScanFailure)
+    )
+    return found, failed
+
+
 def audit(
     target: str | psycopg.Connection[Any] | None = None,
     *,
@@ -51,6 +89,10 @@ def audit(
     scope: Scope | None = None,
     limits: SessionLimits | None = None,
     config: Config | None = None,
+    orphans: str = "suspect",
+    samples: int = 5,
+    jobs: int = 2,
+    allow_incomplete: bool = False,
 ) -> Report:
     """Audit the foreign keys of one database.
 
@@ -59,6 +101,11 @@ def audit(
     codes, code prefixes (`FK1`) or names and, when given, replace those of `config`
     (`fkaudit.config.load_config()`), which also supplies severities, options, excludes and,
     when `scope` is None, the schemas to inspect.
+
+    When FK501 runs, the data auditor scans the foreign keys `orphans` names ("suspect", "all"
+    or "off") on up to `jobs` connections (one when `target` is a connection), keeping up to
+    `samples` orphan keys each. A scan that cannot complete is an error of the report (exit
+    code 2) unless `allow_incomplete`, which lists it in `Report.incomplete` instead.
     Raises `FkauditError` when the run cannot start.
     """
     started = time.perf_counter()
@@ -79,11 +126,21 @@ def audit(
         with connect(target, limits) as conn:
             catalog = read_catalog(conn, scope)
     findings, errors = run_rules(catalog, rules)
+    orphan_rule = next((r for r in rules if isinstance(r, OrphanedRows)), None)
+    incomplete: tuple[RuleError, ...] = ()
+    if orphan_rule is not None and orphans != "off":
+        found, failed = _scan_orphans(target, catalog, orphan_rule, orphans, samples, jobs, limits)
+        findings = (*findings, *found)
+        if allow_incomplete:
+            incomplete = failed
+        else:
+            errors = (*errors, *failed)
     findings, suppressed = apply_suppressions(catalog, findings, rules, config)
     return Report(
         findings=findings,
         suppressed=suppressed,
         errors=errors,
+        incomplete=incomplete,
         rules_run=tuple(rule.code for rule in rules),
         foreign_keys_inspected=len(catalog.inspected_foreign_keys),
         tables_inspected=len(catalog.in_scope_table_oids),

@@ -21,6 +21,7 @@ import click
 
 from fkaudit import __version__
 from fkaudit.errors import EXIT_ERROR, EXIT_INTERRUPTED, FkauditError
+from fkaudit.orphans import MODES
 from fkaudit.reporters import FORMATS
 
 if TYPE_CHECKING:
@@ -135,9 +136,20 @@ def audit_options(func: F) -> F:
                      help="Only matching tables (`name` or `schema.name`); repeatable."),
         click.option("--exclude-table", "exclude_tables", multiple=True, metavar="GLOB",
                      help="Skip matching tables; repeatable."),
-        click.option("--statement-timeout", type=click.IntRange(min=1), default=30,
+        click.option("--statement-timeout", type=click.IntRange(min=1), default=60,
                      show_default=True, metavar="SECONDS",
-                     help="Server-side limit for each query fkaudit runs."),
+                     help="Server-side limit for each query fkaudit runs (each orphan scan)."),
+        click.option("--orphans", type=click.Choice(MODES), default="suspect",
+                     show_default=True,
+                     help="Which foreign keys FK501 scans for orphaned rows: those that may "
+                          "have them (NOT VALID, NOT ENFORCED, triggers disabled), all, or none."),
+        click.option("--samples", type=click.IntRange(min=0), default=5, show_default=True,
+                     metavar="N", help="Orphan keys shown per foreign key."),
+        click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
+                     metavar="N", help="Orphan scans run at once, on separate connections."),
+        click.option("--allow-incomplete", is_flag=True,
+                     help="Exit by the findings even when an orphan scan timed out or was "
+                          "refused (it is still reported)."),
     ]  # fmt: skip
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -165,9 +177,15 @@ def _audit(target: Any, options: dict[str, Any]) -> tuple[Report, Severity]:
         ),
         limits=SessionLimits(statement_timeout_ms=options["statement_timeout"] * 1000),
         config=config,
+        orphans=options["orphans"],
+        samples=options["samples"],
+        jobs=options["jobs"],
+        allow_incomplete=options["allow_incomplete"],
     )
     for error in report.errors:
         click.echo(f"fkaudit: error: {error.message}", err=True)
+    for error in report.incomplete:
+        click.echo(f"fkaudit: warning: {error.message}", err=True)
     fail_on = (
         Severity.parse(options["fail_on"]) if options["fail_on"] else config.fail_on
     ) or Severity.WARNING

@@ -26,7 +26,7 @@ APPLICATION_NAME = "fkaudit"
 class SessionLimits:
     """Per-statement limits applied to every fkaudit session."""
 
-    statement_timeout_ms: int = 30_000
+    statement_timeout_ms: int = 60_000
     lock_timeout_ms: int = 1_000
     connect_timeout_s: int = 10
 

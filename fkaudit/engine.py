@@ -42,6 +42,7 @@ class Report:
     server_version: str = ""
     elapsed_seconds: float = 0.0
     suppressed: tuple[Finding, ...] = ()  # silenced by `fkaudit:ignore` comments
+    incomplete: tuple[RuleError, ...] = ()  # checks that did not complete, allowed to pass
 
     def counts(self) -> dict[str, int]:
         """Findings per severity label, every severity present (highest first)."""

@@ -56,7 +56,9 @@ def test_selectors() -> None:
     assert {r.code for r in select_rules(["FK6"])} == {"FK601"}
     assert {r.code for r in select_rules(["FK602"])} == {"FK602"}  # opt-in: named exactly
     assert {r.code for r in select_rules(["redundant-foreign-key-index"])} == {"FK602"}
-    assert {r.code for r in select_rules(ignore=["FK1", "FK3", "FK4", "FK6", "FK0"])} == {"FK201"}
+    assert {r.code for r in select_rules(ignore=["FK1", "FK3", "FK4", "FK5", "FK6", "FK0"])} == {
+        "FK201"
+    }
     with pytest.raises(FkauditError, match="unknown rule 'FK7'"):
         select_rules(["FK7"])
     with pytest.raises(FkauditError, match="did you mean 'duplicate-foreign-key'"):

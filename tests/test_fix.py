@@ -76,7 +76,8 @@ def test_fix_script_removes_exactly_the_fixable_findings(
     conn.execute("CREATE INDEX order_items_product_qty ON shop.order_items (product_id, quantity)")
     config_file = tmp_path / "fkaudit.toml"
     config_file.write_text(config_text, encoding="utf-8")
-    before = fkaudit.audit(db, config=config).findings
+    # Every key scanned for orphans: enabling triggers (FK402) must not hide FK501 findings.
+    before = fkaudit.audit(db, config=config, orphans="all").findings
     mechanical = {"FK101", "FK102", "FK201", "FK401", "FK402", "FK601"}
     if config_text:
         mechanical.add("FK202")
@@ -104,7 +105,7 @@ def test_fix_script_removes_exactly_the_fixable_findings(
     expected = {
         identity(f, renamed) for f in before if not f.fix and f.constraint not in dropped
     }
-    after = {identity(f, {}) for f in fkaudit.audit(db, config=config).findings}
+    after = {identity(f, {}) for f in fkaudit.audit(db, config=config, orphans="all").findings}
     assert after == expected
     assert "-- FK303 nullable-cascade-foreign-key" in result.output  # a suggestion, commented
 

@@ -21,6 +21,7 @@ from fkaudit.catalog.model import (
     ForeignKey,
     Index,
     MatchType,
+    Operator,
     SuppressionComment,
     Table,
     Trigger,
@@ -271,7 +272,7 @@ def introspect(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Cat
             if not t.extension_member and scope.includes(t.schema, t.name)
         ),
         type_info={oid: TypeInfo(base, family) for oid, base, family in type_rows},
-        operator_right_type=dict(operator_type_rows),  # type: ignore[arg-type]
+        operators={oid: Operator(*rest) for oid, *rest in operator_type_rows},
         binary_casts=frozenset((source, target) for source, target in cast_rows),
         set_default_columns=set_defaults,
         default_row_exists=_default_rows_exist(conn, probes),

@@ -113,6 +113,15 @@ class TypeInfo(NamedTuple):
     btree_family: int | None  # operator family a default btree index on the type uses
 
 
+class Operator(NamedTuple):
+    """An RI equality operator (`conpfeqop`): referenced column OPERATOR referencing column."""
+
+    right_type_oid: int  # the type the referencing column is compared as; 0: polymorphic
+    schema: str
+    name: str
+    right_type_name: str  # format_type() of the right operand type, valid SQL
+
+
 class ColumnDefault(NamedTuple):
     """The default of a column written by an ON DELETE/UPDATE SET DEFAULT action."""
 
@@ -177,7 +186,7 @@ class Catalog:
     search_operators: frozenset[tuple[int, int]]  # (opfamily, operator) usable in index searches
     in_scope_table_oids: frozenset[int] = field(default_factory=frozenset)
     type_info: Mapping[int, TypeInfo] = field(default_factory=dict)  # by referencing type oid
-    operator_right_type: Mapping[int, int] = field(default_factory=dict)  # 0: polymorphic
+    operators: Mapping[int, Operator] = field(default_factory=dict)  # the RI operators by oid
     binary_casts: frozenset[tuple[int, int]] = frozenset()  # (source, target) type oids
     # SET DEFAULT foreign keys: the defaults their actions write, and whether a referenced row
     # with those values exists (absent when it could not be checked).
@@ -246,9 +255,9 @@ class Catalog:
         converted first, and only a binary-coercible relabel (varchar as text) keeps an index
         on the column usable.
         """
-        compared_as = self.operator_right_type.get(operator, 0)
-        info = self.type_info.get(type_oid)
-        base = info.base_oid if info else type_oid
+        compared_as = self.operators[operator].right_type_oid if operator in self.operators else 0
+        type_info = self.type_info.get(type_oid)
+        base = type_info.base_oid if type_info else type_oid
         return compared_as not in (0, type_oid, base) and (
             (base, compared_as) not in self.binary_casts
         )

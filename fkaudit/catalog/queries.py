@@ -156,12 +156,15 @@ ORDER BY t.oid
 """
 
 # The type each RI equality operator compares the referencing column as (0 for polymorphic
-# operators such as enum = enum), and the binary-coercible casts (varchar -> text): a column of
+# operators such as enum = enum), with its qualified name for the orphan queries, which compare
+# exactly as the RI triggers do; and the binary-coercible casts (varchar -> text): a column of
 # another type that is not binary-coercible to it is cast in the lookup, which no index matches.
 FK_OPERATOR_TYPES = """
-SELECT o.oid, CASE WHEN t.typtype = 'p' THEN 0 ELSE o.oprright END
+SELECT o.oid, CASE WHEN t.typtype = 'p' THEN 0 ELSE o.oprright END,
+       n.nspname, o.oprname, pg_catalog.format_type(o.oprright, NULL)
 FROM pg_catalog.pg_operator o
 JOIN pg_catalog.pg_type t ON t.oid = o.oprright
+JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
 WHERE o.oid = ANY (%(operators)s::pg_catalog.oid[])
 ORDER BY o.oid
 """

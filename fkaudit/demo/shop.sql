@@ -82,6 +82,8 @@ CREATE TABLE stock (
 CREATE INDEX stock_region_idx ON stock (region) INCLUDE (warehouse);
 -- FK402: a bulk load disabled the triggers and nobody enabled them again
 ALTER TABLE stock DISABLE TRIGGER ALL;
+-- FK501: ... and it loaded stock for a product and a warehouse that do not exist
+INSERT INTO stock (product_id, region, warehouse, on_hand) VALUES (999, 'mars', 'crater-1', 3);
 
 -- FK304: a shipment with a region but no warehouse is never checked
 CREATE TABLE shipments (

@@ -12,7 +12,17 @@ from fkaudit.findings import Finding
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
+# Data-rule results shown as top-level fields of the finding, not only inside `details`.
+_TOP_LEVEL_DETAILS = ("orphan_count", "samples", "query")
+
+
 def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    data = _fields(finding)
+    data.update((k, finding.details[k]) for k in _TOP_LEVEL_DETAILS if k in finding.details)
+    return data
+
+
+def _fields(finding: Finding) -> dict[str, Any]:
     return {
         "code": finding.code,
         "name": finding.name,
@@ -38,6 +48,7 @@ def summary_to_dict(report: Report) -> dict[str, Any]:
         "tables_inspected": report.tables_inspected,
         "rules": list(report.rules_run),
         "errors": [{"code": e.code, "message": e.message} for e in report.errors],
+        "incomplete": [{"code": e.code, "message": e.message} for e in report.incomplete],
         "database": report.database,
         "server_version": report.server_version,
         "elapsed_seconds": round(report.elapsed_seconds, 3),

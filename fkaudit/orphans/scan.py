@@ -1,0 +1,165 @@
+"""Run the orphan queries: which foreign keys, on how many connections, and what can go wrong.
+
+Each foreign key is scanned in its own read-only transaction (a savepoint inside a caller's),
+bounded by the session's statement and lock timeouts; a scan takes ACCESS SHARE locks only.
+A scan that times out or is refused (privileges) is returned as a `ScanFailure` naming the
+foreign key and the reason: the caller decides whether an incomplete run may pass.
+
+With several jobs, each worker has its own connection and takes the next foreign key from a
+queue ordered largest child first, so the longest scan starts first. Ctrl-C cancels every
+running query on the server before the interrupt propagates.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from fkaudit.catalog.model import Catalog, ForeignKey
+from fkaudit.errors import one_line
+from fkaudit.orphans import MODES
+from fkaudit.orphans.queries import count_query, sample_query
+
+_NOT_FIRING = frozenset("DR")  # RI trigger states that do not fire in normal sessions
+
+
+@dataclass(frozen=True)
+class OrphanCount:
+    fk: ForeignKey
+    count: int
+    samples: tuple[tuple[str | None, ...], ...]
+
+
+@dataclass(frozen=True)
+class ScanFailure:
+    fk: ForeignKey
+    reason: str
+
+
+ScanResult = OrphanCount | ScanFailure
+Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
+
+
+def is_suspect(fk: ForeignKey) -> bool:
+    """Orphans can exist without anyone breaking a rule: NOT VALID, NOT ENFORCED, no triggers."""
+    return (
+        not fk.validated
+        or not fk.enforced
+        or any(t.enabled in _NOT_FIRING for t in fk.unusual_triggers)
+    )
+
+
+def keys_to_scan(catalog: Catalog, mode: str) -> list[ForeignKey]:
+    """The foreign keys `mode` scans, largest referencing table first (then by name)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown orphan mode {mode!r} (expected one of: {', '.join(MODES)})")
+    if mode == "off":
+        return []
+    chosen = [fk for fk in catalog.inspected_foreign_keys if mode == "all" or is_suspect(fk)]
+    return sorted(
+        chosen,
+        key=lambda fk: (-(catalog.estimated_rows(fk.table_oid) or 0),
+                        catalog.table(fk.table_oid).qualified_name, fk.name),
+    )  # fmt: skip
+
+
+def scan_one(
+    conn: psycopg.Connection[Any], catalog: Catalog, fk: ForeignKey, samples: int, dsn: str | None
+) -> ScanResult:
+    """Count the orphans of `fk` and fetch up to `samples` of their keys, read-only."""
+    owns_transaction = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    try:
+        with conn.transaction():
+            if owns_transaction:
+                conn.execute("SET TRANSACTION READ ONLY")
+            row = conn.execute(count_query(catalog, fk)).fetchone()
+            count = int(row[0]) if row else 0
+            rows: list[tuple[Any, ...]] = []
+            if count and samples:
+                rows = conn.execute(sample_query(catalog, fk, samples)).fetchall()
+    except psycopg.errors.QueryCanceled as exc:
+        return ScanFailure(fk, f"the scan was cancelled (statement timeout): {one_line(exc, dsn)}")
+    except psycopg.errors.LockNotAvailable as exc:
+        return ScanFailure(fk, f"a lock was not granted within lock_timeout: {one_line(exc, dsn)}")
+    except psycopg.errors.InsufficientPrivilege as exc:
+        return ScanFailure(fk, f"permission denied: {one_line(exc, dsn)}")
+    except psycopg.Error as exc:
+        return ScanFailure(fk, f"{type(exc).__name__}: {one_line(exc, dsn)}")
+    return OrphanCount(fk, count, tuple(tuple(r) for r in rows))
+
+
+def scan(
+    connect: Connect,
+    catalog: Catalog,
+    fks: Sequence[ForeignKey],
+    *,
+    samples: int = 5,
+    jobs: int = 1,
+    dsn: str | None = None,
+    on_done: Callable[[ScanResult], None] | None = None,
+) -> list[ScanResult]:
+    """Scan `fks` on up to `jobs` connections; results in the order of `fks`."""
+    work: queue.Queue[tuple[int, ForeignKey]] = queue.Queue()
+    for item in enumerate(fks):
+        work.put(item)
+    results: dict[int, ScanResult] = {}
+    active: list[psycopg.Connection[Any]] = []
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with connect() as conn:
+                with lock:
+                    active.append(conn)
+                while True:
+                    try:
+                        index, fk = work.get_nowait()
+                    except queue.Empty:
+                        return
+                    result = scan_one(conn, catalog, fk, samples, dsn)
+                    with lock:
+                        results[index] = result
+                    if on_done is not None:
+                        on_done(result)
+        except BaseException as exc:  # a connection failure: report it from the caller
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(jobs, len(fks)))]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.1)  # stays responsive to Ctrl-C
+    except KeyboardInterrupt:
+        _cancel(active, lock, work)
+        for thread in threads:
+            thread.join(timeout=5)
+        raise
+    if failures:
+        raise failures[0]
+    return [results[i] for i in range(len(fks))]
+
+
+def _cancel(
+    active: Iterable[psycopg.Connection[Any]],
+    lock: threading.Lock,
+    work: queue.Queue[tuple[int, ForeignKey]],
+) -> None:
+    """Empty the queue and cancel the running queries, so no backend keeps scanning."""
+    while True:
+        try:
+            work.get_nowait()
+        except queue.Empty:
+            break
+    with lock:
+        for conn in active:
+            with suppress(psycopg.Error):
+                conn.cancel_safe(timeout=2)

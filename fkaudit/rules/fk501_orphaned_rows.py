@@ -1,0 +1,99 @@
+"""Rows whose foreign-key columns reference no row: orphans, found by scanning the data.
+
+What it does
+    Counts, for each foreign key it scans, the referencing rows whose key is not all NULL and
+    matches no referenced row (MATCH SIMPLE: rows with any NULL key column are skipped; MATCH
+    FULL: rows with some but not all key columns NULL are orphans too), and shows up to
+    `--samples` of their keys plus a query that lists them all. Which keys are scanned:
+    `--orphans suspect` (the default) those where orphans can exist without anyone breaking a
+    rule (NOT VALID, NOT ENFORCED, RI triggers disabled); `--orphans all` every key;
+    `--orphans off` none. Each scan is a read-only anti-join bounded by `--statement-timeout`;
+    a scan that times out or is refused makes the run exit 2 unless `--allow-incomplete`.
+
+Why it matters
+    An orphan breaks every query that joins the two tables, makes VALIDATE CONSTRAINT fail, and
+    usually means data was lost or loaded around the constraint. A validated foreign key does not
+    prove there are none: `session_replication_role = replica` and disabled triggers bypass the
+    check, which is why `--orphans all` exists.
+
+How to fix
+    Decide per case: delete the orphans, set their keys to NULL (when the columns are nullable),
+    or restore the missing referenced rows. `fkaudit fix` writes the first two as commented-out
+    statements; then validate or re-enable the constraint.
+
+Example
+    ALTER TABLE orders DISABLE TRIGGER ALL;
+    INSERT INTO orders (customer_id) VALUES (999);      -- no such customer
+    ALTER TABLE orders ENABLE TRIGGER ALL;              -- fires with --orphans all: 1 orphan
+
+Known limits
+    Counts are exact at the moment of the scan's snapshot; rows written afterwards are not seen.
+    Keys are compared with the constraint's own operators, so results match what VALIDATE
+    CONSTRAINT would check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from psycopg import sql
+
+from fkaudit.catalog.model import Catalog
+from fkaudit.findings import Finding, Severity
+from fkaudit.fixsql import render, table_name
+from fkaudit.orphans.queries import CHILD, listing_query, orphan_filter
+from fkaudit.orphans.scan import OrphanCount
+from fkaudit.rules import Rule
+from fkaudit.rules.wording import fk_columns
+
+
+class OrphanedRows(Rule):
+    code = "FK501"
+    name = "orphaned-rows"
+    default_severity = Severity.ERROR
+
+    def check(self, catalog: Catalog) -> Iterator[Finding]:
+        """A data rule: nothing to find in the catalog; the data auditor feeds `finding`."""
+        return iter(())
+
+    def finding(self, catalog: Catalog, result: OrphanCount) -> Finding:
+        fk = result.fk
+        child, parent = catalog.table(fk.table_oid), catalog.table(fk.ref_table_oid)
+        columns = fk_columns(catalog, fk)
+        samples = [dict(zip(columns, values, strict=True)) for values in result.samples]
+        shown = "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in samples)
+        return self.finding_for(
+            catalog,
+            fk,
+            f"{result.count:,} row(s) of {child.qualified_name} reference no row of "
+            f"{parent.qualified_name}" + (f", e.g. {shown}" if shown else ""),
+            columns=columns,
+            suggestion=self._remedies(catalog, result),
+            details={
+                "orphan_count": result.count,
+                "samples": samples,
+                "query": listing_query(catalog, fk),
+            },
+        )
+
+    @staticmethod
+    def _remedies(catalog: Catalog, result: OrphanCount) -> str:
+        """Delete the orphans or, when every key column is nullable, detach them."""
+        fk = result.fk
+        child = catalog.table(fk.table_oid)
+        only = sql.SQL("" if child.is_partitioned else "ONLY ")
+        where = orphan_filter(catalog, fk)
+        statements = [
+            render(sql.SQL("DELETE FROM {}{} AS {} WHERE {}").format(
+                only, table_name(child), CHILD, where))
+        ]  # fmt: skip
+        columns = [child.column(n) for n in fk.attnums]
+        if not any(c.not_null for c in columns):
+            assignments = sql.SQL(", ").join(
+                sql.SQL("{} = NULL").format(sql.Identifier(c.name)) for c in columns
+            )
+            statements.append(
+                render(sql.SQL("UPDATE {}{} AS {} SET {} WHERE {}").format(
+                    only, table_name(child), CHILD, assignments, where))
+            )  # fmt: skip
+        return "\n".join(statements)
