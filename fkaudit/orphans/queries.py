@@ -96,14 +96,21 @@ def count_query(catalog: Catalog, fk: ForeignKey) -> sql.Composed:
     return sql.SQL("SELECT pg_catalog.count(*) {}").format(_from(catalog, fk))
 
 
-def sample_query(catalog: Catalog, fk: ForeignKey, limit: int) -> sql.Composed:
-    """Up to `limit` orphan keys as text; LIMIT stops the scan as soon as it has them."""
+def count_and_sample_query(catalog: Catalog, fk: ForeignKey, limit: int) -> sql.Composed:
+    """Up to `limit` orphan keys (as text), each with the total count, in one scan.
+
+    `count(*) OVER ()` sees every orphan before the first row is returned; only orphan keys
+    are buffered (in work_mem, then a temporary file), and only `limit` rows reach the client.
+    No row at all means no orphans.
+    """
     child = catalog.table(fk.table_oid)
     keys = sql.SQL(", ").join(
         sql.SQL("({})::pg_catalog.text").format(_column(CHILD, child.column(n)))
         for n in fk.attnums
     )
-    return sql.SQL("SELECT {} {} LIMIT {}").format(keys, _from(catalog, fk), sql.Literal(limit))
+    return sql.SQL("SELECT pg_catalog.count(*) OVER (), {} {} LIMIT {}").format(
+        keys, _from(catalog, fk), sql.Literal(limit)
+    )
 
 
 def listing_query(catalog: Catalog, fk: ForeignKey) -> str:
