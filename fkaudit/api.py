@@ -10,20 +10,20 @@ The CLI is a thin layer over this; an application's test suite can call it direc
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from fkaudit.catalog.introspect import introspect
-from fkaudit.catalog.model import Catalog
+from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.catalog.scope import Scope
 from fkaudit.connection import SessionLimits, connect, resolve_dsn
 from fkaudit.engine import Report, RuleError, apply_suppressions, run_rules, select_rules
 from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding
-from fkaudit.orphans.scan import OrphanCount, ScanFailure, keys_to_scan, scan
+from fkaudit.orphans.scan import OrphanCount, ScanFailure, ScanListener, keys_to_scan, scan
 from fkaudit.rules.fk501_orphaned_rows import OrphanedRows
 
 if TYPE_CHECKING:
@@ -55,17 +55,22 @@ def _scan_orphans(
     samples: int,
     jobs: int,
     limits: SessionLimits | None,
+    progress: Callable[[Catalog, list[ForeignKey]], ScanListener] | None,
 ) -> tuple[tuple[Finding, ...], tuple[RuleError, ...]]:
     """FK501 findings for the keys with orphans, and the scans that did not complete."""
     fks = keys_to_scan(catalog, mode)
+    listener = progress(catalog, fks) if progress is not None and fks else None
     if isinstance(target, psycopg.Connection):
         caller = target
-        results = scan(lambda: nullcontext(caller), catalog, fks, samples=samples, jobs=1)
+        results = scan(
+            lambda: nullcontext(caller), catalog, fks, samples=samples, listener=listener
+        )
     else:
         dsn = resolve_dsn(target)
         results = scan(
-            lambda: connect(dsn, limits), catalog, fks, samples=samples, jobs=jobs, dsn=dsn
-        )
+            lambda: connect(dsn, limits), catalog, fks,
+            samples=samples, jobs=jobs, dsn=dsn, listener=listener,
+        )  # fmt: skip
     found = tuple(
         rule.finding(catalog, r) for r in results if isinstance(r, OrphanCount) and r.count
     )
@@ -93,6 +98,7 @@ def audit(
     samples: int = 5,
     jobs: int = 2,
     allow_incomplete: bool = False,
+    progress: Callable[[Catalog, list[ForeignKey]], ScanListener] | None = None,
 ) -> Report:
     """Audit the foreign keys of one database.
 
@@ -106,6 +112,7 @@ def audit(
     or "off") on up to `jobs` connections (one when `target` is a connection), keeping up to
     `samples` orphan keys each. A scan that cannot complete is an error of the report (exit
     code 2) unless `allow_incomplete`, which lists it in `Report.incomplete` instead.
+    `progress(catalog, foreign_keys)`, when given, returns a listener told of each scan.
     Raises `FkauditError` when the run cannot start.
     """
     started = time.perf_counter()
@@ -129,7 +136,9 @@ def audit(
     orphan_rule = next((r for r in rules if isinstance(r, OrphanedRows)), None)
     incomplete: tuple[RuleError, ...] = ()
     if orphan_rule is not None and orphans != "off":
-        found, failed = _scan_orphans(target, catalog, orphan_rule, orphans, samples, jobs, limits)
+        found, failed = _scan_orphans(
+            target, catalog, orphan_rule, orphans, samples, jobs, limits, progress
+        )
         findings = (*findings, *found)
         if allow_incomplete:
             incomplete = failed

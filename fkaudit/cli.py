@@ -158,14 +158,40 @@ def audit_options(func: F) -> F:
 
 def _audit(target: Any, options: dict[str, Any]) -> tuple[Report, Severity]:
     """Audit `target` with the configuration file and the command-line options over it."""
-    from fkaudit.api import audit
-    from fkaudit.catalog.scope import Scope
     from fkaudit.config import load_config
-    from fkaudit.connection import SessionLimits
     from fkaudit.findings import Severity
 
     config = load_config(options["config_file"])
-    report = audit(
+    bars: list[Any] = []
+
+    def progress(catalog: Any, fks: list[Any]) -> Any:
+        from fkaudit.orphans.progress import ScanProgress
+
+        bars.append(ScanProgress(catalog, fks, sys.stderr))
+        return bars[-1]
+
+    try:
+        report = _audit_with(target, options, config, progress if sys.stderr.isatty() else None)
+    finally:
+        for bar in bars:
+            bar.close()
+    for error in report.errors:
+        click.echo(f"fkaudit: error: {error.message}", err=True)
+    for error in report.incomplete:
+        click.echo(f"fkaudit: warning: {error.message}", err=True)
+    fail_on = (
+        Severity.parse(options["fail_on"]) if options["fail_on"] else config.fail_on
+    ) or Severity.WARNING
+    return report, fail_on
+
+
+def _audit_with(target: Any, options: dict[str, Any], config: Any, progress: Any) -> Report:
+    """`audit()` with the command-line options over the configuration file."""
+    from fkaudit.api import audit
+    from fkaudit.catalog.scope import Scope
+    from fkaudit.connection import SessionLimits
+
+    return audit(
         target,
         select=_split(options["select"]),
         ignore=_split(options["ignore"]),
@@ -181,15 +207,8 @@ def _audit(target: Any, options: dict[str, Any]) -> tuple[Report, Severity]:
         samples=options["samples"],
         jobs=options["jobs"],
         allow_incomplete=options["allow_incomplete"],
+        progress=progress,
     )
-    for error in report.errors:
-        click.echo(f"fkaudit: error: {error.message}", err=True)
-    for error in report.incomplete:
-        click.echo(f"fkaudit: warning: {error.message}", err=True)
-    fail_on = (
-        Severity.parse(options["fail_on"]) if options["fail_on"] else config.fail_on
-    ) or Severity.WARNING
-    return report, fail_on
 
 
 def _run_audit(target: Any, options: dict[str, Any]) -> int:

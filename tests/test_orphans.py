@@ -276,3 +276,46 @@ def test_ctrl_c_cancels_the_running_scans(conn: psycopg.Connection[Any], db: str
 def _scalar(conn: psycopg.Connection[Any], query: str) -> int:
     row = conn.execute(query).fetchone()  # type: ignore[arg-type]
     return int(row[0]) if row else 0
+
+
+def test_progress_is_drawn_for_a_terminal_and_erased(
+    conn: psycopg.Connection[Any], db: str
+) -> None:
+    """The display the CLI shows on a terminal: counts, table names, then a clean line."""
+    import io
+
+    from fkaudit.orphans.progress import ScanProgress
+
+    setup(
+        conn,
+        "CREATE TABLE p (id int PRIMARY KEY)",
+        "CREATE TABLE c (p_id int)",
+        "ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p NOT VALID",
+    )
+    stream = io.StringIO()
+    shown: list[ScanProgress] = []
+
+    def progress(catalog: Any, fks: list[Any]) -> ScanProgress:
+        shown.append(ScanProgress(catalog, fks, stream))
+        return shown[-1]
+
+    fkaudit.audit(db, select=["FK501"], progress=progress)
+    shown[0].close()
+    text = stream.getvalue()
+    assert "orphan scans: 0/1 foreign keys" in text and "scanning public.c" in text
+    assert "orphan scans: 1/1 foreign keys" in text
+    assert text.endswith("\r")
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(conn: psycopg.Connection[Any], db: str) -> None:
+    setup(
+        conn,
+        "CREATE TABLE p (id int PRIMARY KEY)",
+        "CREATE TABLE c (p_id int)",
+        "ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p NOT VALID",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "fkaudit", "check", db, "--select", "FK501"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0 and result.stderr == ""

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 
@@ -43,6 +43,15 @@ class ScanFailure:
 
 
 ScanResult = OrphanCount | ScanFailure
+
+
+class ScanListener(Protocol):
+    """Told when each scan starts and ends (from worker threads): a progress display."""
+
+    def started(self, fk: ForeignKey) -> None: ...
+
+    def finished(self, result: ScanResult) -> None: ...
+
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 
 
@@ -122,7 +131,7 @@ def scan(
     samples: int = 5,
     jobs: int = 1,
     dsn: str | None = None,
-    on_done: Callable[[ScanResult], None] | None = None,
+    listener: ScanListener | None = None,
 ) -> list[ScanResult]:
     """Scan `fks` on up to `jobs` connections; results in the order of `fks`."""
     work: queue.Queue[tuple[int, ForeignKey]] = queue.Queue()
@@ -143,11 +152,13 @@ def scan(
                         index, fk = work.get_nowait()
                     except queue.Empty:
                         return
+                    if listener is not None:
+                        listener.started(fk)
                     result = scan_one(conn, catalog, fk, samples, dsn)
                     with lock:
                         results[index] = result
-                    if on_done is not None:
-                        on_done(result)
+                    if listener is not None:
+                        listener.finished(result)
         except BaseException as exc:  # a connection failure: report it from the caller
             failures.append(exc)
 
