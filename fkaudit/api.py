@@ -56,6 +56,7 @@ def _scan_orphans(
     jobs: int,
     limits: SessionLimits | None,
     progress: Callable[[Catalog, list[ForeignKey]], ScanListener] | None,
+    sample_percent: float | None,
 ) -> tuple[tuple[Finding, ...], tuple[RuleError, ...]]:
     """FK501 findings for the keys with orphans, and the scans that did not complete."""
     fks = keys_to_scan(catalog, mode)
@@ -63,13 +64,15 @@ def _scan_orphans(
     if isinstance(target, psycopg.Connection):
         caller = target
         results = scan(
-            lambda: nullcontext(caller), catalog, fks, samples=samples, listener=listener
-        )
+            lambda: nullcontext(caller), catalog, fks,
+            samples=samples, listener=listener, sample_percent=sample_percent,
+        )  # fmt: skip
     else:
         dsn = resolve_dsn(target)
         results = scan(
             lambda: connect(dsn, limits), catalog, fks,
             samples=samples, jobs=jobs, dsn=dsn, listener=listener,
+            sample_percent=sample_percent,
         )  # fmt: skip
     found = tuple(
         rule.finding(catalog, r) for r in results if isinstance(r, OrphanCount) and r.count
@@ -99,6 +102,7 @@ def audit(
     jobs: int = 2,
     allow_incomplete: bool = False,
     progress: Callable[[Catalog, list[ForeignKey]], ScanListener] | None = None,
+    sample_percent: float | None = None,
 ) -> Report:
     """Audit the foreign keys of one database.
 
@@ -113,6 +117,8 @@ def audit(
     `samples` orphan keys each. A scan that cannot complete is an error of the report (exit
     code 2) unless `allow_incomplete`, which lists it in `Report.incomplete` instead.
     `progress(catalog, foreign_keys)`, when given, returns a listener told of each scan.
+    `sample_percent` reads referencing tables of 100,000 rows or more through a page sample
+    of that size; their counts are then estimates (`details["sample_percent"]`).
     Raises `FkauditError` when the run cannot start.
     """
     started = time.perf_counter()
@@ -137,8 +143,9 @@ def audit(
     incomplete: tuple[RuleError, ...] = ()
     if orphan_rule is not None and orphans != "off":
         found, failed = _scan_orphans(
-            target, catalog, orphan_rule, orphans, samples, jobs, limits, progress
-        )
+            target, catalog, orphan_rule, orphans, samples, jobs, limits, progress,
+            sample_percent,
+        )  # fmt: skip
         findings = (*findings, *found)
         if allow_incomplete:
             incomplete = failed

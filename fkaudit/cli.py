@@ -147,6 +147,10 @@ def audit_options(func: F) -> F:
                      metavar="N", help="Orphan keys shown per foreign key."),
         click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
                      metavar="N", help="Orphan scans run at once, on separate connections."),
+        click.option("--sample", "sample_percent", type=click.FloatRange(0, 100, min_open=True),
+                     metavar="PERCENT",
+                     help="Scan a PERCENT page sample of referencing tables of 100,000 rows "
+                          "or more; their orphan counts become estimates."),
         click.option("--allow-incomplete", is_flag=True,
                      help="Exit by the findings even when an orphan scan timed out or was "
                           "refused (it is still reported)."),
@@ -208,6 +212,7 @@ def _audit_with(target: Any, options: dict[str, Any], config: Any, progress: Any
         jobs=options["jobs"],
         allow_incomplete=options["allow_incomplete"],
         progress=progress,
+        sample_percent=options["sample_percent"],
     )
 
 

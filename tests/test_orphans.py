@@ -319,3 +319,28 @@ def test_no_progress_when_stderr_is_not_a_terminal(conn: psycopg.Connection[Any]
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 0 and result.stderr == ""
+
+
+def test_a_sample_estimates_large_tables_and_counts_small_ones(
+    conn: psycopg.Connection[Any], db: str
+) -> None:
+    setup(
+        conn,
+        "CREATE TABLE p (id int PRIMARY KEY)",
+        "INSERT INTO p SELECT generate_series(1, 1000)",
+        "CREATE TABLE big (p_id int)",  # 10 % orphans, spread over every page
+        "INSERT INTO big SELECT CASE WHEN g % 10 = 0 THEN -g ELSE 1 + g % 1000 END"
+        " FROM generate_series(1, 200000) g",
+        "CREATE TABLE small (p_id int)",
+        "INSERT INTO small VALUES (1), (-1)",
+        "ALTER TABLE big ADD CONSTRAINT big_p FOREIGN KEY (p_id) REFERENCES p NOT VALID",
+        "ALTER TABLE small ADD CONSTRAINT small_p FOREIGN KEY (p_id) REFERENCES p NOT VALID",
+        "ANALYZE",
+    )
+    found = orphans(db, sample_percent=20)
+    big, small = found["big_p"], found["small_p"]
+    assert big.details["estimated"] and big.details["sample_percent"] == 20
+    assert 15_000 <= big.details["orphan_count"] <= 25_000  # 20,000 exactly
+    assert "estimated from a 20 % sample" in big.message
+    assert not small.details["estimated"] and small.details["orphan_count"] == 1
+    assert orphans(db)["big_p"].details["orphan_count"] == 20_000

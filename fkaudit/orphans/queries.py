@@ -86,17 +86,25 @@ def orphan_filter(catalog: Catalog, fk: ForeignKey) -> sql.Composable:
     return sql.SQL(" AND ").join([*not_null, unmatched])
 
 
-def _from(catalog: Catalog, fk: ForeignKey) -> sql.Composable:
-    return sql.SQL("FROM {} WHERE {}").format(
-        _relation(catalog.table(fk.table_oid), CHILD), orphan_filter(catalog, fk)
-    )
+def _from(catalog: Catalog, fk: ForeignKey, sample_percent: float | None = None) -> sql.Composable:
+    """FROM the referencing table (a repeatable page sample of it, when asked) WHERE orphan."""
+    child = _relation(catalog.table(fk.table_oid), CHILD)
+    if sample_percent is not None:
+        child = sql.SQL("{} TABLESAMPLE SYSTEM ({}) REPEATABLE (0)").format(
+            child, sql.Literal(sample_percent)
+        )
+    return sql.SQL("FROM {} WHERE {}").format(child, orphan_filter(catalog, fk))
 
 
-def count_query(catalog: Catalog, fk: ForeignKey) -> sql.Composed:
-    return sql.SQL("SELECT pg_catalog.count(*) {}").format(_from(catalog, fk))
+def count_query(
+    catalog: Catalog, fk: ForeignKey, sample_percent: float | None = None
+) -> sql.Composed:
+    return sql.SQL("SELECT pg_catalog.count(*) {}").format(_from(catalog, fk, sample_percent))
 
 
-def count_and_sample_query(catalog: Catalog, fk: ForeignKey, limit: int) -> sql.Composed:
+def count_and_sample_query(
+    catalog: Catalog, fk: ForeignKey, limit: int, sample_percent: float | None = None
+) -> sql.Composed:
     """Up to `limit` orphan keys (as text), each with the total count, in one scan.
 
     `count(*) OVER ()` sees every orphan before the first row is returned; only orphan keys
@@ -109,7 +117,7 @@ def count_and_sample_query(catalog: Catalog, fk: ForeignKey, limit: int) -> sql.
         for n in fk.attnums
     )
     return sql.SQL("SELECT pg_catalog.count(*) OVER (), {} {} LIMIT {}").format(
-        keys, _from(catalog, fk), sql.Literal(limit)
+        keys, _from(catalog, fk, sample_percent), sql.Literal(limit)
     )
 
 

@@ -29,11 +29,17 @@ from fkaudit.orphans.queries import count_and_sample_query, count_query
 _NOT_FIRING = frozenset("DR")  # RI trigger states that do not fire in normal sessions
 
 
+# --sample applies to referencing tables at least this large (estimated rows): below it a
+# full scan is cheap, and a page sample of a few pages says little.
+SAMPLE_MIN_ROWS = 100_000
+
+
 @dataclass(frozen=True)
 class OrphanCount:
     fk: ForeignKey
-    count: int
+    count: int  # exact, or scaled up from a sample
     samples: tuple[tuple[str | None, ...], ...]
+    sample_percent: float | None = None  # set when `count` is an estimate from a sample
 
 
 @dataclass(frozen=True)
@@ -79,9 +85,20 @@ def keys_to_scan(catalog: Catalog, mode: str) -> list[ForeignKey]:
 
 
 def scan_one(
-    conn: psycopg.Connection[Any], catalog: Catalog, fk: ForeignKey, samples: int, dsn: str | None
+    conn: psycopg.Connection[Any],
+    catalog: Catalog,
+    fk: ForeignKey,
+    samples: int,
+    dsn: str | None,
+    sample_percent: float | None = None,
 ) -> ScanResult:
-    """Count the orphans of `fk` and fetch up to `samples` of their keys, read-only."""
+    """Count the orphans of `fk` and fetch up to `samples` of their keys, read-only.
+
+    With `sample_percent`, a large referencing table is read through a repeatable page sample
+    and the count scaled up: an estimate, labelled as one.
+    """
+    rows = catalog.estimated_rows(fk.table_oid) or 0
+    percent = sample_percent if sample_percent is not None and rows >= SAMPLE_MIN_ROWS else None
     owns_transaction = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     try:
         with conn.transaction():
@@ -89,11 +106,12 @@ def scan_one(
                 conn.execute("SET TRANSACTION READ ONLY")
                 _scan_settings(conn)
             if samples:
-                rows = conn.execute(count_and_sample_query(catalog, fk, samples)).fetchall()
-                count = int(rows[0][0]) if rows else 0
-                keys = [tuple(row[1:]) for row in rows]
+                query = count_and_sample_query(catalog, fk, samples, percent)
+                found = conn.execute(query).fetchall()
+                count = int(found[0][0]) if found else 0
+                keys = [tuple(row[1:]) for row in found]
             else:
-                row = conn.execute(count_query(catalog, fk)).fetchone()
+                row = conn.execute(count_query(catalog, fk, percent)).fetchone()
                 count, keys = (int(row[0]) if row else 0), []
     except psycopg.errors.QueryCanceled as exc:
         return ScanFailure(fk, f"the scan was cancelled (statement timeout): {one_line(exc, dsn)}")
@@ -103,7 +121,9 @@ def scan_one(
         return ScanFailure(fk, f"permission denied: {one_line(exc, dsn)}")
     except psycopg.Error as exc:
         return ScanFailure(fk, f"{type(exc).__name__}: {one_line(exc, dsn)}")
-    return OrphanCount(fk, count, tuple(keys))
+    if percent is not None:
+        count = round(count * 100 / percent)
+    return OrphanCount(fk, count, tuple(keys), percent)
 
 
 def _scan_settings(conn: psycopg.Connection[Any]) -> None:
@@ -132,6 +152,7 @@ def scan(
     jobs: int = 1,
     dsn: str | None = None,
     listener: ScanListener | None = None,
+    sample_percent: float | None = None,
 ) -> list[ScanResult]:
     """Scan `fks` on up to `jobs` connections; results in the order of `fks`."""
     work: queue.Queue[tuple[int, ForeignKey]] = queue.Queue()
@@ -154,7 +175,7 @@ def scan(
                         return
                     if listener is not None:
                         listener.started(fk)
-                    result = scan_one(conn, catalog, fk, samples, dsn)
+                    result = scan_one(conn, catalog, fk, samples, dsn, sample_percent)
                     with lock:
                         results[index] = result
                     if listener is not None:

@@ -13,7 +13,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 # Data-rule results shown as top-level fields of the finding, not only inside `details`.
-_TOP_LEVEL_DETAILS = ("orphan_count", "samples", "query")
+_TOP_LEVEL_DETAILS = ("orphan_count", "samples", "query", "estimated")
 
 
 def finding_to_dict(finding: Finding) -> dict[str, Any]:

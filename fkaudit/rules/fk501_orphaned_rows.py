@@ -9,6 +9,8 @@ What it does
     rule (NOT VALID, NOT ENFORCED, RI triggers disabled); `--orphans all` every key;
     `--orphans off` none. Each scan is a read-only anti-join bounded by `--statement-timeout`;
     a scan that times out or is refused makes the run exit 2 unless `--allow-incomplete`.
+    `--sample PERCENT` reads referencing tables of 100,000 rows or more through a page sample
+    (TABLESAMPLE SYSTEM) and reports their counts as estimates.
 
 Why it matters
     An orphan breaks every query that joins the two tables, makes VALIDATE CONSTRAINT fail, and
@@ -62,10 +64,13 @@ class OrphanedRows(Rule):
         columns = fk_columns(catalog, fk)
         samples = [dict(zip(columns, values, strict=True)) for values in result.samples]
         shown = "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in samples)
+        count = f"{result.count:,}"
+        if result.sample_percent is not None:
+            count = f"about {count} (estimated from a {result.sample_percent:g} % sample)"
         return self.finding_for(
             catalog,
             fk,
-            f"{result.count:,} row(s) of {child.qualified_name} reference no row of "
+            f"{count} row(s) of {child.qualified_name} reference no row of "
             f"{parent.qualified_name}" + (f", e.g. {shown}" if shown else ""),
             columns=columns,
             suggestion=self._remedies(catalog, result),
@@ -73,6 +78,8 @@ class OrphanedRows(Rule):
                 "orphan_count": result.count,
                 "samples": samples,
                 "query": listing_query(catalog, fk),
+                "estimated": result.sample_percent is not None,
+                "sample_percent": result.sample_percent,
             },
         )
 
