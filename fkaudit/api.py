@@ -23,8 +23,9 @@ from fkaudit.connection import SessionLimits, connect, resolve_dsn
 from fkaudit.engine import Report, RuleError, apply_suppressions, run_rules, select_rules
 from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding
-from fkaudit.orphans.scan import OrphanCount, ScanFailure, ScanListener, keys_to_scan, scan
+from fkaudit.orphans.scan import ScanFailure, ScanListener, keys_to_scan, scan
 from fkaudit.rules.fk501_orphaned_rows import OrphanedRows
+from fkaudit.rules.fk502_implied_foreign_key import ImpliedForeignKey
 
 if TYPE_CHECKING:
     from fkaudit.config import Config
@@ -34,7 +35,9 @@ def _server_version(num: int) -> str:
     return f"{num // 10000}.{num % 10000}"
 
 
-def read_catalog(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Catalog:
+def read_catalog(
+    conn: psycopg.Connection[Any], scope: Scope | None = None, *, implied: bool = False
+) -> Catalog:
     """Introspect in a transaction (a savepoint inside a caller's), leaving the connection usable.
 
     Only a transaction fkaudit opens itself is made READ ONLY: inside a caller's transaction the
@@ -44,13 +47,14 @@ def read_catalog(conn: psycopg.Connection[Any], scope: Scope | None = None) -> C
     with conn.transaction():
         if owns_transaction:
             conn.execute("SET TRANSACTION READ ONLY")
-        return introspect(conn, scope)
+        return introspect(conn, scope, implied=implied)
 
 
 def _scan_orphans(
     target: str | psycopg.Connection[Any] | None,
     catalog: Catalog,
-    rule: OrphanedRows,
+    orphan_rule: OrphanedRows | None,
+    implied_rule: ImpliedForeignKey | None,
     mode: str,
     samples: int,
     jobs: int,
@@ -58,35 +62,44 @@ def _scan_orphans(
     progress: Callable[[Catalog, list[ForeignKey]], ScanListener] | None,
     sample_percent: float | None,
 ) -> tuple[tuple[Finding, ...], tuple[RuleError, ...]]:
-    """FK501 findings for the keys with orphans, and the scans that did not complete."""
-    fks = keys_to_scan(catalog, mode)
-    listener = progress(catalog, fks) if progress is not None and fks else None
+    """FK501 findings for the keys with orphans, FK502 findings with their orphan counts, and
+    the scans that did not complete."""
+    fks = keys_to_scan(catalog, mode) if orphan_rule is not None else []
+    implied = implied_rule.implied_keys(catalog) if implied_rule is not None else []
+    everything = [*fks, *implied]
+    listener = progress(catalog, everything) if progress is not None and everything else None
     if isinstance(target, psycopg.Connection):
         caller = target
         results = scan(
-            lambda: nullcontext(caller), catalog, fks,
+            lambda: nullcontext(caller), catalog, everything,
             samples=samples, listener=listener, sample_percent=sample_percent,
         )  # fmt: skip
     else:
         dsn = resolve_dsn(target)
         results = scan(
-            lambda: connect(dsn, limits), catalog, fks,
+            lambda: connect(dsn, limits), catalog, everything,
             samples=samples, jobs=jobs, dsn=dsn, listener=listener,
             sample_percent=sample_percent,
         )  # fmt: skip
-    found = tuple(
-        rule.finding(catalog, r) for r in results if isinstance(r, OrphanCount) and r.count
-    )
-    failed = tuple(
-        RuleError(
-            rule.code,
-            f"orphan scan of {r.fk.name} on {catalog.table(r.fk.table_oid).qualified_name} "
-            f"did not complete: {r.reason}",
-        )
-        for r in results
-        if isinstance(r, ScanFailure)
-    )
-    return found, failed
+    found: list[Finding] = []
+    failed: list[RuleError] = []
+    for result in results:
+        is_implied = result.fk.oid < 0  # implied keys have made-up, negative oids
+        code = implied_rule.code if is_implied and implied_rule else OrphanedRows.code
+        if isinstance(result, ScanFailure):
+            where = catalog.table(result.fk.table_oid).qualified_name
+            failed.append(
+                RuleError(
+                    code,
+                    f"orphan scan of {result.fk.name} on {where} did not complete: "
+                    f"{result.reason}",
+                )
+            )
+        elif is_implied and implied_rule is not None:
+            found.append(implied_rule.finding(catalog, result.fk, result))
+        elif orphan_rule is not None and result.count:
+            found.append(orphan_rule.finding(catalog, result))
+    return tuple(found), tuple(failed)
 
 
 def audit(
@@ -133,19 +146,22 @@ def audit(
             "no rule left to run: the selected rules are all ignored or disabled "
             f"(select: {', '.join(select) or 'default'}; ignore: {', '.join(ignore) or 'none'})"
         )
+    implied_rule = next((r for r in rules if isinstance(r, ImpliedForeignKey)), None)
     if isinstance(target, psycopg.Connection):
-        catalog = read_catalog(target, scope)
+        catalog = read_catalog(target, scope, implied=implied_rule is not None)
     else:
         with connect(target, limits) as conn:
-            catalog = read_catalog(conn, scope)
+            catalog = read_catalog(conn, scope, implied=implied_rule is not None)
     findings, errors = run_rules(catalog, rules)
     orphan_rule = next((r for r in rules if isinstance(r, OrphanedRows)), None)
     incomplete: tuple[RuleError, ...] = ()
-    if orphan_rule is not None and orphans != "off":
+    if (orphan_rule or implied_rule) is not None and orphans != "off":
         found, failed = _scan_orphans(
-            target, catalog, orphan_rule, orphans, samples, jobs, limits, progress,
-            sample_percent,
+            target, catalog, orphan_rule, implied_rule, orphans, samples, jobs, limits,
+            progress, sample_percent,
         )  # fmt: skip
+        if implied_rule is not None:  # replaced by findings that carry the orphan counts
+            findings = tuple(f for f in findings if f.code != implied_rule.code)
         findings = (*findings, *found)
         if allow_incomplete:
             incomplete = failed

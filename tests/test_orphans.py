@@ -344,3 +344,20 @@ def test_a_sample_estimates_large_tables_and_counts_small_ones(
     assert "estimated from a 20 % sample" in big.message
     assert not small.details["estimated"] and small.details["orphan_count"] == 1
     assert orphans(db)["big_p"].details["orphan_count"] == 20_000
+
+
+def test_implied_references_carry_their_orphan_counts(
+    conn: psycopg.Connection[Any], db: str
+) -> None:
+    setup(
+        conn,
+        "CREATE TABLE customers (id bigint PRIMARY KEY)",
+        "INSERT INTO customers VALUES (1)",
+        "CREATE TABLE orders (customer_id bigint)",
+        "INSERT INTO orders VALUES (1), (2), (3), (NULL)",
+    )
+    (found,) = fkaudit.audit(db, select=["FK502"]).findings
+    assert found.details["orphan_count"] == 2 and "2 row(s) reference no row" in found.message
+    (unscanned,) = fkaudit.audit(db, select=["FK502"], orphans="off").findings
+    assert unscanned.details["orphan_count"] is None
+    assert fkaudit.audit(db).findings == ()  # opt-in: the default run does not look

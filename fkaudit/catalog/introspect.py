@@ -19,6 +19,7 @@ from fkaudit.catalog.model import (
     Column,
     ColumnDefault,
     ForeignKey,
+    ImpliedReference,
     Index,
     MatchType,
     Operator,
@@ -27,7 +28,11 @@ from fkaudit.catalog.model import (
     Trigger,
     TypeInfo,
 )
-from fkaudit.catalog.queries import catalog_queries, type_and_operator_queries
+from fkaudit.catalog.queries import (
+    IMPLIED_REFERENCES,
+    catalog_queries,
+    type_and_operator_queries,
+)
 from fkaudit.catalog.scope import Scope
 
 Row = Sequence[Any]
@@ -237,8 +242,30 @@ def _suppression_comments(
     return tuple(comments)
 
 
-def introspect(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Catalog:
-    """Read the catalog of the connected database; `scope` selects the tables inspected."""
+def _implied(
+    conn: psycopg.Connection[Any],
+) -> tuple[list[ImpliedReference], list[Row], dict[int, Operator]]:
+    """FK502's candidates (a third round trip), with the column rows and operators they need."""
+    references: list[ImpliedReference] = []
+    columns: list[Row] = []
+    operators: dict[int, Operator] = {}
+    for row in conn.execute(IMPLIED_REFERENCES).fetchall():
+        relid, attnum, ref_relid, ref_attnum, op, op_schema, op_name, right_type = row[:8]
+        references.append(ImpliedReference(relid, attnum, ref_relid, ref_attnum, op))
+        columns.append((relid, attnum, *row[8:14]))
+        columns.append((ref_relid, ref_attnum, *row[14:20]))
+        operators[op] = Operator(0, op_schema, op_name, right_type)  # same types: no cast
+    return references, columns, operators
+
+
+def introspect(
+    conn: psycopg.Connection[Any], scope: Scope | None = None, *, implied: bool = False
+) -> Catalog:
+    """Read the catalog of the connected database; `scope` selects the tables inspected.
+
+    `implied` also reads FK502's candidate references, which cost a scan of pg_attribute that
+    runs only for that opt-in rule.
+    """
     scope = scope or Scope()
     version = conn.info.server_version
     (
@@ -248,6 +275,11 @@ def introspect(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Cat
     operator_rows, type_rows, operator_type_rows, cast_rows = result_sets(
         conn, type_and_operator_queries(), second_batch_parameters(column_rows, fk_rows)
     )
+    references, implied_columns, implied_operators = _implied(conn) if implied else ([], [], {})
+    if implied_columns:  # add the candidates' columns the first batch did not read
+        known = {(row[0], row[1]) for row in column_rows}
+        extra = {(r[0], r[1]): r for r in implied_columns if (r[0], r[1]) not in known}
+        column_rows = sorted([*column_rows, *extra.values()], key=lambda r: (r[0], r[1]))
     tables = _tables(table_rows, _columns_by_table(column_rows))
     # Drop constraints whose tables are in system schemas.
     fks = tuple(
@@ -272,7 +304,12 @@ def introspect(conn: psycopg.Connection[Any], scope: Scope | None = None) -> Cat
             if not t.extension_member and scope.includes(t.schema, t.name)
         ),
         type_info={oid: TypeInfo(base, family) for oid, base, family in type_rows},
-        operators={oid: Operator(*rest) for oid, *rest in operator_type_rows},
+        operators={
+            **implied_operators, **{oid: Operator(*rest) for oid, *rest in operator_type_rows}
+        },
+        implied_references=tuple(
+            r for r in references if r.table_oid in tables and r.ref_table_oid in tables
+        ),
         binary_casts=frozenset((source, target) for source, target in cast_rows),
         set_default_columns=set_defaults,
         default_row_exists=_default_rows_exist(conn, probes),

@@ -122,6 +122,16 @@ class Operator(NamedTuple):
     right_type_name: str  # format_type() of the right operand type, valid SQL
 
 
+class ImpliedReference(NamedTuple):
+    """A column that looks like a foreign key without being one (FK502)."""
+
+    table_oid: int
+    attnum: int
+    ref_table_oid: int
+    ref_attnum: int  # the referenced table's single-column primary key
+    operator: int  # the equality operator between the two (same) types
+
+
 class ColumnDefault(NamedTuple):
     """The default of a column written by an ON DELETE/UPDATE SET DEFAULT action."""
 
@@ -194,6 +204,7 @@ class Catalog:
     default_row_exists: Mapping[int, bool] = field(default_factory=dict)
     suppression_comments: tuple[SuppressionComment, ...] = ()
     other_relation_names: frozenset[tuple[str, str]] = frozenset()  # (schema, name)
+    implied_references: tuple[ImpliedReference, ...] = ()  # read only when FK502 runs
 
     @cached_property
     def indexes_by_table(self) -> Mapping[int, tuple[Index, ...]]:

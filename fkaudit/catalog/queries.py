@@ -243,6 +243,48 @@ def foreign_keys_query(server_version_num: int) -> str:
     )
 
 
+# FK502 (opt-in), read only when it runs: columns named `<stem>_id` that no foreign key covers,
+# paired with the single-column primary key, of the same type, of a table named like the stem
+# (customer_id: customer, customers; category_id: categories), with both columns' details and
+# the type's equality operator, so the pair can be checked for orphans like a real key.
+IMPLIED_REFERENCES = f"""
+WITH candidate AS (
+    SELECT a.attrelid, a.attnum, a.atttypid, pg_catalog.left(a.attname, -3) AS stem
+    FROM pg_catalog.pg_attribute a
+    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND {_USER_RELATION}
+      AND a.attnum > 0 AND NOT a.attisdropped
+      AND a.attname LIKE '%\\_id' AND pg_catalog.length(a.attname) > 3
+      AND NOT EXISTS (
+          SELECT 1 FROM pg_catalog.pg_constraint f
+          WHERE f.contype = 'f' AND f.conrelid = a.attrelid AND a.attnum = ANY (f.conkey))
+), primary_key AS (
+    SELECT con.conrelid, con.conkey[1] AS attnum, pc.relname
+    FROM pg_catalog.pg_constraint con
+    JOIN pg_catalog.pg_class pc ON pc.oid = con.conrelid
+    WHERE con.contype = 'p' AND pg_catalog.cardinality(con.conkey) = 1
+)
+SELECT cand.attrelid, cand.attnum, pk.conrelid, pk.attnum, eq.oid, eqn.nspname, eq.oprname,
+       pg_catalog.format_type(eq.oprright, NULL),
+       ca.attname, pg_catalog.quote_ident(ca.attname), ca.atttypid,
+       pg_catalog.format_type(ca.atttypid, ca.atttypmod), ca.attnotnull, ca.attcollation,
+       pa.attname, pg_catalog.quote_ident(pa.attname), pa.atttypid,
+       pg_catalog.format_type(pa.atttypid, pa.atttypmod), pa.attnotnull, pa.attcollation
+FROM candidate cand
+JOIN primary_key pk ON pk.relname IN (
+    cand.stem, cand.stem || 's', cand.stem || 'es',
+    pg_catalog.regexp_replace(cand.stem, 'y$', 'ies'))
+JOIN pg_catalog.pg_attribute pa ON pa.attrelid = pk.conrelid AND pa.attnum = pk.attnum
+JOIN pg_catalog.pg_attribute ca ON ca.attrelid = cand.attrelid AND ca.attnum = cand.attnum
+JOIN pg_catalog.pg_operator eq
+  ON eq.oprname = '=' AND eq.oprleft = pa.atttypid AND eq.oprright = ca.atttypid
+JOIN pg_catalog.pg_namespace eqn ON eqn.oid = eq.oprnamespace
+WHERE pa.atttypid = cand.atttypid AND pk.conrelid <> cand.attrelid
+ORDER BY 1, 2, 3
+"""
+
+
 def type_and_operator_queries() -> tuple[str, ...]:
     """The second batch, with `%(types)s` and `%(operators)s` (OID lists) as parameters."""
     return (SEARCH_OPERATORS, TYPE_FAMILIES, FK_OPERATOR_TYPES, BINARY_CASTS)
