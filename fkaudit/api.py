@@ -23,7 +23,13 @@ from fkaudit.connection import SessionLimits, connect, resolve_dsn
 from fkaudit.engine import Report, RuleError, apply_suppressions, run_rules, select_rules
 from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding
-from fkaudit.orphans.scan import ScanFailure, ScanListener, keys_to_scan, scan
+from fkaudit.orphans.scan import (
+    ScanFailure,
+    ScanListener,
+    keys_to_scan,
+    largest_first,
+    scan,
+)
 from fkaudit.rules.fk501_orphaned_rows import OrphanedRows
 from fkaudit.rules.fk502_implied_foreign_key import ImpliedForeignKey
 
@@ -66,7 +72,7 @@ def _scan_orphans(
     the scans that did not complete."""
     fks = keys_to_scan(catalog, mode) if orphan_rule is not None else []
     implied = implied_rule.implied_keys(catalog) if implied_rule is not None else []
-    everything = [*fks, *implied]
+    everything = largest_first(catalog, [*fks, *implied])
     listener = progress(catalog, everything) if progress is not None and everything else None
     if isinstance(target, psycopg.Connection):
         caller = target
@@ -95,6 +101,8 @@ def _scan_orphans(
                     f"{result.reason}",
                 )
             )
+            if is_implied and implied_rule is not None:  # still implied, count unknown
+                found.append(implied_rule.finding(catalog, result.fk, None))
         elif is_implied and implied_rule is not None:
             found.append(implied_rule.finding(catalog, result.fk, result))
         elif orphan_rule is not None and result.count:
@@ -130,6 +138,8 @@ def audit(
     `samples` orphan keys each. A scan that cannot complete is an error of the report (exit
     code 2) unless `allow_incomplete`, which lists it in `Report.incomplete` instead.
     `progress(catalog, foreign_keys)`, when given, returns a listener told of each scan.
+    With a caller's connection, scans run on it one after another under the caller's session
+    settings (its statement and lock timeouts; read-only only if fkaudit opens the transaction).
     `sample_percent` reads referencing tables of 100,000 rows or more through a page sample
     of that size; their counts are then estimates (`details["sample_percent"]`).
     Raises `FkauditError` when the run cannot start.

@@ -242,20 +242,16 @@ def _suppression_comments(
     return tuple(comments)
 
 
-def _implied(
-    conn: psycopg.Connection[Any],
-) -> tuple[list[ImpliedReference], list[Row], dict[int, Operator]]:
-    """FK502's candidates (a third round trip), with the column rows and operators they need."""
+def _implied(conn: psycopg.Connection[Any]) -> tuple[list[ImpliedReference], list[Row]]:
+    """FK502's candidates (a third round trip), with the column rows they need."""
     references: list[ImpliedReference] = []
     columns: list[Row] = []
-    operators: dict[int, Operator] = {}
     for row in conn.execute(IMPLIED_REFERENCES).fetchall():
-        relid, attnum, ref_relid, ref_attnum, op, op_schema, op_name, right_type = row[:8]
-        references.append(ImpliedReference(relid, attnum, ref_relid, ref_attnum, op))
-        columns.append((relid, attnum, *row[8:14]))
-        columns.append((ref_relid, ref_attnum, *row[14:20]))
-        operators[op] = Operator(0, op_schema, op_name, right_type)  # same types: no cast
-    return references, columns, operators
+        relid, attnum, ref_relid, ref_attnum = row[:4]
+        references.append(ImpliedReference(relid, attnum, ref_relid, ref_attnum, 0))
+        columns.append((relid, attnum, *row[4:10]))
+        columns.append((ref_relid, ref_attnum, *row[10:16]))
+    return references, columns
 
 
 def introspect(
@@ -275,7 +271,7 @@ def introspect(
     operator_rows, type_rows, operator_type_rows, cast_rows = result_sets(
         conn, type_and_operator_queries(), second_batch_parameters(column_rows, fk_rows)
     )
-    references, implied_columns, implied_operators = _implied(conn) if implied else ([], [], {})
+    references, implied_columns = _implied(conn) if implied else ([], [])
     if implied_columns:  # add the candidates' columns the first batch did not read
         known = {(row[0], row[1]) for row in column_rows}
         extra = {(r[0], r[1]): r for r in implied_columns if (r[0], r[1]) not in known}
@@ -304,9 +300,7 @@ def introspect(
             if not t.extension_member and scope.includes(t.schema, t.name)
         ),
         type_info={oid: TypeInfo(base, family) for oid, base, family in type_rows},
-        operators={
-            **implied_operators, **{oid: Operator(*rest) for oid, *rest in operator_type_rows}
-        },
+        operators={oid: Operator(*rest) for oid, *rest in operator_type_rows},
         implied_references=tuple(
             r for r in references if r.table_oid in tables and r.ref_table_oid in tables
         ),

@@ -119,7 +119,7 @@ class Operator(NamedTuple):
     right_type_oid: int  # the type the referencing column is compared as; 0: polymorphic
     schema: str
     name: str
-    right_type_name: str  # format_type() of the right operand type, valid SQL
+    right_type_name: str  # the right operand type as `schema.typname`, valid in a cast
 
 
 class ImpliedReference(NamedTuple):
@@ -129,7 +129,7 @@ class ImpliedReference(NamedTuple):
     attnum: int
     ref_table_oid: int
     ref_attnum: int  # the referenced table's single-column primary key
-    operator: int  # the equality operator between the two (same) types
+    operator: int  # 0: no constraint, so no operator; compared with `=` of the (same) type
 
 
 class ColumnDefault(NamedTuple):

@@ -157,13 +157,17 @@ ORDER BY t.oid
 
 # The type each RI equality operator compares the referencing column as (0 for polymorphic
 # operators such as enum = enum), with its qualified name for the orphan queries, which compare
-# exactly as the RI triggers do; and the binary-coercible casts (varchar -> text): a column of
+# exactly as the RI triggers do. The type is spelled `schema.typname`, as the RI triggers cast:
+# format_type() would say `character`, which as a cast target means char(1). Then the
+# binary-coercible casts (varchar -> text): a column of
 # another type that is not binary-coercible to it is cast in the lookup, which no index matches.
 FK_OPERATOR_TYPES = """
 SELECT o.oid, CASE WHEN t.typtype = 'p' THEN 0 ELSE o.oprright END,
-       n.nspname, o.oprname, pg_catalog.format_type(o.oprright, NULL)
+       n.nspname, o.oprname,
+       pg_catalog.quote_ident(tn.nspname) || '.' || pg_catalog.quote_ident(t.typname)
 FROM pg_catalog.pg_operator o
 JOIN pg_catalog.pg_type t ON t.oid = o.oprright
+JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
 JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
 WHERE o.oid = ANY (%(operators)s::pg_catalog.oid[])
 ORDER BY o.oid
@@ -245,8 +249,8 @@ def foreign_keys_query(server_version_num: int) -> str:
 
 # FK502 (opt-in), read only when it runs: columns named `<stem>_id` that no foreign key covers,
 # paired with the single-column primary key, of the same type, of a table named like the stem
-# (customer_id: customer, customers; category_id: categories), with both columns' details and
-# the type's equality operator, so the pair can be checked for orphans like a real key.
+# (customer_id: customer, customers; category_id: categories), with both columns' details, so
+# the pair can be checked for orphans like a real key (compared with `=` of their type).
 IMPLIED_REFERENCES = f"""
 WITH candidate AS (
     SELECT a.attrelid, a.attnum, a.atttypid, pg_catalog.left(a.attname, -3) AS stem
@@ -265,8 +269,7 @@ WITH candidate AS (
     JOIN pg_catalog.pg_class pc ON pc.oid = con.conrelid
     WHERE con.contype = 'p' AND pg_catalog.cardinality(con.conkey) = 1
 )
-SELECT cand.attrelid, cand.attnum, pk.conrelid, pk.attnum, eq.oid, eqn.nspname, eq.oprname,
-       pg_catalog.format_type(eq.oprright, NULL),
+SELECT cand.attrelid, cand.attnum, pk.conrelid, pk.attnum,
        ca.attname, pg_catalog.quote_ident(ca.attname), ca.atttypid,
        pg_catalog.format_type(ca.atttypid, ca.atttypmod), ca.attnotnull, ca.attcollation,
        pa.attname, pg_catalog.quote_ident(pa.attname), pa.atttypid,
@@ -277,9 +280,6 @@ JOIN primary_key pk ON pk.relname IN (
     pg_catalog.regexp_replace(cand.stem, 'y$', 'ies'))
 JOIN pg_catalog.pg_attribute pa ON pa.attrelid = pk.conrelid AND pa.attnum = pk.attnum
 JOIN pg_catalog.pg_attribute ca ON ca.attrelid = cand.attrelid AND ca.attnum = cand.attnum
-JOIN pg_catalog.pg_operator eq
-  ON eq.oprname = '=' AND eq.oprleft = pa.atttypid AND eq.oprright = ca.atttypid
-JOIN pg_catalog.pg_namespace eqn ON eqn.oid = eq.oprnamespace
 WHERE pa.atttypid = cand.atttypid AND pk.conrelid <> cand.attrelid
 ORDER BY 1, 2, 3
 """

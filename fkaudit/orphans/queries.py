@@ -37,13 +37,15 @@ def _compared(catalog: Catalog, column: Column, operator: int) -> sql.Composable
     info = catalog.operators[operator]
     if info.right_type_oid in (0, column.type_oid):
         return _column(CHILD, column)
-    # format_type() output of the server: a valid, quoted type name, not user input.
+    # `schema.typname` quoted by the server: a valid type name, not user input.
     type_name = sql.SQL(info.right_type_name)
     return sql.SQL("({})::{}").format(_column(CHILD, column), type_name)
 
 
 def _equal(catalog: Catalog, child: Column, parent: Column, operator: int) -> sql.Composable:
-    info = catalog.operators[operator]
+    info = catalog.operators.get(operator)
+    if info is None:  # an implied reference (FK502): no constraint, the type's own `=`
+        return sql.SQL("{} = {}").format(_column(PARENT, parent), _column(CHILD, child))
     return sql.SQL("{} OPERATOR({}.{}) {}").format(
         _column(PARENT, parent),
         sql.Identifier(info.schema),

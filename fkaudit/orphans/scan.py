@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
@@ -77,8 +78,13 @@ def keys_to_scan(catalog: Catalog, mode: str) -> list[ForeignKey]:
     if mode == "off":
         return []
     chosen = [fk for fk in catalog.inspected_foreign_keys if mode == "all" or is_suspect(fk)]
+    return largest_first(catalog, chosen)
+
+
+def largest_first(catalog: Catalog, fks: Iterable[ForeignKey]) -> list[ForeignKey]:
+    """Largest referencing table first (the longest scan starts first), then by name."""
     return sorted(
-        chosen,
+        fks,
         key=lambda fk: (-(catalog.estimated_rows(fk.table_oid) or 0),
                         catalog.table(fk.table_oid).qualified_name, fk.name),
     )  # fmt: skip
@@ -161,6 +167,7 @@ def scan(
     results: dict[int, ScanResult] = {}
     active: list[psycopg.Connection[Any]] = []
     lock = threading.Lock()
+    stop = threading.Event()
     failures: list[BaseException] = []
 
     def worker() -> None:
@@ -168,7 +175,7 @@ def scan(
             with connect() as conn:
                 with lock:
                     active.append(conn)
-                while True:
+                while not stop.is_set():
                     try:
                         index, fk = work.get_nowait()
                     except queue.Empty:
@@ -180,7 +187,7 @@ def scan(
                         results[index] = result
                     if listener is not None:
                         listener.finished(result)
-        except BaseException as exc:  # a connection failure: report it from the caller
+        except BaseException as exc:  # e.g. no connection: the other workers go on
             failures.append(exc)
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(jobs, len(fks)))]
@@ -191,27 +198,20 @@ def scan(
             while thread.is_alive():
                 thread.join(timeout=0.1)  # stays responsive to Ctrl-C
     except KeyboardInterrupt:
-        _cancel(active, lock, work)
-        for thread in threads:
-            thread.join(timeout=5)
+        stop.set()
+        deadline = time.monotonic() + 0.8
+        while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+            _cancel(active, lock)  # again: a scan may have started after the last cancel
+            time.sleep(0.05)
         raise
-    if failures:
-        raise failures[0]
+    if len(results) < len(fks) and failures:
+        raise failures[0]  # keys left unscanned: every worker failed
     return [results[i] for i in range(len(fks))]
 
 
-def _cancel(
-    active: Iterable[psycopg.Connection[Any]],
-    lock: threading.Lock,
-    work: queue.Queue[tuple[int, ForeignKey]],
-) -> None:
-    """Empty the queue and cancel the running queries, so no backend keeps scanning."""
-    while True:
-        try:
-            work.get_nowait()
-        except queue.Empty:
-            break
+def _cancel(active: Iterable[psycopg.Connection[Any]], lock: threading.Lock) -> None:
+    """Cancel the running queries, so no backend keeps scanning after an interrupt."""
     with lock:
         for conn in active:
             with suppress(psycopg.Error):
-                conn.cancel_safe(timeout=2)
+                conn.cancel_safe(timeout=0.5)

@@ -35,3 +35,10 @@ CREATE TABLE "größe" (id int PRIMARY KEY);
 CREATE TABLE "Bestellung" ("größe_id" int, day date) PARTITION BY RANGE (day);
 CREATE TABLE "Bestellung 1" PARTITION OF "Bestellung" FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
 -- fires: FK502 fk_Bestellung_größe_id
+
+-- case: a varchar key and an enum key
+CREATE TABLE customers (id varchar(20) PRIMARY KEY);
+CREATE TYPE size AS ENUM ('s', 'm', 'l');
+CREATE TABLE sizes (id size PRIMARY KEY);
+CREATE TABLE orders (customer_id varchar(20), size_id size);
+-- fires: FK502 fk_orders_customer_id, FK502 fk_orders_size_id
