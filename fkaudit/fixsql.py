@@ -23,10 +23,6 @@ def table_name(table: Table) -> sql.Identifier:
     return sql.Identifier(table.schema, table.name)
 
 
-def column_list(columns: Sequence[str]) -> sql.Composable:
-    return sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-
-
 # Fixed keyword fragments of the statements rendered thousands of times per run, built once.
 _CREATE_INDEX = sql.SQL("CREATE INDEX IF NOT EXISTS ")
 _CREATE_INDEX_CONCURRENTLY = sql.SQL("CREATE INDEX CONCURRENTLY IF NOT EXISTS ")

@@ -274,10 +274,6 @@ class Catalog:
         )
 
     @cached_property
-    def foreign_keys_by_oid(self) -> Mapping[int, ForeignKey]:
-        return {fk.oid: fk for fk in self.foreign_keys}
-
-    @cached_property
     def relation_names(self) -> frozenset[tuple[str, str]]:
         """Every (schema, relation name) taken: tables, indexes, sequences, views..."""
         names = {(t.schema, t.name) for t in self.tables.values()}

@@ -32,6 +32,7 @@ from fkaudit.catalog.model import Action, Catalog
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import set_not_null
 from fkaudit.rules import Rule
+from fkaudit.rules.wording import nullable_columns
 
 
 class NullableCascadeForeignKey(Rule):
@@ -44,7 +45,7 @@ class NullableCascadeForeignKey(Rule):
             if fk.on_delete is not Action.CASCADE:
                 continue
             child = catalog.table(fk.table_oid)
-            nullable = [child.column(n).name for n in fk.attnums if not child.column(n).not_null]
+            nullable = nullable_columns(catalog, fk)
             if not nullable:
                 continue
             yield self.finding_for(

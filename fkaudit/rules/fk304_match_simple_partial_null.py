@@ -33,6 +33,7 @@ from fkaudit.catalog.model import Catalog, MatchType
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import set_not_null
 from fkaudit.rules import Rule
+from fkaudit.rules.wording import nullable_columns
 
 
 class MatchSimplePartialNull(Rule):
@@ -45,7 +46,7 @@ class MatchSimplePartialNull(Rule):
             if len(fk.attnums) < 2 or fk.match_type is not MatchType.SIMPLE:
                 continue
             child = catalog.table(fk.table_oid)
-            nullable = [child.column(n).name for n in fk.attnums if not child.column(n).not_null]
+            nullable = nullable_columns(catalog, fk)
             if not nullable:
                 continue
             yield self.finding_for(

@@ -12,6 +12,12 @@ def fk_columns(catalog: Catalog, fk: ForeignKey) -> list[str]:
     return [child.column(n).name for n in fk.attnums]
 
 
+def nullable_columns(catalog: Catalog, fk: ForeignKey) -> list[str]:
+    """The referencing columns that may be NULL, in key order."""
+    child = catalog.table(fk.table_oid)
+    return [child.column(n).name for n in fk.attnums if not child.column(n).not_null]
+
+
 def describe_rows(rows: int | None) -> str:
     if rows is None:
         return "the child table (never analyzed: size unknown)"
