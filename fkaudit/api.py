@@ -185,6 +185,10 @@ def audit(
         incomplete=incomplete,
         rules_run=tuple(rule.code for rule in rules),
         foreign_keys_inspected=len(catalog.inspected_foreign_keys),
+        foreign_keys=tuple(
+            (catalog.table(fk.table_oid).schema, catalog.table(fk.table_oid).name, fk.name)
+            for fk in catalog.inspected_foreign_keys
+        ),
         tables_inspected=len(catalog.in_scope_table_oids),
         database=catalog.database,
         server_version=_server_version(catalog.server_version_num),

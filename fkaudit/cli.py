@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -25,8 +26,11 @@ from fkaudit.orphans import MODES
 from fkaudit.reporters import FORMATS
 
 if TYPE_CHECKING:
+    from fkaudit.catalog.scope import Scope
+    from fkaudit.config import Config
     from fkaudit.engine import Report
     from fkaudit.findings import Severity
+    from fkaudit.reporters import RenderOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,8 +118,6 @@ def _split(values: Sequence[str]) -> list[str]:
 def audit_options(func: F) -> F:
     """Options shared by every command that audits a database."""
     decorators = [
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-                     show_default=True, help="Output format."),
         click.option("--config", "config_file", type=click.Path(path_type=Path),
                      help="Configuration file (default: fkaudit.toml, .fkaudit.toml or "
                           "pyproject.toml [tool.fkaudit], searched upward from here)."),
@@ -160,8 +162,95 @@ def audit_options(func: F) -> F:
     return func
 
 
-def _audit(target: Any, options: dict[str, Any]) -> tuple[Report, Severity]:
+def report_options(func: F) -> F:
+    """Options of the commands that print a report: its format, a file, a baseline."""
+    decorators = [
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+                     show_default=True,
+                     help="Output format: table, json, sarif (code scanning), junit (CI test "
+                          "reports), github (annotations and job summary), markdown (PR "
+                          "comments)."),
+        click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+                     metavar="FILE",
+                     help="Write the --format report to FILE and print the table on stdout."),
+        click.option("--sarif-artifact", metavar="PATH",
+                     help="The repository file SARIF results and GitHub annotations point at "
+                          "(default: the --schema-file, or the migration that defines the "
+                          "object)."),
+        click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False,
+                     path_type=Path), metavar="FILE",
+                     help="Fail only on findings not in this baseline (`fkaudit baseline`); "
+                          "list fixed entries as stale."),
+        click.option("--update-baseline", is_flag=True,
+                     help="Rewrite the --baseline file with the current findings."),
+    ]  # fmt: skip
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def target_options(func: F) -> F:
+    """Options that audit SQL files on a throwaway server instead of a running database."""
+    decorators = [
+        click.option("--schema-file", type=click.Path(exists=True, dir_okay=False,
+                     path_type=Path), metavar="FILE",
+                     help="Audit this SQL file (pg_dump --schema-only, structure.sql) applied "
+                          "to a throwaway PostgreSQL instead of a database."),
+        click.option("--migrations", type=click.Path(exists=True, file_okay=False,
+                     path_type=Path), metavar="DIR",
+                     help="Audit the .sql files of DIR (and its subfolders) applied in name "
+                          "order to a throwaway PostgreSQL; down migrations are skipped."),
+        click.option("--pg-bindir", type=click.Path(file_okay=False, path_type=Path),
+                     help="PostgreSQL bin directory (12-18) for the throwaway server, "
+                          "instead of the embedded one."),
+    ]  # fmt: skip
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to audit: a DSN, and the SQL files it was loaded from (schema-file mode)."""
+
+    dsn: str | None
+    files: tuple[Path, ...] = ()
+    label: str | None = None  # shown instead of the database name
+
+
+@contextmanager
+def _target(dsn: str | None, options: dict[str, Any]) -> Iterator[Target]:
+    """The database named by DSN, or a throwaway one loaded from --schema-file/--migrations."""
+    schema_file, migrations = options.pop("schema_file"), options.pop("migrations")
+    bindir = options.pop("pg_bindir")
+    if schema_file is None and migrations is None:
+        if bindir is not None:
+            raise click.UsageError("--pg-bindir needs --schema-file or --migrations")
+        yield Target(dsn)
+        return
+    if dsn is not None or (schema_file and migrations):
+        raise click.UsageError("give one of DSN, --schema-file and --migrations")
+    from fkaudit.schemafile import loaded_database, migration_files
+
+    files = (schema_file,) if schema_file else migration_files(migrations)
+    with sigterm_as_exit(), loaded_database(files, bindir) as loaded:
+        yield Target(loaded, files, str(schema_file or migrations))
+
+
+@dataclass(frozen=True)
+class Audited:
+    """An audit and what judging it needs: the fail level, the configuration, the scope."""
+
+    report: Report
+    fail_on: Severity
+    config: Config
+    scope: Scope
+
+
+def _audit(target: Target, options: dict[str, Any]) -> Audited:
     """Audit `target` with the configuration file and the command-line options over it."""
+    from dataclasses import replace
+
     from fkaudit.config import load_config
     from fkaudit.findings import Severity
 
@@ -174,8 +263,10 @@ def _audit(target: Any, options: dict[str, Any]) -> tuple[Report, Severity]:
         bars.append(ScanProgress(catalog, fks, sys.stderr))
         return bars[-1]
 
+    scope = _scope(options, config)
     try:
-        report = _audit_with(target, options, config, progress if sys.stderr.isatty() else None)
+        report = _audit_with(target.dsn, scope, options, config,
+                             progress if sys.stderr.isatty() else None)  # fmt: skip
     finally:
         for bar in bars:
             bar.close()
@@ -186,25 +277,34 @@ def _audit(target: Any, options: dict[str, Any]) -> tuple[Report, Severity]:
     fail_on = (
         Severity.parse(options["fail_on"]) if options["fail_on"] else config.fail_on
     ) or Severity.WARNING
-    return report, fail_on
+    if target.label:
+        report = replace(report, database=target.label)
+    return Audited(report, fail_on, config, scope)
 
 
-def _audit_with(target: Any, options: dict[str, Any], config: Any, progress: Any) -> Report:
+def _scope(options: dict[str, Any], config: Config) -> Scope:
+    from fkaudit.catalog.scope import Scope
+
+    return Scope(
+        schemas=tuple(options["schemas"]) or config.schemas,
+        exclude_schemas=tuple(options["exclude_schemas"]) or config.exclude_schemas,
+        tables=tuple(options["tables"]),
+        exclude_tables=tuple(options["exclude_tables"]),
+    )
+
+
+def _audit_with(
+    dsn: str | None, scope: Scope, options: dict[str, Any], config: Config, progress: Any
+) -> Report:
     """`audit()` with the command-line options over the configuration file."""
     from fkaudit.api import audit
-    from fkaudit.catalog.scope import Scope
     from fkaudit.connection import SessionLimits
 
     return audit(
-        target,
+        dsn,
         select=_split(options["select"]),
         ignore=_split(options["ignore"]),
-        scope=Scope(
-            schemas=tuple(options["schemas"]) or config.schemas,
-            exclude_schemas=tuple(options["exclude_schemas"]) or config.exclude_schemas,
-            tables=tuple(options["tables"]),
-            exclude_tables=tuple(options["exclude_tables"]),
-        ),
+        scope=scope,
         limits=SessionLimits(statement_timeout_ms=options["statement_timeout"] * 1000),
         config=config,
         orphans=options["orphans"],
@@ -216,16 +316,82 @@ def _audit_with(target: Any, options: dict[str, Any], config: Any, progress: Any
     )
 
 
-def _run_audit(target: Any, options: dict[str, Any]) -> int:
-    """Audit `target`, print the report in the chosen format, return the exit code."""
+def _run_audit(target: Target, options: dict[str, Any]) -> int:
+    """Audit `target`, apply the baseline, write the report(s), return the exit code."""
     from fkaudit.reporters import renderer
 
+    if options["update_baseline"] and options["baseline_file"] is None:
+        raise click.UsageError("--update-baseline needs --baseline FILE")
     with paused_gc():
-        report, fail_on = _audit(target, options)
-        output = renderer(options["fmt"])(report, show_suppressed=options["show_suppressed"])
+        audited = _audit(target, options)
+        report = _with_baseline(audited, options)
+        render_options = _render_options(report, target, options, audited.fail_on)
+        output = renderer(options["fmt"])(report, render_options)
+        if options["output"] is not None:
+            _write(options["output"], output)
+            if options["fmt"] != "table":
+                output = renderer("table")(report, render_options)
+        summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+        if options["fmt"] == "github" and summary_file:
+            _write(Path(summary_file), renderer("markdown")(report, render_options) + "\n",
+                   append=True)  # fmt: skip
     click.echo(output)
     _outlive_the_command(report)
-    return report.exit_code(fail_on)
+    return report.exit_code(audited.fail_on)
+
+
+def _write(path: Path, text: str, *, append: bool = False) -> None:
+    try:
+        with open(path, "a" if append else "w", encoding="utf-8") as out:
+            out.write(text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        raise FkauditError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _with_baseline(audited: Audited, options: dict[str, Any]) -> Report:
+    """The report judged against --baseline; with --update-baseline, rewrite it first."""
+    path = options["baseline_file"]
+    if path is None:
+        return audited.report
+    from fkaudit.baseline import compare, judge, load_baseline, updated, write_baseline
+
+    report = audited.report
+    judged = judge(report, audited.scope, audited.config)
+    update = options["update_baseline"]
+    entries = load_baseline(path) if path.exists() or not update else ()
+    if update:
+        if report.errors:
+            raise FkauditError(f"not updating {path}: the audit did not complete")
+        new = updated(entries, report, judged)
+        write_baseline(path, new)
+        gone = len(set(entries) - set(new))
+        click.echo(f"fkaudit: updated {path}: {len(new)} entries "
+                   f"({len(set(new) - set(entries))} added, {gone} removed)", err=True)  # fmt: skip
+        entries = new
+    return compare(report, entries, judged)
+
+
+def _render_options(
+    report: Report, target: Target, options: dict[str, Any], fail_on: Severity
+) -> RenderOptions:
+    """Where results point: --sarif-artifact, else the definitions found in the SQL files."""
+    from fkaudit.locate import display_path, locate_all
+    from fkaudit.reporters import RenderOptions
+
+    artifact = options["sarif_artifact"]
+    files = target.files
+    if artifact is not None and not files:
+        files = (Path(artifact),)
+    locations = {}
+    if files and options["fmt"] in ("sarif", "github"):
+        everything = (*report.findings, *report.baselined, *report.suppressed)
+        locations = locate_all(everything, files)
+    if artifact is None and files:
+        artifact = display_path(files[0])
+    return RenderOptions(
+        show_suppressed=options["show_suppressed"], fail_on=fail_on,
+        artifact=artifact, locations=locations,
+    )  # fmt: skip
 
 
 # Set by `run`: the process ends right after the command, so its results need not be freed.
@@ -278,21 +444,54 @@ def main() -> None:
 
 @main.command()
 @click.argument("dsn", required=False)
+@target_options
 @audit_options
+@report_options
 @handle_errors
 def check(dsn: str | None, **options: Any) -> None:
-    """Audit the database at DSN (a libpq URI or key=value string).
+    """Audit the database at DSN (a libpq URI or key=value string), or SQL files.
 
     Without DSN, $DATABASE_URL is used, else the PG* environment variables (PGHOST, PGUSER,
-    PGDATABASE, PGPASSWORD, ...). The session is read-only and time-bounded.
+    PGDATABASE, PGPASSWORD, ...). The session is read-only and time-bounded. With
+    --schema-file or --migrations, the SQL is applied to a throwaway PostgreSQL and audited
+    there; an error in it is reported as FILE:LINE and exits 2.
     """
-    sys.exit(_run_audit(dsn, options))
+    with _target(dsn, options) as target:
+        code = _run_audit(target, options)
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("dsn", required=False)
+@target_options
+@audit_options
+@handle_errors
+def baseline(file: Path, dsn: str | None, **options: Any) -> None:
+    """Record the current findings in FILE, so that `check --baseline FILE` fails on new ones.
+
+    FILE lists one fingerprint per finding (rule and object, never counts), sorted, to be
+    committed. Entries of rules or tables this run does not look at (--select, --table) are
+    kept. The audit is that of `check`; the exit code is 0 once FILE is written.
+    """
+    from fkaudit.baseline import judge, load_baseline, updated, write_baseline
+
+    with _target(dsn, options) as target, paused_gc():
+        audited = _audit(target, options)
+    report = audited.report
+    if report.errors:
+        raise FkauditError(f"not writing {file}: the audit did not complete")
+    existing = load_baseline(file) if file.exists() else ()
+    entries = updated(existing, report, judge(report, audited.scope, audited.config))
+    write_baseline(file, entries)
+    click.echo(f"fkaudit: wrote {len(entries)} baseline entries to {file}", err=True)
 
 
 @main.command()
 @click.option("--pg-bindir", type=click.Path(file_okay=False, path_type=Path),
               help="PostgreSQL bin directory (12-18) instead of the embedded server.")
 @audit_options
+@report_options
 @handle_errors
 def demo(pg_bindir: Path | None, **options: Any) -> None:
     """Start a throwaway PostgreSQL, load an example shop schema and audit it."""
@@ -308,7 +507,7 @@ def demo(pg_bindir: Path | None, **options: Any) -> None:
                    "loading the example shop schema...", err=True)  # fmt: skip
         with psycopg.connect(server.dsn(), autocommit=True) as conn:
             conn.execute(schema)  # a trusted, bundled file
-        code = _run_audit(server.dsn(), options)
+        code = _run_audit(Target(server.dsn()), options)
     click.echo(_DEMO_NEXT_STEPS, err=True)
     sys.exit(code)
 
@@ -324,6 +523,7 @@ What next:
 
 @main.command()
 @click.argument("dsn", required=False)
+@target_options
 @audit_options
 @handle_errors
 def fix(dsn: str | None, **options: Any) -> None:
@@ -338,12 +538,12 @@ def fix(dsn: str | None, **options: Any) -> None:
     """
     from fkaudit.migration import render_migration
 
-    with paused_gc():
-        report, fail_on = _audit(dsn, options)
-        migration = render_migration(report)
+    with _target(dsn, options) as target, paused_gc():
+        audited = _audit(target, options)
+        migration = render_migration(audited.report)
     click.echo(migration, nl=False)
-    _outlive_the_command(report)
-    sys.exit(report.exit_code(fail_on))
+    _outlive_the_command(audited.report)
+    sys.exit(audited.report.exit_code(audited.fail_on))
 
 
 @main.command("rules")

@@ -20,16 +20,17 @@ SECTIONS = ("What it does", "Why it matters", "How to fix", "Options", "Example"
 RULES_PAGE = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 
 
-def _sections(doc: str) -> tuple[str, list[tuple[str, str]]]:
+def sections(doc: str) -> tuple[str, list[tuple[str, str]]]:
+    """(summary line, [(section title, dedented body)]) of a rule docstring."""
     summary, _, rest = doc.partition("\n")
-    sections: list[tuple[str, str]] = []
+    found: list[tuple[str, str]] = []
     for line in rest.splitlines():
         if line.strip() in SECTIONS and not line.startswith(" "):
-            sections.append((line.strip(), ""))
-        elif sections:
-            title, body = sections[-1]
-            sections[-1] = (title, body + line + "\n")
-    return summary.strip(), [(t, textwrap.dedent(b).strip("\n")) for t, b in sections]
+            found.append((line.strip(), ""))
+        elif found:
+            title, body = found[-1]
+            found[-1] = (title, body + line + "\n")
+    return summary.strip(), [(t, textwrap.dedent(b).strip("\n")) for t, b in found]
 
 
 def _markdown_body(title: str, body: str) -> str:
@@ -45,7 +46,7 @@ def _markdown_body(title: str, body: str) -> str:
 
 
 def rule_markdown(rule: type[Rule]) -> str:
-    summary, sections = _sections(rule.documentation())
+    summary, titled = sections(rule.documentation())
     options = ", ".join(f"`{k}` (default `{v!r}`)" for k, v in rule.option_defaults.items())
     facts = [
         f"- Default severity: **{rule.default_severity.label}**",
@@ -54,7 +55,7 @@ def rule_markdown(rule: type[Rule]) -> str:
     if options:
         facts.append(f"- Options: {options}")
     parts = [f"## {rule.code} {rule.name}", f"{summary}", "\n".join(facts)]
-    for title, body in sections:
+    for title, body in titled:
         parts.append(f"### {title}\n\n{_markdown_body(title, body)}")
     return "\n\n".join(parts)
 

@@ -12,6 +12,7 @@ import traceback
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fkaudit.catalog.model import Catalog
 from fkaudit.config import Config
@@ -19,6 +20,9 @@ from fkaudit.errors import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, FkauditError
 from fkaudit.findings import Finding, Severity
 from fkaudit.rules import Rule, all_rules
 from fkaudit.suppressions import read_suppressions, split_suppressed
+
+if TYPE_CHECKING:
+    from fkaudit.baseline import BaselineEntry
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,10 @@ class Report:
     elapsed_seconds: float = 0.0
     suppressed: tuple[Finding, ...] = ()  # silenced by `fkaudit:ignore` comments
     incomplete: tuple[RuleError, ...] = ()  # checks that did not complete, allowed to pass
+    # (schema, table, constraint) of every foreign key inspected: JUnit lists passes per key.
+    foreign_keys: tuple[tuple[str, str, str], ...] = ()
+    baselined: tuple[Finding, ...] = ()  # accepted by a baseline: shown, never failing
+    stale_baseline: tuple[BaselineEntry, ...] = ()  # baseline entries nothing matches any more
 
     def counts(self) -> dict[str, int]:
         """Findings per severity label, every severity present (highest first)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from fkaudit.engine import Report
 from fkaudit.findings import Finding
+from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 
 # One encoder for all findings: json.dumps() with options builds a new encoder on every call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
@@ -43,6 +44,11 @@ def summary_to_dict(report: Report) -> dict[str, Any]:
     return {
         "findings": len(report.findings),
         "suppressed": len(report.suppressed),
+        "baselined": len(report.baselined),
+        "stale_baseline": [
+            {"rule": e.code, "object": e.qualified_object, "fingerprint": e.fingerprint}
+            for e in report.stale_baseline
+        ],
         "by_severity": report.counts(),
         "foreign_keys_inspected": report.foreign_keys_inspected,
         "tables_inspected": report.tables_inspected,
@@ -60,10 +66,16 @@ def _array(findings: tuple[Finding, ...]) -> str:
     return f"[\n{lines}\n  ]" if lines else "[]"
 
 
-def render(report: Report, *, show_suppressed: bool = False) -> str:
-    """One finding per line: diff-friendly, and fast (an indented dump is pure Python)."""
-    suppressed = f'\n  "suppressed": {_array(report.suppressed)},' if show_suppressed else ""
-    summary = _ENCODER.encode(summary_to_dict(report))
-    return (
-        f'{{\n  "findings": {_array(report.findings)},{suppressed}\n  "summary": {summary}\n}}'
-    )
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    """One finding per line: diff-friendly, and fast (an indented dump is pure Python).
+
+    Findings accepted by a baseline are listed under "baselined", apart from the new ones.
+    """
+    lists = [("findings", report.findings)]
+    if options.show_suppressed:
+        lists.append(("suppressed", report.suppressed))
+    if report.baselined:
+        lists.append(("baselined", report.baselined))
+    arrays = "".join(f'\n  "{key}": {_array(findings)},' for key, findings in lists)
+    return f'{{{arrays}\n  "summary": {_ENCODER.encode(summary_to_dict(report))}\n}}'
+

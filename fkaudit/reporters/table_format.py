@@ -12,6 +12,7 @@ from tabulate import tabulate
 
 from fkaudit.engine import Report
 from fkaudit.findings import Finding
+from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 
 
 def _rows(findings: list[Finding]) -> list[list[str]]:
@@ -35,15 +36,16 @@ def _fixes(findings: list[Finding]) -> list[str]:
 def summary_line(report: Report) -> str:
     counts = ", ".join(f"{n} {label}" for label, n in report.counts().items())
     suppressed = f", {len(report.suppressed)} suppressed" if report.suppressed else ""
+    baselined = f", {len(report.baselined)} in the baseline" if report.baselined else ""
     return (
-        f"{len(report.findings)} finding(s) ({counts}{suppressed}) in "
+        f"{len(report.findings)} finding(s) ({counts}{suppressed}{baselined}) in "
         f"{report.foreign_keys_inspected} "
         f"foreign key(s) on {report.tables_inspected} table(s) of {report.database} "
         f"(PostgreSQL {report.server_version}) in {report.elapsed_seconds:.2f}s"
     )
 
 
-def render(report: Report, *, show_suppressed: bool = False) -> str:
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     blocks = []
     for (schema, table), group in groupby(report.findings, key=lambda f: (f.schema, f.table)):
         findings = list(group)
@@ -58,7 +60,7 @@ def render(report: Report, *, show_suppressed: bool = False) -> str:
         )
         blocks.extend(_fixes(findings))
         blocks.append("")
-    if show_suppressed and report.suppressed:
+    if options.show_suppressed and report.suppressed:
         blocks.append("suppressed by fkaudit:ignore comments")
         blocks.append(
             tabulate(
@@ -69,6 +71,10 @@ def render(report: Report, *, show_suppressed: bool = False) -> str:
                 maxcolwidths=[None, None, 36, 72],
             )
         )
+        blocks.append("")
+    if report.stale_baseline:
+        blocks.append("stale baseline entries (fixed since; --update-baseline removes them)")
+        blocks.extend(f"  {e.code} {e.qualified_object}" for e in report.stale_baseline)
         blocks.append("")
     blocks.extend(f"error: {e.message}" for e in report.errors)
     if not report.findings and not report.errors:

@@ -1,0 +1,97 @@
+"""`--format markdown`: a compact report for a pull-request comment or a CI job summary.
+
+A headline with the counts, one table row per finding (the first `MAX_ROWS`: a comment has a
+size limit and nobody reads a thousand rows in one), the fixes folded away under `<details>`,
+stale baseline entries, and what was inspected. Names are escaped, so a table called `a|b` or
+`<script>` cannot break the table or the page.
+"""
+
+from __future__ import annotations
+
+from fkaudit.engine import Report
+from fkaudit.findings import Finding
+from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
+
+MAX_ROWS = 100
+_ESCAPED = "\\`*_{}[]<>()#+-.!|~"
+
+
+def escape(text: str) -> str:
+    """Plain text in Markdown: punctuation backslash-escaped, line breaks kept inside a cell."""
+    escaped = "".join(f"\\{ch}" if ch in _ESCAPED else ch for ch in text)
+    return escaped.replace("\r", "").replace("\n", "<br>")
+
+
+def code_block(text: str, language: str = "sql") -> str:
+    """A fenced block whose fence is longer than any backtick run inside (names can hold them)."""
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{text}\n{fence}"
+
+
+def _row(finding: Finding) -> str:
+    severity = f"**{finding.severity.label}**" if finding.severity.label == "error" else (
+        finding.severity.label
+    )
+    cells = [severity, f"{finding.code} {escape(finding.name)}",
+             escape(finding.qualified_object), escape(finding.message)]  # fmt: skip
+    return "| " + " | ".join(cells) + " |"
+
+
+def _fixes(findings: tuple[Finding, ...]) -> list[str]:
+    statements = [
+        f"-- {f.code} {f.qualified_object}".replace("\n", " ") + f"\n{f.fix}"
+        for f in findings
+        if f.fix
+    ]
+    if not statements:
+        return []
+    return [
+        f"<details><summary>Fixes ({len(statements)})</summary>",
+        "",
+        code_block("\n\n".join(statements)),
+        "",
+        "</details>",
+        "",
+    ]
+
+
+def headline(report: Report) -> str:
+    counts = ", ".join(f"{n} {label}" for label, n in report.counts().items())
+    if report.errors:
+        return f"### fkaudit could not complete the audit ({len(report.errors)} error(s))"
+    if not report.findings:
+        return "### fkaudit: no new foreign-key problems" if report.baselined else (
+            "### fkaudit: no foreign-key problems"
+        )
+    return f"### fkaudit: {len(report.findings)} finding(s) ({counts})"
+
+
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    lines = [headline(report), ""]
+    lines += [f"- {escape(e.message)}" for e in (*report.errors, *report.incomplete)]
+    if report.errors or report.incomplete:
+        lines.append("")
+    if report.findings:
+        lines += ["| severity | rule | object | message |", "|---|---|---|---|"]
+        lines += [_row(f) for f in report.findings[:MAX_ROWS]]
+        if len(report.findings) > MAX_ROWS:
+            lines.append(f"\n… and {len(report.findings) - MAX_ROWS} more: run fkaudit for the "
+                         "full report.")  # fmt: skip
+        lines.append("")
+        lines += _fixes(report.findings[:MAX_ROWS])
+    if report.stale_baseline:
+        lines.append("Stale baseline entries (fixed since; `--update-baseline` removes them):")
+        lines += [f"- {e.code} {escape(e.qualified_object)}" for e in report.stale_baseline]
+        lines.append("")
+    extras = [f"{n} {what}" for n, what in ((len(report.baselined), "accepted by the baseline"),
+                                            (len(report.suppressed), "suppressed")) if n]
+    lines.append(
+        f"_{report.foreign_keys_inspected} foreign key(s) on {report.tables_inspected} table(s) "
+        f"of {escape(report.database)} (PostgreSQL {report.server_version})"
+        + "".join(f"; {extra}" for extra in extras) + "._"
+    )
+    return "\n".join(lines)
