@@ -29,7 +29,7 @@ FORMAT_VERSION = 1
 _HEADER = "fkaudit-baseline"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class BaselineEntry:
     """One accepted finding: enough to match it (fingerprint) and to read it (the rest)."""
 
@@ -43,6 +43,9 @@ class BaselineEntry:
     def of(cls, finding: Finding) -> BaselineEntry:
         return cls(finding.schema, finding.table, finding.constraint, finding.code,
                    finding.fingerprint)  # fmt: skip
+
+    def sort_key(self) -> tuple[str, str, str, str, str]:
+        return (self.schema, self.table, self.constraint or "", self.code, self.fingerprint)
 
     @property
     def qualified_object(self) -> str:
@@ -106,7 +109,7 @@ def render_baseline(entries: Iterable[BaselineEntry]) -> str:
              "fingerprint": e.fingerprint},
             ensure_ascii=False,
         )
-        for e in sorted(set(entries))
+        for e in sorted(set(entries), key=BaselineEntry.sort_key)
     ]
     body = ",\n".join(f"    {line}" for line in lines)
     return f'{{\n  "{_HEADER}": {FORMAT_VERSION},\n  "findings": [\n{body}\n  ]\n}}\n'
@@ -128,7 +131,10 @@ def compare(report: Report, baseline: Iterable[BaselineEntry], judged: Judged) -
         findings=tuple(f for f in report.findings if f.fingerprint not in accepted),
         baselined=tuple(f for f in report.findings if f.fingerprint in accepted),
         stale_baseline=tuple(
-            sorted(e for e in set(baseline) if e.fingerprint not in found and judged(e))
+            sorted(
+                (e for e in set(baseline) if e.fingerprint not in found and judged(e)),
+                key=BaselineEntry.sort_key,
+            )
         ),
     )
 
@@ -138,4 +144,5 @@ def updated(
 ) -> tuple[BaselineEntry, ...]:
     """The new baseline: this run's findings, plus the old entries this run could not judge."""
     kept = [entry for entry in baseline if not judged(entry)]
-    return tuple(sorted({*kept, *map(BaselineEntry.of, (*report.findings, *report.baselined))}))
+    current = map(BaselineEntry.of, (*report.findings, *report.baselined))
+    return tuple(sorted({*kept, *current}, key=BaselineEntry.sort_key))

@@ -21,7 +21,7 @@ from fkaudit.findings import Finding, Severity
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions, SourceLine
 from fkaudit.rules import Rule, rule_by_code
 
-SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "fkaudit/v1"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 

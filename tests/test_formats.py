@@ -1,0 +1,257 @@
+"""Every output format, against golden files, plus the checks each format's consumer makes.
+
+The golden report is the audit of tests/golden/schema.sql on the test server, with what varies
+between runs (database name, server version, elapsed time) pinned, a suppressed finding shown,
+and a baseline that accepts one finding and holds one stale entry — so every section of every
+format appears. `FKAUDIT_UPDATE_GOLDEN=1 pytest tests/test_formats.py` rewrites the files after
+an intended change; review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+import fkaudit
+from fkaudit.baseline import BaselineEntry, compare
+from fkaudit.engine import Report
+from fkaudit.locate import locate_all
+from fkaudit.reporters import FORMATS, RenderOptions, renderer
+from fkaudit.reporters.github_format import command
+from fkaudit.reporters.markdown_format import code_block, escape
+
+REPO = Path(__file__).resolve().parent.parent
+GOLDEN = REPO / "tests" / "golden"
+SCHEMA = GOLDEN / "schema.sql"
+EXTENSIONS = {"table": "txt", "json": "json", "sarif": "sarif", "junit": "xml",
+              "github": "github.txt", "markdown": "md"}  # fmt: skip
+SARIF_SCHEMA = Path(
+    os.environ.get("FKAUDIT_SARIF_SCHEMA")
+    or REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+)
+
+
+@pytest.fixture(scope="module")
+def golden_report(server_dsn: str) -> Report:
+    from tests.conftest import create_database, drop_database
+
+    dsn = create_database(server_dsn)
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(SCHEMA.read_text(encoding="utf-8"))
+        report = fkaudit.audit(dsn)
+    finally:
+        drop_database(server_dsn, dsn)
+    accepted = next(f for f in report.findings if f.code == "FK301")
+    stale = BaselineEntry("public", "orders", "orders_gone_fk", "FK101", "0123456789abcdef")
+    report = compare(report, [BaselineEntry.of(accepted), stale], lambda entry: True)
+    return replace(report, database="shop", server_version="18.0", elapsed_seconds=0.25)
+
+
+@pytest.fixture(scope="module")
+def golden_options(golden_report: Report) -> RenderOptions:
+    everything = (*golden_report.findings, *golden_report.baselined, *golden_report.suppressed)
+    relative = SCHEMA.relative_to(REPO)
+    cwd = Path.cwd()
+    os.chdir(REPO)  # locations are shown relative to the working directory (the repository)
+    try:
+        locations = locate_all(everything, [relative])
+    finally:
+        os.chdir(cwd)
+    return RenderOptions(show_suppressed=True, artifact=relative.as_posix(), locations=locations)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_golden(fmt: str, golden_report: Report, golden_options: RenderOptions) -> None:
+    rendered = renderer(fmt)(golden_report, golden_options) + "\n"
+    golden = GOLDEN / f"report.{EXTENSIONS[fmt]}"
+    if os.environ.get("FKAUDIT_UPDATE_GOLDEN"):
+        golden.write_text(rendered, encoding="utf-8")
+    assert golden.exists(), f"{golden} is missing: run with FKAUDIT_UPDATE_GOLDEN=1"
+    assert rendered == golden.read_text(encoding="utf-8")
+
+
+def test_the_golden_report_covers_every_section(golden_report: Report) -> None:
+    """Guards the golden files' reach: a schema edit must not quietly drop a section."""
+    assert {f.code for f in golden_report.findings} == {"FK101", "FK401"}
+    assert [f.code for f in golden_report.baselined] == ["FK301"]
+    assert [f.code for f in golden_report.suppressed] == ["FK201"]
+    assert len(golden_report.stale_baseline) == 1
+
+
+# -- SARIF ---------------------------------------------------------------------------------
+
+
+def sarif_validator() -> Any:
+    jsonschema = pytest.importorskip("jsonschema", reason="pip install '.[test]'")
+    if not SARIF_SCHEMA.exists():
+        pytest.fail(
+            f"the SARIF 2.1.0 schema is missing at {SARIF_SCHEMA}: SARIF output cannot be "
+            "validated. Set FKAUDIT_SARIF_SCHEMA to a copy of sarif-schema-2.1.0.json (OASIS)."
+        )
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
+def assert_valid_sarif(text: str) -> dict[str, Any]:
+    log: dict[str, Any] = json.loads(text)
+    errors = sorted(sarif_validator().iter_errors(log), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+    return log
+
+
+def test_sarif_of_the_golden_report(golden_report: Report, golden_options: RenderOptions) -> None:
+    log = assert_valid_sarif(renderer("sarif")(golden_report, golden_options))
+    run = log["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == list(golden_report.rules_run)
+    for rule in rules:
+        assert rule["help"]["text"] == fkaudit.rules.rule_by_code(rule["id"]).documentation()
+        assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        location = result["locations"][0]
+        assert location["physicalLocation"]["artifactLocation"]["uri"] == (
+            "tests/golden/schema.sql"
+        )
+        assert location["physicalLocation"]["region"]["startLine"] > 1
+        assert location["logicalLocations"][0]["fullyQualifiedName"].startswith("public.")
+        assert len(result["partialFingerprints"]["fkaudit/v1"]) == 16
+    states = {r["ruleId"]: r.get("baselineState") for r in run["results"]}
+    assert states["FK301"] == "unchanged" and states["FK401"] == "new"
+    assert [r["suppressions"][0]["kind"] for r in run["results"] if "suppressions" in r] == [
+        "inSource"
+    ]
+
+
+def test_sarif_of_the_demo_schema_validates(tmp_path: Path) -> None:
+    """The acceptance check: `fkaudit check --schema-file` of the demo shop, SARIF to a file."""
+    from click.testing import CliRunner
+
+    from fkaudit.cli import main
+
+    shop = REPO / "fkaudit" / "demo" / "shop.sql"
+    out = tmp_path / "shop.sarif"
+    result = CliRunner().invoke(main, ["check", "--schema-file", str(shop), "--format", "sarif",
+                                       "--output", str(out), *_bindir_args()])  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "finding(s)" in result.output  # the table went to stdout
+    log = assert_valid_sarif(out.read_text(encoding="utf-8"))
+    results = log["runs"][0]["results"]
+    assert len({r["ruleId"] for r in results}) >= 10
+    for r in results:
+        uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert uri.endswith("fkaudit/demo/shop.sql") and not uri.startswith("/")
+        assert r["partialFingerprints"]["fkaudit/v1"]
+
+
+def _bindir_args() -> list[str]:
+    bindir = os.environ.get("FKAUDIT_TEST_PG_BINDIR")
+    return ["--pg-bindir", bindir] if bindir else []
+
+
+# -- JUnit ---------------------------------------------------------------------------------
+
+
+def test_junit_has_a_case_per_rule_and_foreign_key(
+    golden_report: Report, golden_options: RenderOptions
+) -> None:
+    root = ET.fromstring(renderer("junit")(golden_report, golden_options))
+    suites = {s.get("name", "").split()[0]: s for s in root.iter("testsuite")}
+    assert set(suites) == set(golden_report.rules_run)
+    fks = len(golden_report.foreign_keys)
+    for suite in suites.values():
+        cases = suite.findall("testcase")
+        assert len(cases) >= fks and int(suite.get("tests", -1)) == len(cases)
+        assert int(suite.get("failures", -1)) == len(
+            [c for c in cases if c.find("failure") is not None]
+        )
+    failed = {(s, c.get("name")) for s, suite in suites.items() for c in suite.iter("testcase")
+              if c.find("failure") is not None}  # fmt: skip
+    expected = {(f.code, f.qualified_object.replace("\x01", "\\x01"))
+                for f in golden_report.findings}  # fmt: skip
+    assert failed == expected
+    # The baselined finding passes, and says why.
+    accepted = next(c for c in suites["FK301"].iter("testcase") if c.find("system-out") is not None)
+    assert "accepted by the baseline" in (accepted.findtext("system-out") or "")
+    assert int(root.get("failures", -1)) == len(expected)
+
+
+def test_junit_fail_level_follows_fail_on(golden_report: Report) -> None:
+    from fkaudit.findings import Severity
+
+    strict = renderer("junit")(golden_report, RenderOptions(fail_on=Severity.ERROR))
+    assert ET.fromstring(strict).get("failures") == "0"  # the findings left are warnings
+
+
+# -- GitHub and Markdown -------------------------------------------------------------------
+
+
+def test_github_commands_cannot_be_broken_out_of() -> None:
+    line = command("error", "a\nb::c%", file="x,y.sql", line=3, title="T: 1, 2")
+    assert line == "::error file=x%2Cy.sql,line=3,title=T%3A 1%2C 2::a%0Ab::c%25"
+    assert "\n" not in line
+
+
+def test_github_format_writes_the_job_summary(db: str, conn: psycopg.Connection[Any],
+                                              tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from click.testing import CliRunner
+
+    from fkaudit.cli import main
+
+    conn.execute("CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (p_id int REFERENCES p)")
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n", encoding="utf-8")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = CliRunner().invoke(main, ["check", db, "--format", "github"])
+    assert result.exit_code == 1
+    assert result.output.startswith("::warning title=FK101 unindexed-foreign-key::public.c.")
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("earlier step\n### fkaudit: 2 finding(s)")  # appended, not replaced
+    assert "| warning | FK101 unindexed\\-foreign\\-key | public\\.c\\.c\\_p\\_id\\_fkey |" in text
+
+
+def test_markdown_escapes_names() -> None:
+    assert escape("a|b<script>`x`\n*y*") == "a\\|b\\<script\\>\\`x\\`<br>\\*y\\*"
+    assert code_block("SELECT '```'") == "````sql\nSELECT '```'\n````"
+
+
+def test_markdown_is_compact_for_many_findings(golden_report: Report) -> None:
+    from fkaudit.reporters.markdown_format import MAX_ROWS
+
+    many = replace(golden_report, findings=golden_report.findings * 60)
+    text = renderer("markdown")(many)
+    assert text.count("\n| ") == MAX_ROWS + 1  # the header row and MAX_ROWS findings
+    assert f"and {len(many.findings) - MAX_ROWS} more" in text
+
+
+def test_output_writes_the_format_and_prints_the_table(
+    db: str, conn: psycopg.Connection[Any], tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from fkaudit.cli import main
+
+    conn.execute("CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (p_id int REFERENCES p)")
+    for fmt in FORMATS:
+        out = tmp_path / f"report.{fmt}"
+        result = CliRunner().invoke(main, ["check", db, "--format", fmt, "--output", str(out)])
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("public.c\n")  # the table
+        written = out.read_text(encoding="utf-8")
+        assert "c_p_id_fkey" in written and written.endswith("\n")
+    unwritable = tmp_path / "missing-dir" / "x.sarif"
+    result = CliRunner().invoke(main, ["check", db, "--format", "sarif", "--output",
+                                       str(unwritable)])  # fmt: skip
+    assert result.exit_code == 2
+    assert "cannot write" in result.output and "Traceback" not in result.output
