@@ -44,6 +44,16 @@ def test_every_command_has_help(command: str) -> None:
     assert len(result.output.splitlines()) > 3
 
 
+def test_readme_shows_every_command_and_format() -> None:
+    from fkaudit.reporters import FORMATS
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for command in main.commands:  # type: ignore[attr-defined]
+        assert f"fkaudit {command}" in readme
+    for fmt in FORMATS:
+        assert f"| `{fmt}` |" in readme
+
+
 def test_readme_lists_every_rule() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     for rule in all_rules():
