@@ -31,7 +31,7 @@ import psycopg
 from psycopg import sql
 
 from fkaudit.errors import FkauditError
-from fkaudit.server import ThrowawayServer
+from fkaudit.server import ThrowawayServer, find_psql
 
 DATABASE = "fkaudit"
 _MAX_ROLE_ROUNDS = 100
@@ -142,9 +142,15 @@ class SchemaLoader:
 
     def __init__(self, server: ThrowawayServer) -> None:
         self.server = server
-        self.psql = server.bindir / "psql"
-        if not self.psql.exists():
-            raise FkauditError(f"no psql in {server.bindir}: it applies the schema files")
+        found = find_psql(server.bindir)
+        if found is None:
+            raise FkauditError(
+                f"no psql in {server.bindir}, in the embedded wheel or on PATH: "
+                "it applies the schema files"
+            )
+        self.psql, own = found
+        # A copied installation's libraries (see ThrowawayServer) serve its own psql only.
+        self.library_path = server.library_path if own else None
 
     def load(self, files: Sequence[Path]) -> str:
         """Apply `files` in order; the DSN of the resulting database."""
@@ -172,8 +178,8 @@ class SchemaLoader:
             **os.environ, "LC_ALL": "C", "LANG": "C", "PGCLIENTENCODING": "UTF8",
             "PGOPTIONS": "-c client_min_messages=warning", "PGAPPNAME": "fkaudit-schema-file",
         }  # fmt: skip
-        if self.server.library_path:
-            env["LD_LIBRARY_PATH"] = self.server.library_path
+        if self.library_path:
+            env["LD_LIBRARY_PATH"] = self.library_path
         for path in files:
             done = subprocess.run(
                 [str(self.psql), "--no-psqlrc", "--quiet", "--echo-errors",

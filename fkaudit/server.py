@@ -15,6 +15,7 @@ is the last line of defence.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib.util
 import os
 import pwd
@@ -53,6 +54,22 @@ def embedded_bindir() -> Path:
             "pip install 'fkaudit[embedded]', or pass --pg-bindir DIR"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def find_psql(bindir: Path | None) -> tuple[Path, bool] | None:
+    """A psql to run scripts with: (path, whether it is `bindir`'s own), or None.
+
+    `bindir`'s own first; server-only installations (the npm builds pgmatrix uses) have none,
+    so then the embedded wheel's, then the one on PATH. psql talks to older servers fine.
+    """
+    candidates = [bindir] if bindir is not None else []
+    with contextlib.suppress(FkauditError):  # the embedded wheel may not be installed
+        candidates.append(embedded_bindir())
+    for directory in candidates:
+        if (directory / "psql").is_file():
+            return directory / "psql", directory == bindir
+    found = shutil.which("psql")
+    return (Path(found), False) if found else None
 
 
 def _unprivileged_account() -> pwd.struct_passwd | None:

