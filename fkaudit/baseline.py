@@ -9,7 +9,8 @@ Comparing a report with a baseline moves accepted findings to `Report.baselined`
 entries nothing matched any more as `Report.stale_baseline` (fixed since). An entry is judged
 only when this run could have found it again: its rule ran and its table was in scope. That
 keeps a run with `--select FK1` or `--table orders` from calling every other entry stale, and
-keeps `--update-baseline` from dropping them.
+keeps `--update-baseline` from dropping them. Orphaned-row (FK501) entries are judged only by a
+complete `--orphans all` run, the only one that looks at every key.
 """
 
 from __future__ import annotations
@@ -56,11 +57,17 @@ class BaselineEntry:
 Judged = Callable[[BaselineEntry], bool]
 
 
-def judge(report: Report, scope: Scope, config: Config) -> Judged:
-    """Entries this run could have reported: rule run, table in scope, not excluded."""
+def judge(report: Report, scope: Scope, config: Config, orphans: str = "suspect") -> Judged:
+    """Entries this run could have reported: rule run, table in scope, not excluded.
+
+    FK501 (orphaned rows) entries are judged only by a complete `--orphans all` run: other
+    runs scan some keys or none, so a missing FK501 finding there says nothing.
+    """
     ran = set(report.rules_run)
+    scanned_all = orphans == "all" and not report.incomplete
     return lambda e: (
         e.code in ran
+        and (scanned_all or e.code != "FK501")
         and scope.includes(e.schema, e.table)
         and not config.excludes(e.code, e.schema, e.table, e.constraint)
     )
@@ -125,7 +132,8 @@ def write_baseline(path: Path, entries: Iterable[BaselineEntry]) -> None:
 def compare(report: Report, baseline: Iterable[BaselineEntry], judged: Judged) -> Report:
     """The report with accepted findings set aside and the judged, unmatched entries as stale."""
     accepted = {entry.fingerprint for entry in baseline}
-    found = {f.fingerprint for f in report.findings}
+    # A suppressed finding is still there: its entry is redundant, not fixed.
+    found = {f.fingerprint for f in (*report.findings, *report.suppressed)}
     return replace(
         report,
         findings=tuple(f for f in report.findings if f.fingerprint not in accepted),
@@ -142,7 +150,9 @@ def compare(report: Report, baseline: Iterable[BaselineEntry], judged: Judged) -
 def updated(
     baseline: Iterable[BaselineEntry], report: Report, judged: Judged
 ) -> tuple[BaselineEntry, ...]:
-    """The new baseline: this run's findings, plus the old entries this run could not judge."""
-    kept = [entry for entry in baseline if not judged(entry)]
+    """The new baseline: this run's findings, plus the old entries this run could not judge
+    (or whose findings are now suppressed: the comment may go, the acceptance stays)."""
+    suppressed = {f.fingerprint for f in report.suppressed}
+    kept = [e for e in baseline if not judged(e) or e.fingerprint in suppressed]
     current = map(BaselineEntry.of, (*report.findings, *report.baselined))
     return tuple(sorted({*kept, *current}, key=BaselineEntry.sort_key))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from fkaudit import __version__
-from fkaudit.errors import EXIT_ERROR, EXIT_INTERRUPTED, FkauditError
+from fkaudit.errors import EXIT_ERROR, EXIT_INTERRUPTED, FkauditError, printable
 from fkaudit.orphans import MODES
 from fkaudit.reporters import FORMATS
 
@@ -38,7 +38,7 @@ SEVERITIES = ("error", "warning", "info")
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"fkaudit: error: {message}", err=True)
+    click.echo(f"fkaudit: error: {printable(message)}", err=True)
     sys.exit(EXIT_ERROR)
 
 
@@ -49,6 +49,8 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except click.ClickException:
+            raise  # usage errors: click prints them with the usage line, exit code 2
         except FkauditError as exc:
             _fail(str(exc))
         except KeyboardInterrupt:
@@ -271,9 +273,9 @@ def _audit(target: Target, options: dict[str, Any]) -> Audited:
         for bar in bars:
             bar.close()
     for error in report.errors:
-        click.echo(f"fkaudit: error: {error.message}", err=True)
+        click.echo(f"fkaudit: error: {printable(error.message)}", err=True)
     for error in report.incomplete:
-        click.echo(f"fkaudit: warning: {error.message}", err=True)
+        click.echo(f"fkaudit: warning: {printable(error.message)}", err=True)
     fail_on = (
         Severity.parse(options["fail_on"]) if options["fail_on"] else config.fail_on
     ) or Severity.WARNING
@@ -320,8 +322,6 @@ def _run_audit(target: Target, options: dict[str, Any]) -> int:
     """Audit `target`, apply the baseline, write the report(s), return the exit code."""
     from fkaudit.reporters import renderer
 
-    if options["update_baseline"] and options["baseline_file"] is None:
-        raise click.UsageError("--update-baseline needs --baseline FILE")
     with paused_gc():
         audited = _audit(target, options)
         report = _with_baseline(audited, options)
@@ -340,6 +340,26 @@ def _run_audit(target: Target, options: dict[str, Any]) -> int:
     return report.exit_code(audited.fail_on)
 
 
+def _refuse_incomplete(report: Report, action: str) -> None:
+    """A baseline written from a partial audit would drop entries of what was not checked."""
+    if report.errors or report.incomplete:
+        raise FkauditError(
+            f"{action}: the audit did not complete "
+            f"({len(report.errors) + len(report.incomplete)} check(s) failed)"
+        )
+
+
+def _check_report_options(options: dict[str, Any]) -> None:
+    """Reject combinations that cannot work, before a throwaway server is started."""
+    if options["update_baseline"] and options["baseline_file"] is None:
+        raise click.UsageError("--update-baseline needs --baseline FILE")
+    if options["fmt"] == "github" and options["output"] is not None:
+        raise click.UsageError(
+            "--format github writes workflow commands, which act only on stdout: "
+            "drop --output (a file for machines: --format sarif or junit)"
+        )
+
+
 def _write(path: Path, text: str, *, append: bool = False) -> None:
     try:
         with open(path, "a" if append else "w", encoding="utf-8") as out:
@@ -356,12 +376,11 @@ def _with_baseline(audited: Audited, options: dict[str, Any]) -> Report:
     from fkaudit.baseline import compare, judge, load_baseline, updated, write_baseline
 
     report = audited.report
-    judged = judge(report, audited.scope, audited.config)
+    judged = judge(report, audited.scope, audited.config, options["orphans"])
     update = options["update_baseline"]
     entries = load_baseline(path) if path.exists() or not update else ()
     if update:
-        if report.errors:
-            raise FkauditError(f"not updating {path}: the audit did not complete")
+        _refuse_incomplete(report, f"not updating {path}")
         new = updated(entries, report, judged)
         write_baseline(path, new)
         gone = len(set(entries) - set(new))
@@ -456,6 +475,7 @@ def check(dsn: str | None, **options: Any) -> None:
     --schema-file or --migrations, the SQL is applied to a throwaway PostgreSQL and audited
     there; an error in it is reported as FILE:LINE and exits 2.
     """
+    _check_report_options(options)
     with _target(dsn, options) as target:
         code = _run_audit(target, options)
     sys.exit(code)
@@ -479,10 +499,10 @@ def baseline(file: Path, dsn: str | None, **options: Any) -> None:
     with _target(dsn, options) as target, paused_gc():
         audited = _audit(target, options)
     report = audited.report
-    if report.errors:
-        raise FkauditError(f"not writing {file}: the audit did not complete")
+    _refuse_incomplete(report, f"not writing {file}")
     existing = load_baseline(file) if file.exists() else ()
-    entries = updated(existing, report, judge(report, audited.scope, audited.config))
+    judged = judge(report, audited.scope, audited.config, options["orphans"])
+    entries = updated(existing, report, judged)
     write_baseline(file, entries)
     click.echo(f"fkaudit: wrote {len(entries)} baseline entries to {file}", err=True)
 
@@ -501,6 +521,7 @@ def demo(pg_bindir: Path | None, **options: Any) -> None:
 
     from fkaudit.server import ThrowawayServer
 
+    _check_report_options(options)
     schema = files("fkaudit.demo").joinpath("shop.sql").read_text(encoding="utf-8")
     with sigterm_as_exit(), ThrowawayServer(pg_bindir) as server:
         click.echo(f"Started a throwaway PostgreSQL {server.major_version()}; "

@@ -55,3 +55,14 @@ def one_line(error: BaseException, dsn: str | None) -> str:
     """An exception's message on one line, passwords removed: what the CLI may print."""
     text = "; ".join(part.strip() for part in str(error).splitlines() if part.strip())
     return redact(text, dsn)
+
+
+def printable(text: str) -> str:
+    """`text` with control characters escaped, so a message stays on one line.
+
+    Messages quote PostgreSQL names, which may hold line breaks; in a CI log a line of its own
+    starting with `::` would be run as a GitHub workflow command.
+    """
+    return "".join(
+        ch if ch >= " " and ch != "\x7f" else ch.encode("unicode_escape").decode() for ch in text
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,7 +56,8 @@ class Finding:
     @property
     def fingerprint(self) -> str:
         """Stable identity of (rule, object), independent of counts, OIDs and order."""
-        identity = "\x1f".join((self.code, self.schema, self.table, self.constraint or ""))
+        # JSON, not a separator character: a quoted name may contain any separator.
+        identity = json.dumps([self.code, self.schema, self.table, self.constraint])
         return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
     @property

@@ -55,7 +55,8 @@ def assert_no_violations(
     report = audit(target, select=select, ignore=ignore, scope=scope, config=config,
                    orphans=orphans)  # fmt: skip
     if baseline is not None:
-        report = compare(report, load_baseline(Path(baseline)), judge(report, scope, config))
+        judged = judge(report, scope, config, orphans)
+        report = compare(report, load_baseline(Path(baseline)), judged)
     failing = tuple(f for f in report.findings if f.severity >= level)
     if failing or report.errors:
         from fkaudit.reporters.table_format import render

@@ -172,3 +172,32 @@ def test_entries_without_a_constraint_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "b.json"
     write_baseline(path, reversed(written))
     assert load_baseline(path) == written
+
+
+ORPHANS = """
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (id int PRIMARY KEY, p_id int);
+CREATE INDEX ON c (p_id);
+INSERT INTO c VALUES (1, 42);
+ALTER TABLE c ADD CONSTRAINT c_p_fk FOREIGN KEY (p_id) REFERENCES p NOT VALID;
+"""
+
+
+def test_entries_a_run_did_not_check_are_kept(db: str, conn: psycopg.Connection[Any],
+                                              tmp_path: Path) -> None:  # fmt: skip
+    """Orphan entries without a full scan, suppressed findings: neither stale nor dropped."""
+    conn.execute(ORPHANS)
+    baseline = tmp_path / "b.json"
+    assert cli("baseline", str(baseline), db).exit_code == 0
+    assert {e["rule"] for e in entries(baseline)} == {"FK401", "FK501"}
+    for orphans in ("off", "suspect"):
+        run = cli("check", db, "--baseline", str(baseline), "--orphans", orphans)
+        assert run.exit_code == 0 and "stale" not in run.output, run.output
+    conn.execute("COMMENT ON CONSTRAINT c_p_fk ON c IS 'fkaudit:ignore FK401'")
+    run = cli("check", db, "--baseline", str(baseline), "--orphans", "off", "--update-baseline")
+    assert run.exit_code == 0 and "stale" not in run.output, run.output
+    assert {e["rule"] for e in entries(baseline)} == {"FK401", "FK501"}
+    # A full scan that finds the orphans gone does judge the FK501 entry.
+    conn.execute("DELETE FROM c")
+    run = cli("check", db, "--baseline", str(baseline), "--orphans", "all")
+    assert run.exit_code == 0 and "FK501 public.c.c_p_fk" in run.output, run.output

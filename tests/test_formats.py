@@ -243,13 +243,15 @@ def test_output_writes_the_format_and_prints_the_table(
     from fkaudit.cli import main
 
     conn.execute("CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (p_id int REFERENCES p)")
-    for fmt in FORMATS:
+    for fmt in set(FORMATS) - {"github"}:
         out = tmp_path / f"report.{fmt}"
         result = CliRunner().invoke(main, ["check", db, "--format", fmt, "--output", str(out)])
         assert result.exit_code == 1, result.output
         assert result.output.startswith("public.c\n")  # the table
         written = out.read_text(encoding="utf-8")
         assert "c_p_id_fkey" in written and written.endswith("\n")
+    commands = CliRunner().invoke(main, ["check", db, "--format", "github", "--output", "x"])
+    assert commands.exit_code == 2 and "act only on stdout" in commands.output
     unwritable = tmp_path / "missing-dir" / "x.sarif"
     result = CliRunner().invoke(main, ["check", db, "--format", "sarif", "--output",
                                        str(unwritable)])  # fmt: skip

@@ -159,3 +159,80 @@ def test_fix_and_baseline_take_schema_files(tmp_path: Path,
     checked = CliRunner().invoke(main, ["check", "--schema-file", "rails/structure.sql",
                                         "--baseline", str(baseline)])  # fmt: skip
     assert checked.exit_code == 0, checked.output
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+
+
+PARENT_CHILD = "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (p_id int REFERENCES p);\n"
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        pytest.param({"x.sql": "CREATE DATABASE other;\n\\connect other\n" + PARENT_CHILD},
+                     id="pg_dump --create switches database"),
+        pytest.param({"m/001.sql": "-- +goose Up\n" + PARENT_CHILD
+                      + "-- +goose Down\nDROP TABLE c;\nDROP TABLE p;\n"}, id="goose down section"),
+        pytest.param({"m/001.sql": "-- migrate:up\n" + PARENT_CHILD
+                      + "-- migrate:down\nDROP TABLE c, p;\n"}, id="dbmate down section"),
+        pytest.param({"m/V1__p.sql": "CREATE TABLE p (id int PRIMARY KEY);\n",
+                      "m/V1_1__c.sql": "CREATE TABLE c (p_id int REFERENCES p);\n",
+                      "m/R__later.sql": "CREATE VIEW v AS SELECT * FROM c;\n",
+                      "m/U1_1__undo.sql": "DROP TABLE c;\n"},
+                     id="flyway versions, R last, no undo"),
+        pytest.param({"x.sql": "CREATE ROLE app;\n" + PARENT_CHILD
+                      + "ALTER TABLE p OWNER TO app;\nGRANT SELECT ON c TO \"Reader, Role\";\n"},
+                     id="a role created by the file and one it lacks"),
+    ],
+)  # fmt: skip
+def test_schema_files_that_need_care(files: dict[str, str], tmp_path: Path) -> None:
+    _write(tmp_path, files)
+    target = ["--schema-file", str(tmp_path / "x.sql")] if "x.sql" in files else [
+        "--migrations", str(tmp_path / "m")]
+    result, found = audit_fk101(*target)
+    assert result.exit_code == 1, result.output
+    assert found == {"public.c.c_p_id_fkey"}
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        pytest.param({"x.sql": "CREATE TABLE p (id int PRIMARY KEY);\n\\i inc.sql\n",
+                      "inc.sql": "\n\nCREATE TABLE c (\n  p_id int REFERENCES nothere\n);\n"},
+                     'inc.sql:3: ERROR: relation "nothere" does not exist', id="\\i include"),
+        pytest.param({"x.sql": "CREATE TABLE p (id int);\nDO $$\nBEGIN\n  PERFORM 1;\n"
+                               "  EXECUTE 'SELECT * FROM\n nothere';\nEND\n$$;\n"},
+                     'x.sql:2: ERROR: relation "nothere" does not exist (PL/pgSQL function '
+                     "inline_code_block line 4 at EXECUTE)", id="DO block"),
+        pytest.param({"x.sql": "CREATE TABLE t (id int);\n\nCOPY t (id) FROM stdin;\n1\nx\n\\.\n"},
+                     'ERROR: invalid input syntax for type integer: "x" (COPY t, line 2',
+                     id="COPY data"),
+        pytest.param({"x.sql": "CREATE TABLE p (id int);\nDROP TABLE p;\n"},
+                     "x.sql: applied, but no table exists afterwards", id="nothing left"),
+    ],
+)  # fmt: skip
+def test_schema_file_errors_name_the_place(files: dict[str, str], expected: str,
+                                           tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, files)
+    result = CliRunner().invoke(main, ["check", "--schema-file", "x.sql"])
+    assert result.exit_code == 2
+    assert result.output.startswith("fkaudit: error: ") and expected in result.output
+    assert len(result.output.splitlines()) == 1
+
+
+def test_the_users_libpq_environment_does_not_reach_the_throwaway_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, {"x.sql": PARENT_CHILD})
+    for key, value in {"PGSSLMODE": "require", "PGHOSTADDR": "10.1.2.3",
+                       "PGSERVICE": "nosuch", "PGOPTIONS": "-c statement_timeout=1"}.items():
+        monkeypatch.setenv(key, value)  # fmt: skip
+    result, found = audit_fk101("--schema-file", str(tmp_path / "x.sql"))
+    assert result.exit_code == 1 and found == {"public.c.c_p_id_fkey"}, result.output
+    assert os.environ["PGSSLMODE"] == "require"  # restored for whatever runs next
