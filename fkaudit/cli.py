@@ -398,15 +398,19 @@ def _render_options(
     from fkaudit.reporters import RenderOptions
 
     artifact = options["sarif_artifact"]
-    files = target.files
-    if artifact is not None and not files:
-        files = (Path(artifact),)
+    # Lines come from the artifact itself when one is named, else from the SQL files loaded.
+    files = (Path(artifact),) if artifact is not None else target.files
+    if artifact is not None:
+        artifact = display_path(Path(artifact))
     locations = {}
     if files and options["fmt"] in ("sarif", "github"):
         everything = (*report.findings, *report.baselined, *report.suppressed)
         locations = locate_all(everything, files)
     if artifact is None and files:
         artifact = display_path(files[0])
+    elif artifact is None and options["fmt"] == "sarif":
+        click.echo("fkaudit: note: no --sarif-artifact: SARIF results point at a path named "
+                   f"after the database ({report.database})", err=True)  # fmt: skip
     return RenderOptions(
         show_suppressed=options["show_suppressed"], fail_on=fail_on,
         artifact=artifact, locations=locations,

@@ -236,3 +236,30 @@ def test_the_users_libpq_environment_does_not_reach_the_throwaway_server(
     result, found = audit_fk101("--schema-file", str(tmp_path / "x.sql"))
     assert result.exit_code == 1 and found == {"public.c.c_p_id_fkey"}, result.output
     assert os.environ["PGSSLMODE"] == "require"  # restored for whatever runs next
+
+
+def test_constraints_are_located_per_table(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Two tables with a constraint of the same name: each annotation lands on its own."""
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, {"x.sql": "\n".join([
+        "CREATE TABLE customers (id int PRIMARY KEY);",
+        "CREATE TABLE orders (id int PRIMARY KEY, c int,",
+        "  CONSTRAINT fk_customer FOREIGN KEY (c) REFERENCES customers);",
+        "CREATE TABLE invoices (id int PRIMARY KEY, c int);",
+        "ALTER TABLE ONLY public.invoices",
+        "    ADD CONSTRAINT fk_customer FOREIGN KEY (c) REFERENCES customers;",
+    ])})  # fmt: skip
+    result = CliRunner().invoke(main, ["check", "--schema-file", "x.sql", "--select", "FK101",
+                                       "--format", "github"])  # fmt: skip
+    lines = {text.split("::")[2].split(":")[0]: text.split(",")[1]
+             for text in result.stdout.splitlines() if text.startswith("::")}  # fmt: skip
+    assert lines == {"public.orders.fk_customer": "line=3",
+                     "public.invoices.fk_customer": "line=6"}  # fmt: skip
+    artifact = CliRunner().invoke(main, ["check", "--schema-file", "x.sql", "--select", "FK101",
+                                         "--format", "sarif", "--sarif-artifact",
+                                         "db/structure.sql"])  # fmt: skip
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+            for r in json.loads(artifact.stdout)["runs"][0]["results"]
+            for loc in r["locations"]}  # fmt: skip
+    assert uris == {"db/structure.sql"}

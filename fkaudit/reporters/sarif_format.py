@@ -11,6 +11,7 @@ describes every rule that ran, with its documentation as help text.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -44,8 +45,9 @@ def _rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
 
 
 def _uri(path: str) -> str:
-    """A relative URI reference: code scanning accepts only paths inside the repository."""
-    return quote(path, safe="/")
+    """A relative URI reference, as code scanning wants (paths inside the repository); a file
+    outside it (an absolute path) becomes a `file://` URI rather than a bare path."""
+    return Path(path).as_uri() if path.startswith("/") else quote(path, safe="/")
 
 
 def _result(
