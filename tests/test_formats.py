@@ -247,7 +247,7 @@ def test_output_writes_the_format_and_prints_the_table(
         out = tmp_path / f"report.{fmt}"
         result = CliRunner().invoke(main, ["check", db, "--format", fmt, "--output", str(out)])
         assert result.exit_code == 1, result.output
-        assert result.output.startswith("public.c\n")  # the table
+        assert result.stdout.startswith("public.c\n")  # the table
         written = out.read_text(encoding="utf-8")
         assert "c_p_id_fkey" in written and written.endswith("\n")
     commands = CliRunner().invoke(main, ["check", db, "--format", "github", "--output", "x"])
