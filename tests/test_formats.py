@@ -186,6 +186,19 @@ def test_junit_has_a_case_per_rule_and_foreign_key(
     assert int(root.get("failures", -1)) == len(expected)
 
 
+def test_junit_reports_errors_and_incomplete_scans(golden_report: Report) -> None:
+    from fkaudit.engine import RuleError
+
+    broken = replace(golden_report, errors=(RuleError("FK101", 'crashed: "x" <y>\nz'),),
+                     incomplete=(RuleError("FK501", "scan of c timed out"),))  # fmt: skip
+    root = ET.fromstring(renderer("junit")(broken))
+    assert (root.get("errors"), root.get("skipped")) == ("1", "1")
+    error = root.find("testsuite/testcase/error")
+    assert error is not None and error.get("message") == 'crashed: "x" <y>\nz'
+    skipped = root.find("testsuite/testcase/skipped")
+    assert skipped is not None and skipped.get("message") == "scan of c timed out"
+
+
 def test_junit_fail_level_follows_fail_on(golden_report: Report) -> None:
     from fkaudit.findings import Severity
 

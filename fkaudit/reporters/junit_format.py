@@ -10,8 +10,8 @@ run, or a scan that did not complete, is an `<error>` case.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections import defaultdict
+from xml.sax.saxutils import escape, quoteattr
 
 from fkaudit.engine import Report, RuleError
 from fkaudit.findings import Finding
@@ -21,13 +21,14 @@ from fkaudit.rules import rule_by_code
 ObjectKey = tuple[str, str, str]
 
 
+# Characters XML 1.0 cannot carry (PostgreSQL names may hold them), written as escapes.
+_NOT_XML = {c: f"\\x{c:02x}" for c in range(32) if chr(c) not in "\t\n\r"}
+_NOT_XML.update({0xFFFE: "\\ufffe", 0xFFFF: "\\uffff"})
+
+
 def xml_text(text: str) -> str:
     """Text XML 1.0 can carry: PostgreSQL names may hold control characters, XML may not."""
-    return "".join(
-        ch if ch in "\t\n\r" or (" " <= ch <= "\ud7ff") or ("\ue000" <= ch <= "\ufffd")
-        or ch >= "\U00010000" else f"\\x{ord(ch):02x}"
-        for ch in text
-    )  # fmt: skip
+    return text.translate(_NOT_XML)
 
 
 def _key(finding: Finding) -> ObjectKey:
@@ -45,39 +46,59 @@ def _describe(finding: Finding) -> str:
     return xml_text("\n".join(lines))
 
 
+def _attr(text: str) -> str:
+    """An attribute value, quoted; line breaks kept as character references."""
+    return quoteattr(xml_text(text), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+
+
 def _suite(
     code: str,
     keys: list[ObjectKey],
+    names: dict[ObjectKey, str],
     found: dict[ObjectKey, list[Finding]],
     accepted: dict[ObjectKey, list[Finding]],
     errors: list[tuple[RuleError, str]],
     options: RenderOptions,
-) -> ET.Element:
-    rule = rule_by_code(code)
-    suite = ET.Element("testsuite", name=f"{code} {rule.name}" if rule else code)
+) -> tuple[str, dict[str, int]]:
+    """One `<testsuite>` as text, and its counts (for the totals of `<testsuites>`)."""
+    classname = _attr(f"fkaudit.{code}")
+    cases: list[str] = []
     failures = 0
     for key in keys:
-        case = ET.SubElement(suite, "testcase", classname=f"fkaudit.{code}", name=_case_name(key))
+        head = f"    <testcase classname={classname} name={names[key]}"
         failing = [f for f in found.get(key, ()) if f.severity >= options.fail_on]
+        notes = [_describe(f) for f in found.get(key, ()) if f.severity < options.fail_on]
+        notes += [f"accepted by the baseline: {_describe(f)}" for f in accepted.get(key, ())]
+        if not failing and not notes:
+            cases.append(head + " />")  # the common case: 10,000s of these
+            continue
+        body = []
         if failing:
             failures += 1
-            failure = ET.SubElement(case, "failure", type=failing[0].severity.label,
-                                    message=xml_text(failing[0].message))  # fmt: skip
-            failure.text = "\n\n".join(_describe(f) for f in failing)
-        passing = [f for f in found.get(key, ()) if f.severity < options.fail_on]
-        notes = [_describe(f) for f in passing]
-        notes += [f"accepted by the baseline: {_describe(f)}" for f in accepted.get(key, ())]
+            body.append(
+                f"      <failure type={_attr(failing[0].severity.label)} "
+                f"message={_attr(failing[0].message)}>"
+                + escape("\n\n".join(_describe(f) for f in failing)) + "</failure>"
+            )
         if notes:
-            ET.SubElement(case, "system-out").text = "\n\n".join(notes)
+            body.append(f"      <system-out>{escape(chr(10).join(notes))}</system-out>")
+        cases.append(head + ">\n" + "\n".join(body) + "\n    </testcase>")
     for error, kind in errors:
-        case = ET.SubElement(suite, "testcase", classname=f"fkaudit.{code}", name=kind)
         tag = "error" if kind == "error" else "skipped"
-        ET.SubElement(case, tag, message=xml_text(error.message))
-    suite.set("tests", str(len(keys) + len(errors)))
-    suite.set("failures", str(failures))
-    suite.set("errors", str(sum(kind == "error" for _, kind in errors)))
-    suite.set("skipped", str(sum(kind != "error" for _, kind in errors)))
-    return suite
+        problem = f"      <{tag} message={_attr(error.message)} />"
+        cases.append(f"    <testcase classname={classname} name={_attr(kind)}>\n{problem}\n"
+                     "    </testcase>")  # fmt: skip
+    counts = {
+        "tests": len(keys) + len(errors),
+        "failures": failures,
+        "errors": sum(kind == "error" for _, kind in errors),
+        "skipped": sum(kind != "error" for _, kind in errors),
+    }
+    rule = rule_by_code(code)
+    name = f"{code} {rule.name}" if rule else code
+    totals = " ".join(f'{key}="{n}"' for key, n in counts.items())
+    text = f"  <testsuite name={_attr(name)} {totals}>\n" + "\n".join(cases) + "\n  </testsuite>"
+    return text, counts
 
 
 def _by_rule_and_object(findings: tuple[Finding, ...]) -> dict[str, dict[ObjectKey, list[Finding]]]:
@@ -88,6 +109,7 @@ def _by_rule_and_object(findings: tuple[Finding, ...]) -> dict[str, dict[ObjectK
 
 
 def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    """The XML as text: ElementTree needed 3.5 s and 230 MB for 170,000 passing cases."""
     found = _by_rule_and_object(report.findings)
     accepted = _by_rule_and_object(report.baselined)
     problems: dict[str, list[tuple[RuleError, str]]] = defaultdict(list)
@@ -95,13 +117,22 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         problems[error.code].append((error, "error"))
     for error in report.incomplete:
         problems[error.code].append((error, "incomplete"))
-    root = ET.Element("testsuites", name="fkaudit", time=f"{report.elapsed_seconds:.3f}")
     fks = set(report.foreign_keys)
+    every_key = fks.union(*found.values(), *accepted.values())
+    names = {key: _attr(_case_name(key)) for key in every_key}
+    suites: list[str] = []
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for code in sorted({*report.rules_run, *found, *problems}):
         keys = sorted(fks.union(found.get(code, {}), accepted.get(code, {})))
-        root.append(_suite(code, keys, found.get(code, {}), accepted.get(code, {}),
-                           problems.get(code, []), options))  # fmt: skip
-    for total in ("tests", "failures", "errors", "skipped"):
-        root.set(total, str(sum(int(suite.get(total, 0)) for suite in root)))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+        text, counts = _suite(code, keys, names, found.get(code, {}), accepted.get(code, {}),
+                              problems.get(code, []), options)  # fmt: skip
+        suites.append(text)
+        for key, n in counts.items():
+            totals[key] += n
+    attributes = " ".join(f'{key}="{n}"' for key, n in totals.items())
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<testsuites name="fkaudit" time="{report.elapsed_seconds:.3f}" {attributes}>\n'
+        + "".join(suite + "\n" for suite in suites)
+        + "</testsuites>"
+    )
