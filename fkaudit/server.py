@@ -108,7 +108,10 @@ class ThrowawayServer:
         return self.root / "socket"
 
     def dsn(self, dbname: str = "postgres") -> str:
-        return f"host={self.socket_dir} port=5432 user=postgres dbname={dbname}"
+        """A key=value DSN, quoted: a schema file may create a database called `my db`."""
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(host=str(self.socket_dir), port=5432, user="postgres", dbname=dbname)
 
     # -- running commands as the server account ---------------------------------------------
 

@@ -173,8 +173,8 @@ PARENT_CHILD = "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (p_id int R
 @pytest.mark.parametrize(
     "files",
     [
-        pytest.param({"x.sql": "CREATE DATABASE other;\n\\connect other\n" + PARENT_CHILD},
-                     id="pg_dump --create switches database"),
+        pytest.param({"x.sql": "CREATE DATABASE \"my 'db'\";\n\\connect \"my 'db'\"\n"
+                               + PARENT_CHILD}, id="pg_dump --create switches database"),
         pytest.param({"m/001.sql": "-- +goose Up\n" + PARENT_CHILD
                       + "-- +goose Down\nDROP TABLE c;\nDROP TABLE p;\n"}, id="goose down section"),
         pytest.param({"m/001.sql": "-- migrate:up\n" + PARENT_CHILD
