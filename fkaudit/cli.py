@@ -26,6 +26,7 @@ from fkaudit.orphans import MODES
 from fkaudit.reporters import FORMATS
 
 if TYPE_CHECKING:
+    from fkaudit.baseline import BaselineEntry
     from fkaudit.catalog.scope import Scope
     from fkaudit.config import Config
     from fkaudit.engine import Report
@@ -117,6 +118,13 @@ def _split(values: Sequence[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+def _decorated(func: F, decorators: Sequence[Callable[[F], F]]) -> F:
+    """`func` under `decorators`, the first outermost (as if stacked in that order)."""
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
 def audit_options(func: F) -> F:
     """Options shared by every command that audits a database."""
     decorators = [
@@ -159,9 +167,7 @@ def audit_options(func: F) -> F:
                      help="Exit by the findings even when an orphan scan timed out or was "
                           "refused (it is still reported)."),
     ]  # fmt: skip
-    for decorator in reversed(decorators):
-        func = decorator(func)
-    return func
+    return _decorated(func, decorators)
 
 
 def report_options(func: F) -> F:
@@ -186,9 +192,7 @@ def report_options(func: F) -> F:
         click.option("--update-baseline", is_flag=True,
                      help="Rewrite the --baseline file with the current findings."),
     ]  # fmt: skip
-    for decorator in reversed(decorators):
-        func = decorator(func)
-    return func
+    return _decorated(func, decorators)
 
 
 def target_options(func: F) -> F:
@@ -206,9 +210,7 @@ def target_options(func: F) -> F:
                      help="PostgreSQL bin directory (12-18) for the throwaway server, "
                           "instead of the embedded one."),
     ]  # fmt: skip
-    for decorator in reversed(decorators):
-        func = decorator(func)
-    return func
+    return _decorated(func, decorators)
 
 
 @dataclass(frozen=True)
@@ -373,21 +375,32 @@ def _with_baseline(audited: Audited, options: dict[str, Any]) -> Report:
     path = options["baseline_file"]
     if path is None:
         return audited.report
-    from fkaudit.baseline import compare, judge, load_baseline, updated, write_baseline
+    from fkaudit.baseline import compare, judge, load_baseline
 
-    report = audited.report
-    judged = judge(report, audited.scope, audited.config, options["orphans"])
-    update = options["update_baseline"]
-    entries = load_baseline(path) if path.exists() or not update else ()
-    if update:
-        _refuse_incomplete(report, f"not updating {path}")
-        new = updated(entries, report, judged)
-        write_baseline(path, new)
-        gone = len(set(entries) - set(new))
-        click.echo(f"fkaudit: updated {path}: {len(new)} entries "
-                   f"({len(set(new) - set(entries))} added, {gone} removed)", err=True)  # fmt: skip
-        entries = new
-    return compare(report, entries, judged)
+    if options["update_baseline"]:
+        old, entries = _rewrite_baseline(path, audited, options, "updating")
+        click.echo(f"fkaudit: updated {path}: {len(entries)} entries "
+                   f"({len(set(entries) - set(old))} added, {len(set(old) - set(entries))} "
+                   "removed)", err=True)  # fmt: skip
+    else:
+        entries = load_baseline(path)
+    judged = judge(audited.report, audited.scope, audited.config, options["orphans"])
+    return compare(audited.report, entries, judged)
+
+
+def _rewrite_baseline(
+    path: Path, audited: Audited, options: dict[str, Any], verb: str
+) -> tuple[tuple[BaselineEntry, ...], tuple[BaselineEntry, ...]]:
+    """Write this audit's findings to the baseline at `path`, keeping the entries it could not
+    judge; (old entries, new entries). Refused for an incomplete audit."""
+    from fkaudit.baseline import judge, load_baseline, updated, write_baseline
+
+    _refuse_incomplete(audited.report, f"not {verb} {path}")
+    old = load_baseline(path) if path.exists() else ()
+    judged = judge(audited.report, audited.scope, audited.config, options["orphans"])
+    entries = updated(old, audited.report, judged)
+    write_baseline(path, entries)
+    return old, entries
 
 
 def _render_options(
@@ -498,16 +511,9 @@ def baseline(file: Path, dsn: str | None, **options: Any) -> None:
     committed. Entries of rules or tables this run does not look at (--select, --table) are
     kept. The audit is that of `check`; the exit code is 0 once FILE is written.
     """
-    from fkaudit.baseline import judge, load_baseline, updated, write_baseline
-
     with _target(dsn, options) as target, paused_gc():
         audited = _audit(target, options)
-    report = audited.report
-    _refuse_incomplete(report, f"not writing {file}")
-    existing = load_baseline(file) if file.exists() else ()
-    judged = judge(report, audited.scope, audited.config, options["orphans"])
-    entries = updated(existing, report, judged)
-    write_baseline(file, entries)
+    _, entries = _rewrite_baseline(file, audited, options, "writing")
     click.echo(f"fkaudit: wrote {len(entries)} baseline entries to {file}", err=True)
 
 

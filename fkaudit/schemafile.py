@@ -226,10 +226,7 @@ class SchemaLoader:
         """A fresh `fkaudit` database, no database or role an earlier round's files created,
         and the roles the files need but do not create."""
         with self._admin() as conn:
-            for (name,) in conn.execute(
-                "SELECT datname FROM pg_catalog.pg_database"
-                " WHERE NOT datistemplate AND datname <> 'postgres' ORDER BY datname"
-            ).fetchall():
+            for name in _databases(conn):
                 conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
             for (name,) in conn.execute(
                 "SELECT rolname FROM pg_catalog.pg_roles WHERE oid >= 16384 ORDER BY rolname"
@@ -244,10 +241,7 @@ class SchemaLoader:
         """The one database holding tables: `fkaudit`, or the one a dump made with `--create`
         switched to (`CREATE DATABASE x; \\connect x`)."""
         with self._admin() as conn:
-            names = [str(name) for (name,) in conn.execute(
-                "SELECT datname FROM pg_catalog.pg_database"
-                " WHERE NOT datistemplate AND datname <> 'postgres' ORDER BY datname"
-            ).fetchall()]  # fmt: skip
+            names = _databases(conn)
         with_tables = [name for name in names if _has_tables(self.server.dsn(name))]
         shown = ", ".join(str(path) for path in files[:3]) + (", ..." if len(files) > 3 else "")
         if not with_tables:
@@ -292,6 +286,15 @@ def _blame(stderr: str, applied: Path, path: Path) -> SqlError:
     if error.path == applied:
         return SqlError(path, error.line, error.message)
     return error
+
+
+def _databases(conn: psycopg.Connection[Any]) -> list[str]:
+    """The databases besides `postgres` and the templates: ours, and any the files made."""
+    rows = conn.execute(
+        "SELECT datname FROM pg_catalog.pg_database"
+        " WHERE NOT datistemplate AND datname <> 'postgres' ORDER BY datname"
+    ).fetchall()
+    return [str(name) for (name,) in rows]
 
 
 def _has_tables(dsn: str) -> bool:

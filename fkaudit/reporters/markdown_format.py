@@ -9,7 +9,7 @@ stale baseline entries, and what was inspected. Names are escaped, so a table ca
 from __future__ import annotations
 
 from fkaudit.engine import Report
-from fkaudit.findings import Finding
+from fkaudit.findings import Finding, Severity
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 
 MAX_ROWS = 100
@@ -33,9 +33,8 @@ def code_block(text: str, language: str = "sql") -> str:
 
 
 def _row(finding: Finding) -> str:
-    severity = f"**{finding.severity.label}**" if finding.severity.label == "error" else (
-        finding.severity.label
-    )
+    label = finding.severity.label
+    severity = f"**{label}**" if finding.severity is Severity.ERROR else label
     cells = [severity, f"{finding.code} {escape(finding.name)}",
              escape(finding.qualified_object), escape(finding.message)]  # fmt: skip
     return "| " + " | ".join(cells) + " |"
