@@ -60,19 +60,18 @@ def handle_errors(func: F) -> F:
         except Exception as exc:
             if os.environ.get("FKAUDIT_DEBUG"):
                 raise
-            _fail(_describe_unexpected(exc, kwargs.get("dsn")))
+            _fail(_describe_unexpected(exc))
 
     return wrapper  # type: ignore[return-value]
 
 
-def _describe_unexpected(exc: Exception, dsn: str | None) -> str:
-    """One line for a database or internal error, with any password removed."""
+def _describe_unexpected(exc: Exception) -> str:
+    """One line for a database or internal error (their texts never hold a password)."""
     import psycopg
 
-    from fkaudit.connection import resolve_dsn
     from fkaudit.errors import one_line
 
-    text = one_line(exc, resolve_dsn(dsn))
+    text = one_line(exc)
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
         return f"permission denied while reading the catalog: {text}"
     if isinstance(exc, psycopg.errors.QueryCanceled):

@@ -4,7 +4,8 @@ Safety contract (DESIGN §4): every session sets `default_transaction_read_only`
 `statement_timeout` and a `lock_timeout`, and identifies itself as `application_name=fkaudit`,
 so it can be pointed at production or a hot standby. The settings are applied with `set_config`
 after connecting rather than through the startup `options` packet, which connection poolers
-reject. Connection failures become one-line `ConnectionFailed` errors with passwords redacted.
+reject. Connection failures become one-line `ConnectionFailed` errors that name the target as
+`user@host:port/dbname`, never its password (`fkaudit.dsn`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import conninfo
 
+from fkaudit.dsn import describe_target
+from fkaudit.dsn import parse as parse_dsn
 from fkaudit.errors import ConnectionFailed, one_line
 
 MIN_SERVER_VERSION = 120000
@@ -38,28 +40,11 @@ def resolve_dsn(dsn: str | None) -> str:
     return os.environ.get("DATABASE_URL", "")
 
 
-def describe_target(dsn: str) -> str:
-    """`user@host:port/dbname` for messages: what we tried to reach, never the password."""
-    try:
-        params = conninfo.conninfo_to_dict(dsn)
-    except psycopg.Error:
-        return "the server"
-    host = str(params.get("host") or os.environ.get("PGHOST") or "local socket")
-    port = str(params.get("port") or os.environ.get("PGPORT") or "5432")
-    dbname = str(params.get("dbname") or os.environ.get("PGDATABASE") or "")
-    return f"{host}:{port}/{dbname}" if dbname else f"{host}:{port}"
-
-
 def connect(dsn: str | None, limits: SessionLimits | None = None) -> psycopg.Connection[Any]:
     """Connect and return a read-only session whose transactions see one snapshot each."""
     limits = limits or SessionLimits()
     dsn = resolve_dsn(dsn)
-    try:
-        params = conninfo.conninfo_to_dict(dsn)
-    except psycopg.Error as exc:
-        raise ConnectionFailed(
-            f"invalid connection string: {one_line(exc, dsn)}"
-        ) from None
+    params = parse_dsn(dsn)  # refuses, naming no part of it, a DSN that may leak a password
     extra: dict[str, Any] = {"application_name": APPLICATION_NAME}
     if "connect_timeout" not in params:
         extra["connect_timeout"] = limits.connect_timeout_s
@@ -67,7 +52,7 @@ def connect(dsn: str | None, limits: SessionLimits | None = None) -> psycopg.Con
         conn = psycopg.connect(dsn, autocommit=True, **extra)
     except psycopg.Error as exc:
         raise ConnectionFailed(
-            f"cannot connect to {describe_target(dsn)}: {one_line(exc, dsn)}"
+            f"cannot connect to {describe_target(params)}: {one_line(exc)}"
         ) from None
     try:
         _check_server(conn)

@@ -120,13 +120,13 @@ def scan_one(
                 row = conn.execute(count_query(catalog, fk, percent)).fetchone()
                 count, keys = (int(row[0]) if row else 0), []
     except psycopg.errors.QueryCanceled as exc:
-        return ScanFailure(fk, f"the scan was cancelled (statement timeout): {one_line(exc, dsn)}")
+        return ScanFailure(fk, f"the scan was cancelled (statement timeout): {one_line(exc)}")
     except psycopg.errors.LockNotAvailable as exc:
-        return ScanFailure(fk, f"a lock was not granted within lock_timeout: {one_line(exc, dsn)}")
+        return ScanFailure(fk, f"a lock was not granted within lock_timeout: {one_line(exc)}")
     except psycopg.errors.InsufficientPrivilege as exc:
-        return ScanFailure(fk, f"permission denied: {one_line(exc, dsn)}")
+        return ScanFailure(fk, f"permission denied: {one_line(exc)}")
     except psycopg.Error as exc:
-        return ScanFailure(fk, f"{type(exc).__name__}: {one_line(exc, dsn)}")
+        return ScanFailure(fk, f"{type(exc).__name__}: {one_line(exc)}")
     if percent is not None:
         count = round(count * 100 / percent)
     return OrphanCount(fk, count, tuple(keys), percent)
