@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from fkaudit.escape import printable
+
 
 class Severity(enum.IntEnum):
     """Orderable severity; a larger value is worse."""
@@ -52,6 +54,19 @@ class Finding:
     fix: str | None = None  # SQL that fixes it mechanically
     suggestion: str | None = None  # SQL that fixes it once a person has decided it should
     details: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Keep what every format prints on one line (messages quote names and row values).
+
+        Statements are composed one line each (`fkaudit.escape.printable_sql`); one that is not
+        would be a bug, and it must not reach a script or a log.
+        """
+        if not self.message.isprintable():
+            object.__setattr__(self, "message", printable(self.message))
+        for statement in (self.fix, self.suggestion):
+            if statement and not all(line.isprintable() for line in statement.split("\n")):
+                raise ValueError(f"{self.code}: a statement is not printable text: "
+                                 f"{printable(statement)}")
 
     @property
     def fingerprint(self) -> str:

@@ -1,7 +1,8 @@
 """Fix statements, composed with `psycopg.sql` so that they run as printed for any identifier.
 
 Names with quotes, spaces, capitals, unicode or the full 63 bytes are quoted by
-`sql.Identifier`, never by string formatting. Each fix is one statement, because
+`sql.Identifier`, never by string formatting, and every statement is one line of printable
+text (`render`). Each fix is one statement, because
 `CREATE INDEX CONCURRENTLY` cannot share a transaction with anything else.
 """
 
@@ -12,11 +13,16 @@ from collections.abc import Sequence
 from psycopg import sql
 
 from fkaudit.catalog.model import Table
+from fkaudit.escape import printable_sql
 
 
 def render(statement: sql.Composable) -> str:
-    """The statement as text (no connection needed), terminated by a semicolon."""
-    return statement.as_string(None) + ";"
+    """The statement as one line of text (no connection needed), terminated by a semicolon.
+
+    Names and values holding line breaks or other control characters are spelled with escapes
+    (`printable_sql`), so the statement can be printed, quoted and commented out safely.
+    """
+    return printable_sql(statement.as_string(None) + ";")
 
 
 def table_name(table: Table) -> sql.Identifier:
@@ -108,11 +114,18 @@ def rename_constraint(table: Table, old: str, new: str) -> str:
     )  # fmt: skip
 
 
-def set_not_null(table: Table, columns: Sequence[str]) -> str:
-    clauses = sql.SQL(", ").join(
-        sql.SQL("ALTER COLUMN {} SET NOT NULL").format(sql.Identifier(c)) for c in columns
+def make_not_null(table: Table, validate: Sequence[str], columns: Sequence[str]) -> str:
+    """Make columns NOT NULL in one statement: VALIDATE the NOT VALID constraints that already
+    reject NULL in some of them, SET NOT NULL for the others.
+
+    VALIDATE alone scans under SHARE UPDATE EXCLUSIVE, so writes go on (the reason such a
+    constraint is added NOT VALID); SET NOT NULL takes ACCESS EXCLUSIVE for its scan.
+    """
+    clauses = [sql.SQL("VALIDATE CONSTRAINT {}").format(sql.Identifier(c)) for c in validate]
+    clauses += [sql.SQL("ALTER COLUMN {} SET NOT NULL").format(sql.Identifier(c)) for c in columns]
+    return render(
+        sql.SQL("ALTER TABLE {} {}").format(table_name(table), sql.SQL(", ").join(clauses))
     )
-    return render(sql.SQL("ALTER TABLE {} {}").format(table_name(table), clauses))
 
 
 def alter_column_type(table: Table, column: str, type_name: str) -> str:

@@ -22,6 +22,7 @@ import pytest
 import fkaudit
 from fkaudit.baseline import BaselineEntry, compare
 from fkaudit.engine import Report
+from fkaudit.escape import printable
 from fkaudit.locate import locate_all
 from fkaudit.reporters import FORMATS, RenderOptions, renderer
 from fkaudit.reporters.github_format import command
@@ -180,8 +181,7 @@ def test_junit_has_a_case_per_rule_and_foreign_key(
         )
     failed = {(s, c.get("name")) for s, suite in suites.items() for c in suite.iter("testcase")
               if c.find("failure") is not None}  # fmt: skip
-    expected = {(f.code, f.qualified_object.replace("\x01", "\\x01"))
-                for f in golden_report.findings}  # fmt: skip
+    expected = {(f.code, printable(f.qualified_object)) for f in golden_report.findings}
     assert failed == expected
     # The baselined finding passes, and says why.
     accepted = next(c for c in suites["FK301"].iter("testcase") if c.find("system-out") is not None)
@@ -197,7 +197,7 @@ def test_junit_reports_errors_and_incomplete_scans(golden_report: Report) -> Non
     root = ET.fromstring(renderer("junit")(broken))
     assert (root.get("errors"), root.get("skipped")) == ("1", "1")
     error = root.find("testsuite/testcase/error")
-    assert error is not None and error.get("message") == 'crashed: "x" <y>\nz'
+    assert error is not None and error.get("message") == 'crashed: "x" <y>\\nz'
     skipped = root.find("testsuite/testcase/skipped")
     assert skipped is not None and skipped.get("message") == "scan of c timed out"
 
@@ -238,7 +238,7 @@ def test_github_format_writes_the_job_summary(db: str, conn: psycopg.Connection[
 
 
 def test_markdown_escapes_names() -> None:
-    assert escape("a|b<script>`x`\n*y*") == "a\\|b\\<script\\>\\`x\\`<br>\\*y\\*"
+    assert escape("a|b<script>`x`\n*y*") == "a\\|b\\<script\\>\\`x\\`\\\\n\\*y\\*"
     assert code_block("SELECT '```'") == "````sql\nSELECT '```'\n````"
 
 

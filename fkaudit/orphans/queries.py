@@ -19,6 +19,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from fkaudit.catalog.model import Catalog, Column, ForeignKey, MatchType, Table
+from fkaudit.escape import printable_sql
 
 CHILD, PARENT = sql.Identifier("c"), sql.Identifier("p")
 
@@ -124,5 +125,5 @@ def count_and_sample_query(
 
 
 def listing_query(catalog: Catalog, fk: ForeignKey) -> str:
-    """A query a person can run to see every orphan row, as text."""
-    return sql.SQL("SELECT c.* {};").format(_from(catalog, fk)).as_string(None)
+    """A query a person can run to see every orphan row, as one line of text."""
+    return printable_sql(sql.SQL("SELECT c.* {};").format(_from(catalog, fk)).as_string(None))

@@ -10,6 +10,7 @@ module only renders (GitHub shows at most a few annotations per step, the summar
 from __future__ import annotations
 
 from fkaudit.engine import Report
+from fkaudit.escape import printable
 from fkaudit.findings import Finding, Severity
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 from fkaudit.reporters.table_format import summary_line
@@ -35,7 +36,7 @@ def command(name: str, message: str, **properties: str | int | None) -> str:
 
 def _annotation(finding: Finding, options: RenderOptions) -> str:
     where = options.location(finding.fingerprint)
-    message = f"{finding.qualified_object}: {finding.message}"
+    message = f"{printable(finding.qualified_object)}: {finding.message}"
     if finding.fix:
         message += f"\nFix: {finding.fix}"
     return command(
@@ -51,8 +52,8 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
               for e in report.errors]  # fmt: skip
     lines += [command("warning", e.message, title="fkaudit: incomplete")
               for e in report.incomplete]  # fmt: skip
-    lines += [command("notice", f"{e.code} {e.qualified_object} is fixed: remove it from the "
-                      "baseline (--update-baseline)", title="stale baseline entry")
+    lines += [command("notice", f"{e.code} {printable(e.qualified_object)} is fixed: remove it "
+                      "from the baseline (--update-baseline)", title="stale baseline entry")
               for e in report.stale_baseline]  # fmt: skip
     lines.append(summary_line(report))
     return "\n".join(lines)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from fkaudit.engine import Report
+from fkaudit.escape import printable_json
 from fkaudit.findings import Finding
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 
@@ -77,5 +78,7 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     if report.baselined:
         lists.append(("baselined", report.baselined))
     arrays = "".join(f'\n  "{key}": {_array(findings)},' for key, findings in lists)
-    return f'{{{arrays}\n  "summary": {_ENCODER.encode(summary_to_dict(report))}\n}}'
+    return printable_json(
+        f'{{{arrays}\n  "summary": {_ENCODER.encode(summary_to_dict(report))}\n}}'
+    )
 

@@ -14,6 +14,7 @@ from collections import defaultdict
 from xml.sax.saxutils import escape, quoteattr
 
 from fkaudit.engine import Report, RuleError
+from fkaudit.escape import printable
 from fkaudit.findings import Finding
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 from fkaudit.rules import rule_by_code
@@ -36,7 +37,7 @@ def _key(finding: Finding) -> ObjectKey:
 
 
 def _case_name(key: ObjectKey) -> str:
-    return xml_text(".".join(part for part in key if part))
+    return printable(".".join(part for part in key if part))
 
 
 def _describe(finding: Finding) -> str:

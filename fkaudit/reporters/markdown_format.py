@@ -9,6 +9,7 @@ stale baseline entries, and what was inspected. Names are escaped, so a table ca
 from __future__ import annotations
 
 from fkaudit.engine import Report
+from fkaudit.escape import printable
 from fkaudit.findings import Finding, Severity
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 
@@ -17,9 +18,8 @@ _ESCAPED = "\\`*_{}[]<>()#+-.!|~"
 
 
 def escape(text: str) -> str:
-    """Plain text in Markdown: punctuation backslash-escaped, line breaks kept inside a cell."""
-    escaped = "".join(f"\\{ch}" if ch in _ESCAPED else ch for ch in text)
-    return escaped.replace("\r", "").replace("\n", "<br>")
+    """Plain text in Markdown: on one line (a table cell), punctuation backslash-escaped."""
+    return "".join(f"\\{ch}" if ch in _ESCAPED else ch for ch in printable(text))
 
 
 def code_block(text: str, language: str = "sql") -> str:
@@ -42,7 +42,7 @@ def _row(finding: Finding) -> str:
 
 def _fixes(findings: tuple[Finding, ...]) -> list[str]:
     statements = [
-        f"-- {f.code} {f.qualified_object}".replace("\n", " ") + f"\n{f.fix}"
+        printable(f"-- {f.code} {f.qualified_object}") + f"\n{f.fix}"
         for f in findings
         if f.fix
     ]

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from fkaudit import __version__
 from fkaudit.docgen import rule_markdown, sections
 from fkaudit.engine import Report, RuleError
+from fkaudit.escape import printable_json
 from fkaudit.findings import Finding, Severity
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions, SourceLine
 from fkaudit.rules import Rule, rule_by_code
@@ -148,4 +149,4 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     skeleton = json.dumps(log, indent=2, ensure_ascii=False)
     lines = ",\n".join("        " + _ENCODER.encode(result) for result in results)
     array = f"[\n{lines}\n      ]" if results else "[]"
-    return skeleton.replace('"results": []', f'"results": {array}', 1)
+    return printable_json(skeleton.replace('"results": []', f'"results": {array}', 1))

@@ -2,6 +2,8 @@
 
 Meant for a person at a terminal: one block per referencing table, severity first so errors
 stand out, the fix statement under each finding, and a summary that says what was looked at.
+Names are shown escaped to one line (`printable`): this is also what a CI log shows, where a
+line of a name's own could pass for a workflow command.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from itertools import groupby
 from tabulate import tabulate
 
 from fkaudit.engine import Report
+from fkaudit.escape import printable
 from fkaudit.findings import Finding
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 
 
 def _rows(findings: list[Finding]) -> list[list[str]]:
-    return [[f.severity.label, f.code, f.constraint or "", f.message] for f in findings]
+    return [[f.severity.label, f.code, printable(f.constraint or ""), f.message] for f in findings]
 
 
 def _fixes(findings: list[Finding]) -> list[str]:
@@ -29,7 +32,7 @@ def _fixes(findings: list[Finding]) -> list[str]:
     for f in findings:
         for label, statement in (("fix", f.fix), ("suggestion", f.suggestion)):
             if statement:
-                lines.append(f"  {label} {f.code} {f.constraint or ''}: {statement}")
+                lines.append(f"  {label} {f.code} {printable(f.constraint or '')}: {statement}")
     return lines
 
 
@@ -40,7 +43,7 @@ def summary_line(report: Report) -> str:
     return (
         f"{len(report.findings)} finding(s) ({counts}{suppressed}{baselined}) in "
         f"{report.foreign_keys_inspected} "
-        f"foreign key(s) on {report.tables_inspected} table(s) of {report.database} "
+        f"foreign key(s) on {report.tables_inspected} table(s) of {printable(report.database)} "
         f"(PostgreSQL {report.server_version}) in {report.elapsed_seconds:.2f}s"
     )
 
@@ -49,7 +52,7 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     blocks = []
     for (schema, table), group in groupby(report.findings, key=lambda f: (f.schema, f.table)):
         findings = list(group)
-        blocks.append(f"{schema}.{table}")
+        blocks.append(printable(f"{schema}.{table}"))
         blocks.append(
             tabulate(
                 _rows(findings),
@@ -64,7 +67,7 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         blocks.append("suppressed by fkaudit:ignore comments")
         blocks.append(
             tabulate(
-                [[f.severity.label, f.code, f.qualified_object, f.message]
+                [[f.severity.label, f.code, printable(f.qualified_object), f.message]
                  for f in report.suppressed],
                 headers=["severity", "rule", "object", "message"],
                 tablefmt="simple",
@@ -74,7 +77,7 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         blocks.append("")
     if report.stale_baseline:
         blocks.append("stale baseline entries (fixed since; --update-baseline removes them)")
-        blocks.extend(f"  {e.code} {e.qualified_object}" for e in report.stale_baseline)
+        blocks.extend(printable(f"  {e.code} {e.qualified_object}") for e in report.stale_baseline)
         blocks.append("")
     blocks.extend(f"error: {e.message}" for e in report.errors)
     if not report.findings and not report.errors:
