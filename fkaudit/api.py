@@ -67,9 +67,9 @@ def _scan_orphans(
     limits: SessionLimits | None,
     progress: Callable[[Catalog, list[ForeignKey]], ScanListener] | None,
     sample_percent: float | None,
-) -> tuple[tuple[Finding, ...], tuple[RuleError, ...]]:
-    """FK501 findings for the keys with orphans, FK502 findings with their orphan counts, and
-    the scans that did not complete."""
+) -> tuple[tuple[Finding, ...], tuple[RuleError, ...], frozenset[tuple[str, str, str]]]:
+    """FK501 findings for the keys with orphans, FK502 findings with their orphan counts, the
+    scans that did not complete, and the keys an exact (not sampled) scan found clean."""
     fks = keys_to_scan(catalog, mode) if orphan_rule is not None else []
     implied = implied_rule.implied_keys(catalog) if implied_rule is not None else []
     everything = largest_first(catalog, [*fks, *implied])
@@ -89,6 +89,7 @@ def _scan_orphans(
         )  # fmt: skip
     found: list[Finding] = []
     failed: list[RuleError] = []
+    clean: set[tuple[str, str, str]] = set()
     for result in results:
         is_implied = result.fk.oid < 0  # implied keys have made-up, negative oids
         code = implied_rule.code if is_implied and implied_rule else OrphanedRows.code
@@ -107,7 +108,10 @@ def _scan_orphans(
             found.append(implied_rule.finding(catalog, result.fk, result))
         elif orphan_rule is not None and result.count:
             found.append(orphan_rule.finding(catalog, result))
-    return tuple(found), tuple(failed)
+        elif result.sample_percent is None:
+            child = catalog.table(result.fk.table_oid)
+            clean.add((child.schema, child.name, result.fk.name))
+    return tuple(found), tuple(failed), frozenset(clean)
 
 
 def audit(
@@ -165,8 +169,9 @@ def audit(
     findings, errors = run_rules(catalog, rules)
     orphan_rule = next((r for r in rules if isinstance(r, OrphanedRows)), None)
     incomplete: tuple[RuleError, ...] = ()
+    clean: frozenset[tuple[str, str, str]] = frozenset()
     if (orphan_rule or implied_rule) is not None and orphans != "off":
-        found, failed = _scan_orphans(
+        found, failed, clean = _scan_orphans(
             target, catalog, orphan_rule, implied_rule, orphans, samples, jobs, limits,
             progress, sample_percent,
         )  # fmt: skip
@@ -193,4 +198,5 @@ def audit(
         database=catalog.database,
         server_version=_server_version(catalog.server_version_num),
         elapsed_seconds=time.perf_counter() - started,
+        scanned_clean=clean,
     )

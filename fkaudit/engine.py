@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from fkaudit.catalog.model import Catalog
 from fkaudit.config import Config
 from fkaudit.errors import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, FkauditError
+from fkaudit.escape import printable
 from fkaudit.findings import Finding, Severity
 from fkaudit.rules import Rule, all_rules
 from fkaudit.suppressions import read_suppressions, split_suppressed
@@ -31,6 +32,10 @@ class RuleError:
 
     code: str
     message: str
+
+    def __post_init__(self) -> None:
+        """Messages quote names and server errors: kept on one line for every format."""
+        object.__setattr__(self, "message", printable(self.message))
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,9 @@ class Report:
     foreign_keys: tuple[tuple[str, str, str], ...] = ()
     baselined: tuple[Finding, ...] = ()  # accepted by a baseline: shown, never failing
     stale_baseline: tuple[BaselineEntry, ...] = ()  # baseline entries nothing matches any more
+    # (schema, table, constraint) of every key an exact orphan scan found no orphan in: the only
+    # keys whose VALIDATE CONSTRAINT `fkaudit fix` knows will succeed.
+    scanned_clean: frozenset[tuple[str, str, str]] = frozenset()
 
     def counts(self) -> dict[str, int]:
         """Findings per severity label, every severity present (highest first)."""

@@ -78,12 +78,7 @@ def test_fix_script_removes_exactly_the_fixable_findings(
 
     result = CliRunner().invoke(main, ["fix", db, "--config", str(config_file)])
     assert result.exit_code == 1, result.output
-    script = tmp_path / "fix.sql"
-    script.write_text(result.output, encoding="utf-8")
-    applied = subprocess.run(
-        [psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f", str(script)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    applied = apply(db, result.output, tmp_path)
     assert applied.returncode == 0, applied.stderr + result.output
 
     dropped = {f.constraint for f in before if f.code == "FK601" and f.fix}
@@ -102,17 +97,71 @@ def test_fix_script_removes_exactly_the_fixable_findings(
     assert "-- FK303 nullable-cascade-foreign-key" in result.output  # a suggestion, commented
 
 
-def test_fix_select_applies(conn: psycopg.Connection[Any], db: str, tmp_path: Path) -> None:
+def apply(db: str, script_text: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run a printed script with psql as the header says: no transaction, stop at an error."""
+    script = tmp_path / "fix.sql"
+    script.write_text(script_text, encoding="utf-8")
+    return subprocess.run(
+        [psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f", str(script)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def statements(script: str) -> list[str]:
+    return [line for line in script.splitlines() if line and not line.startswith("--")]
+
+
+def test_fix_validates_a_key_scanned_clean(
+    conn: psycopg.Connection[Any], db: str, tmp_path: Path
+) -> None:
     conn.execute(SHOP)  # type: ignore[arg-type]
     before = {(f.code, f.constraint) for f in fkaudit.audit(db).findings}
-    result = CliRunner().invoke(main, ["fix", db, "--select", "FK401"])
-    statements = [line for line in result.output.splitlines() if not line.startswith("--")]
-    assert [s for s in statements if s] == [
+    result = CliRunner().invoke(main, ["fix", db, "--select", "FK401,FK501"])
+    assert statements(result.output) == [
         'ALTER TABLE "shop"."gift_cards" VALIDATE CONSTRAINT "fk_gift_cards_customer";'
     ]
-    script = tmp_path / "fix.sql"
-    script.write_text(result.output, encoding="utf-8")
-    subprocess.run([psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f", str(script)],
-                   check=True, capture_output=True)  # fmt: skip
+    assert apply(db, result.output, tmp_path).returncode == 0
     after = {(f.code, f.constraint) for f in fkaudit.audit(db).findings}
     assert after == before - {("FK401", "fk_gift_cards_customer")}
+
+
+def test_fix_holds_back_validate_for_a_key_not_scanned(
+    conn: psycopg.Connection[Any], db: str
+) -> None:
+    conn.execute(SHOP)  # type: ignore[arg-type]
+    for args in (["--select", "FK401"], ["--orphans", "off"]):
+        result = CliRunner().invoke(main, ["fix", db, *args])
+        assert "VALIDATE" not in "".join(statements(result.output)), args
+        held = result.output.split("-- FK401 not-valid-foreign-key on shop.gift_cards")[1]
+        assert "not scanned for orphans" in held
+        assert '-- ALTER TABLE "shop"."gift_cards" VALIDATE CONSTRAINT' in held
+
+
+def test_fix_never_validates_over_counted_orphans(
+    conn: psycopg.Connection[Any], db: str, tmp_path: Path
+) -> None:
+    """The script runs to the end: VALIDATE waits, commented, after the orphan remedy."""
+    conn.execute("""
+        CREATE TABLE p (id int PRIMARY KEY);
+        CREATE TABLE c (id int PRIMARY KEY, p_id int);
+        CREATE INDEX ON c (p_id);
+        INSERT INTO c VALUES (1, 7);
+        ALTER TABLE c ADD CONSTRAINT c_p_fk FOREIGN KEY (p_id) REFERENCES p NOT VALID;
+    """)
+    result = CliRunner().invoke(main, ["fix", db])
+    assert result.exit_code == 1, result.output
+    assert statements(result.output) == []
+    remedy = result.output.index("-- DELETE FROM ONLY")
+    validate = result.output.index('-- ALTER TABLE "public"."c" VALIDATE CONSTRAINT "c_p_fk";')
+    assert remedy < validate
+    assert "FK501 found rows this key does not match" in result.output[remedy:validate]
+    applied = apply(db, result.output, tmp_path)
+    assert applied.returncode == 0, applied.stderr
+
+    # The operator deletes the orphans as suggested: now the same fix validates the key.
+    conn.execute("DELETE FROM c WHERE p_id = 7")
+    again = CliRunner().invoke(main, ["fix", db])
+    assert statements(again.output) == ['ALTER TABLE "public"."c" VALIDATE CONSTRAINT "c_p_fk";']
+    assert apply(db, again.output, tmp_path).returncode == 0
+    assert conn.execute("SELECT convalidated FROM pg_constraint WHERE conname = 'c_p_fk'"
+                        ).fetchone() == (True,)  # fmt: skip
