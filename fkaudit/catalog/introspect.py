@@ -22,12 +22,14 @@ from fkaudit.catalog.model import (
     ImpliedReference,
     Index,
     MatchType,
+    NullCheck,
     Operator,
     SuppressionComment,
     Table,
     Trigger,
     TypeInfo,
 )
+from fkaudit.catalog.nodetree import Formula, IsNull, Not, not_null_attnums, null_formula
 from fkaudit.catalog.queries import (
     IMPLIED_REFERENCES,
     catalog_queries,
@@ -66,23 +68,59 @@ def second_batch_parameters(
     }
 
 
-def _columns_by_table(rows: Iterable[Row]) -> dict[int, list[Column]]:
+def _null_checks(rows: Iterable[Row]) -> dict[int, tuple[NullCheck, ...]]:
+    """Per table, the constraints that may reject NULL besides a validated NOT NULL.
+
+    The rows are CHECKs mentioning a null test, whose expression is read from their node tree
+    (`nodetree`), and PostgreSQL 18 NOT VALID NOT NULL constraints (conkey names the column).
+    Checks that test for NULL but can never reject one (`a IS NULL OR a > 0`) are dropped.
+    """
+    checks: dict[int, list[NullCheck]] = {}
+    for relid, name, contype, validated, conkey, conbin in rows:
+        if contype == "n":
+            formula: Formula = Not(IsNull(conkey[0])) if conkey else None
+            check = NullCheck(name, "NOT NULL", False, formula)
+        else:
+            check = NullCheck(name, "CHECK", bool(validated), null_formula(conbin or ""))
+        if check.formula is not None:
+            checks.setdefault(relid, []).append(check)
+    return {relid: tuple(items) for relid, items in checks.items()}
+
+
+def _columns_by_table(
+    rows: Iterable[Row], checks: dict[int, tuple[NullCheck, ...]]
+) -> dict[int, list[Column]]:
+    guards: dict[tuple[int, int], list[NullCheck]] = {}
+    for relid, table_checks in checks.items():
+        for check in table_checks:
+            for attnum in sorted(not_null_attnums(check.formula)):
+                guards.setdefault((relid, attnum), []).append(check)
     grouped: dict[int, list[Column]] = {}
     for relid, attnum, name, quoted, type_oid, type_name, not_null, collation in rows:
-        grouped.setdefault(relid, []).append(
-            Column(attnum, name, quoted, type_oid, type_name, not_null, collation)
-        )
+        column = Column(attnum, name, quoted, type_oid, type_name, not_null, collation)
+        column_guards = guards.get((relid, attnum))
+        if column_guards:
+            # attnotnull is set by a NOT VALID NOT NULL too (PG18): that one is a guard only.
+            pending = any(g.kind == "NOT NULL" for g in column_guards)
+            column = column._replace(
+                declared_not_null=not_null and not pending, guards=tuple(column_guards)
+            )
+        grouped.setdefault(relid, []).append(column)
     return grouped
 
 
-def _tables(rows: Iterable[Row], columns: dict[int, list[Column]]) -> dict[int, Table]:
+def _tables(
+    rows: Iterable[Row],
+    columns: dict[int, list[Column]],
+    null_checks: dict[int, tuple[NullCheck, ...]],
+) -> dict[int, Table]:
     tables = {}
     for oid, schema, name, relkind, parent, reltuples, size, extension_member in rows:
         # reltuples is -1 (PG14+) for a table never vacuumed or analyzed: unknown, not empty.
         estimated = None if reltuples is None or reltuples < 0 else round(reltuples)
         tables[oid] = Table(
             oid, schema, name, relkind, parent, estimated, size, tuple(columns.get(oid, ())),
-            extension_member,
+            extension_member, null_checks.get(oid, ()),
         )  # fmt: skip
     return tables
 
@@ -266,7 +304,7 @@ def introspect(
     version = conn.info.server_version
     (
         table_rows, column_rows, index_rows, opclass_rows, fk_rows, trigger_rows,
-        set_default_rows, comment_rows, other_name_rows,
+        set_default_rows, comment_rows, other_name_rows, null_check_rows,
     ) = result_sets(conn, catalog_queries(version))  # fmt: skip
     operator_rows, type_rows, operator_type_rows, cast_rows = result_sets(
         conn, type_and_operator_queries(), second_batch_parameters(column_rows, fk_rows)
@@ -276,7 +314,8 @@ def introspect(
         known = {(row[0], row[1]) for row in column_rows}
         extra = {(r[0], r[1]): r for r in implied_columns if (r[0], r[1]) not in known}
         column_rows = sorted([*column_rows, *extra.values()], key=lambda r: (r[0], r[1]))
-    tables = _tables(table_rows, _columns_by_table(column_rows))
+    null_checks = _null_checks(null_check_rows)
+    tables = _tables(table_rows, _columns_by_table(column_rows, null_checks), null_checks)
     # Drop constraints whose tables are in system schemas.
     fks = tuple(
         fk for fk in _foreign_keys(fk_rows, trigger_rows)

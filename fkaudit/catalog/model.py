@@ -10,10 +10,12 @@ size.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
+
+from fkaudit.catalog.nodetree import Formula, rejects_nulls
 
 
 class Action(enum.Enum):
@@ -38,14 +40,71 @@ class MatchType(enum.Enum):
     PARTIAL = "p"
 
 
+class NullCheck(NamedTuple):
+    """A constraint other than a declared NOT NULL that can reject NULL in some columns.
+
+    A CHECK whose expression holds null tests (`formula`, see `nodetree`), or a PostgreSQL 18
+    NOT VALID NOT NULL constraint. A validated one proves that no row breaks it. A NOT VALID one
+    is enforced on every row written since, so an action writing NULL fails all the same, but
+    older rows may still hold NULLs.
+    """
+
+    constraint: str
+    kind: str  # "CHECK" or "NOT NULL": how a message names the constraint
+    validated: bool
+    formula: Formula
+
+    def rejects_nulls(self, attnums: Iterable[int]) -> bool:
+        """Does it reject every row in which these columns are NULL?"""
+        return rejects_nulls(self.formula, attnums)
+
+    def describe(self) -> str:
+        state = "" if self.validated else ", NOT VALID"
+        return f"{self.kind} constraint {self.constraint}{state}"
+
+
 class Column(NamedTuple):
+    """A column; `not_null` is what the rules consult about NULLs already in the table.
+
+    `declared_not_null` is attnotnull, except that a PostgreSQL 18 NOT VALID NOT NULL constraint
+    (which sets attnotnull) counts as a NOT VALID guard instead. `guards` are the CHECK
+    constraints (and those NOT VALID NOT NULL constraints) that reject NULL in the column, read
+    from the table's own constraints: they apply to every row a foreign key on the table covers
+    (a partitioned table's CHECKs are inherited by every partition and cannot be NO INHERIT; an
+    inheritance parent's foreign key covers only its own rows, where even a NO INHERIT check
+    applies).
+    """
+
     attnum: int
     name: str
     quoted_name: str  # quote_ident(), as pg_get_expr() prints it in index predicates
     type_oid: int
     type_name: str
-    not_null: bool
+    declared_not_null: bool
     collation_oid: int  # attcollation; 0 for types without collation
+    guards: tuple[NullCheck, ...] = ()  # the table's NullChecks rejecting NULL in this column
+
+    @property
+    def not_null(self) -> bool:
+        """No row holds NULL: declared NOT NULL, or a validated guard."""
+        return self.declared_not_null or any(g.validated for g in self.guards)
+
+    @property
+    def rejects_null(self) -> bool:
+        """Writing NULL fails (validated or not): what decides whether a SET NULL action can run."""
+        return self.declared_not_null or bool(self.guards)
+
+    @property
+    def unvalidated_guards(self) -> tuple[NullCheck, ...]:
+        """NOT VALID guards: `VALIDATE CONSTRAINT` makes the column NOT NULL without a rewrite."""
+        return tuple(g for g in self.guards if not g.validated)
+
+    def null_guard_reason(self) -> str:
+        """Why NULL is rejected, for messages: '' when declared NOT NULL, else the constraints."""
+        if self.declared_not_null:
+            return ""
+        validated = [g for g in self.guards if g.validated]
+        return "; ".join(g.describe() for g in (validated or self.guards))
 
 
 @dataclass(frozen=True)
@@ -59,6 +118,9 @@ class Table:
     size_bytes: int
     columns: tuple[Column, ...]  # the columns of its foreign keys (all columns of a partition)
     extension_member: bool = False  # owned by an extension: read, never inspected
+    # Its CHECKs testing for NULL and (PG18) NOT VALID NOT NULL constraints; read only for
+    # tables that declare a foreign key.
+    null_checks: tuple[NullCheck, ...] = ()
 
     @property
     def is_partitioned(self) -> bool:
@@ -74,6 +136,16 @@ class Table:
 
     def column(self, attnum: int) -> Column:
         return self._columns_by_attnum[attnum]
+
+    def checks_rejecting_nulls(self, attnums: Iterable[int]) -> tuple[NullCheck, ...]:
+        """The constraints that make writing NULL into all these columns at once fail.
+
+        What a SET NULL or SET DEFAULT action writes; validated or not, since PostgreSQL checks
+        a NOT VALID constraint on every row written. `CHECK (a IS NOT NULL OR b IS NOT NULL)`
+        rejects NULL in (a, b) together, not in either alone.
+        """
+        nulls = frozenset(attnums)
+        return tuple(c for c in self.null_checks if c.rejects_nulls(nulls))
 
 
 class Index(NamedTuple):

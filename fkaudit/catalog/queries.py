@@ -7,7 +7,7 @@ size: `catalog_queries()` is sent as one batch, then `type_and_operator_queries(
 small one about the types and operators the first returned: two round trips.
 
 Version differences live here and in `introspect` only: `confdelsetcols` exists from 15,
-`conenforced` and `conperiod` from 18.
+`conenforced` and `conperiod` from 18, NOT NULL constraints (contype 'n') from 18.
 """
 
 from __future__ import annotations
@@ -53,6 +53,24 @@ WHERE c.relkind IN ('r', 'p', 'f') AND a.attnum > 0 AND NOT a.attisdropped AND {
   AND (c.relispartition
        OR EXISTS (SELECT 1 FROM fk_column f WHERE f.relid = a.attrelid AND f.attnum = a.attnum))
 ORDER BY a.attrelid, a.attnum
+"""
+
+# What makes a referencing column NOT NULL besides a declared, validated NOT NULL: CHECK
+# constraints whose stored expression holds a null test (`nodetree` decides which columns they
+# prove non-NULL, validated or not), and PostgreSQL 18's NOT VALID NOT NULL constraints, which set
+# attnotnull although old rows may still hold NULLs (contype 'n' exists from 18; older servers
+# simply have no such rows). Only the tables that declare a foreign key, through a hashed
+# semi-join (never a per-row subplan), and only the few checks that mention NULLTEST at all.
+NOT_NULL_CONSTRAINTS = """
+SELECT con.conrelid, con.conname, con.contype, con.convalidated, con.conkey,
+       CASE WHEN con.contype = 'c' THEN con.conbin::pg_catalog.text END
+FROM pg_catalog.pg_constraint con
+WHERE con.conrelid IN (
+        SELECT f.conrelid FROM pg_catalog.pg_constraint f
+        WHERE f.contype = 'f' AND f.conparentid = 0)
+  AND ((con.contype = 'c' AND con.conbin::pg_catalog.text LIKE '%{NULLTEST %')
+       OR (con.contype = 'n' AND NOT con.convalidated))
+ORDER BY con.conrelid, con.conname, con.contype
 """
 
 INDEXES = f"""
@@ -302,4 +320,5 @@ def catalog_queries(server_version_num: int) -> tuple[str, ...]:
         SET_DEFAULT_COLUMNS,
         SUPPRESSION_COMMENTS,
         OTHER_RELATION_NAMES,
+        NOT_NULL_CONSTRAINTS,
     )

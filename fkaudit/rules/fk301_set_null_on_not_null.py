@@ -1,26 +1,38 @@
-"""ON DELETE or ON UPDATE SET NULL on a column that is NOT NULL: every such action fails.
+"""ON DELETE or ON UPDATE SET NULL on a column that rejects NULL: every such action fails.
 
 What it does
     Fires when a foreign key's ON DELETE or ON UPDATE action is SET NULL and a column the action
-    would set to NULL is declared NOT NULL. On PostgreSQL 15 and later, `ON DELETE SET NULL
-    (col, …)` only sets the listed columns, so only those are checked for the delete action.
+    would set to NULL rejects NULL: it is declared NOT NULL, or a CHECK constraint of the table
+    such as `CHECK (col IS NOT NULL)` forbids NULL in it (alone, ANDed with other conditions,
+    or as `NOT (col IS NULL)`; `a IS NOT NULL OR b IS NOT NULL` forbids neither). A NOT VALID
+    CHECK, and on PostgreSQL 18 a NOT VALID NOT NULL constraint, count too: PostgreSQL checks
+    them on every row written, and the action writes the row. On PostgreSQL 15 and later,
+    `ON DELETE SET NULL (col, …)` only sets the listed columns, so only those are checked for
+    the delete action.
 
 Why it matters
     PostgreSQL accepts the definition, but the first parent delete (or key update) that reaches a
-    child row fails with `null value in column … violates not-null constraint`: the action
-    cannot ever succeed, so the parent row can never be deleted while it has children.
+    child row fails with `null value in column … violates not-null constraint` (or `new row …
+    violates check constraint …`): the action cannot ever succeed, so the parent row can never
+    be deleted while it has children.
 
 How to fix
     Decide what the relationship means: if children may outlive their parent, drop the NOT NULL
-    (`ALTER TABLE child ALTER COLUMN col DROP NOT NULL`); if they may not, change the action to
-    CASCADE or RESTRICT (drop and re-add the constraint, `NOT VALID` then `VALIDATE`).
+    (`ALTER TABLE child ALTER COLUMN col DROP NOT NULL`) or the CHECK; if they may not, change
+    the action to CASCADE or RESTRICT (drop and re-add the constraint, `NOT VALID` then
+    `VALIDATE`).
 
 Example
     CREATE TABLE payment (order_id int NOT NULL REFERENCES orders ON DELETE SET NULL);
     -- fires: deleting an order with payments always fails
+    CREATE TABLE refund (order_id int REFERENCES orders ON DELETE SET NULL,
+        CONSTRAINT refund_order_not_null CHECK (order_id IS NOT NULL));   -- fires as well
 
 Known limits
-    None known.
+    Only the table's own constraints count: a CHECK on some partitions of a partitioned table
+    (not on the partitioned table itself) makes the action fail only for children in those
+    partitions, and is not reported. A CHECK is recognised by its null tests only (not
+    `CHECK (col > 0 IS TRUE)`, nor a NOT NULL domain).
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ from collections.abc import Iterator
 from fkaudit.catalog.model import Action, Catalog
 from fkaudit.findings import Finding, Severity
 from fkaudit.rules import Rule
+from fkaudit.rules.wording import NullRejection, null_rejection
 
 _VERB = {"DELETE": "delete", "UPDATE": "key update"}
 
@@ -42,25 +55,30 @@ class SetNullOnNotNullColumn(Rule):
     def check(self, catalog: Catalog) -> Iterator[Finding]:
         for fk in catalog.inspected_foreign_keys:
             child = catalog.table(fk.table_oid)
-            failing: dict[str, list[str]] = {}
+            failing: dict[str, NullRejection] = {}
             for event, action, attnums in (
                 ("DELETE", fk.on_delete, fk.delete_set_attnums or fk.attnums),
                 ("UPDATE", fk.on_update, fk.attnums),
             ):
-                not_null = [child.column(n).name for n in attnums if child.column(n).not_null]
-                if action is Action.SET_NULL and not_null:
-                    failing[event] = not_null
+                if action is Action.SET_NULL and (why := null_rejection(child, attnums)):
+                    failing[event] = why
             if not failing:
                 continue
+            # Both events write the same columns unless PG15's SET NULL (cols) narrows the
+            # delete; the wider one says it all.
+            why = max(failing.values(), key=lambda w: len(w.written))
             events = " and ".join(f"ON {event} SET NULL" for event in failing)
-            columns = list(dict.fromkeys(c for cols in failing.values() for c in cols))
             parent = catalog.table(fk.ref_table_oid).qualified_name
+            remedy = "drop the NOT NULL" if why.declared_only else "drop what rejects NULL"
+            details: dict[str, object] = {"events": [event.lower() for event in failing]}
+            if constraints := why.constraints:
+                details["null_constraints"] = constraints
             yield self.finding_for(
                 catalog,
                 fk,
-                f"{events} on NOT NULL column(s) {', '.join(columns)}: every "
+                f"{events} on {why.phrase()}: every "
                 f"{' or '.join(_VERB[event] for event in failing)} of a referenced row in "
-                f"{parent} that has children fails; drop the NOT NULL or change the action",
-                columns=columns,
-                details={"events": [event.lower() for event in failing]},
+                f"{parent} that has children fails; {remedy} or change the action",
+                columns=why.columns,
+                details=details,
             )

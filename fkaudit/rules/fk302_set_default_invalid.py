@@ -3,10 +3,13 @@
 What it does
     For a foreign key whose delete or update action is SET DEFAULT, looks at the defaults of
     the columns the action writes (on PostgreSQL 15 and later `SET DEFAULT (col, …)` writes
-    only the listed ones). It fires when a NOT NULL column has no default (the action writes
-    NULL and fails), or when every written column has a constant default and the referenced
-    table has no row with those values (checked with one read-only query during
-    introspection, when the role may read the referenced table).
+    only the listed ones). It fires when a column that rejects NULL has no default (the action
+    writes NULL and fails), or when every written column has a constant default and the
+    referenced table has no row with those values (checked with one read-only query during
+    introspection, when the role may read the referenced table). A column rejects NULL when it
+    is declared NOT NULL or a CHECK constraint of the table forbids NULL in it
+    (`CHECK (col IS NOT NULL)`, alone or ANDed, as FK301 reads it), NOT VALID ones included:
+    PostgreSQL checks them on every row the action writes.
 
 Why it matters
     PostgreSQL accepts the definition, but the action runs only when a parent row is deleted or
@@ -22,6 +25,8 @@ How to fix
 Example
     CREATE TABLE orders (id int PRIMARY KEY,
         status_id int NOT NULL REFERENCES status ON DELETE SET DEFAULT);   -- fires: no default
+    CREATE TABLE invoice (status_id int REFERENCES status ON DELETE SET DEFAULT,
+        CHECK (status_id IS NOT NULL));                                    -- fires as well
 
 Known limits
     Non-constant defaults (`nextval()`, functions) are not evaluated and do not fire. A default
@@ -36,6 +41,7 @@ from collections.abc import Iterator
 from fkaudit.catalog.model import Action, Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
 from fkaudit.rules import Rule
+from fkaudit.rules.wording import guarded_phrase, null_rejection
 
 
 class SetDefaultWithoutValidDefault(Rule):
@@ -70,13 +76,18 @@ class SetDefaultWithoutValidDefault(Rule):
         written = set(fk.attnums)
         if events == ["DELETE"] and fk.delete_set_attnums:
             written = set(fk.delete_set_attnums)
-        null_not_null = [
-            child.column(n).name
-            for n in fk.attnums
-            if n in written and child.column(n).not_null and defaults[n].writes_null
-        ]
-        if null_not_null:
-            return f"NOT NULL column(s) {', '.join(null_not_null)} have no default"
+        nulls = [n for n in fk.attnums if n in written and defaults[n].writes_null]
+        why = null_rejection(child, nulls)
+        if why is not None:
+            parts = []
+            if why.single:
+                parts.append(f"NOT NULL column(s) {guarded_phrase(why.single)} have no default")
+            if why.joint:
+                names = ", ".join(c.name for c in why.written)
+                checks = ", ".join(check.describe() for check in why.joint)
+                verb = "forbids" if len(why.joint) == 1 else "forbid"
+                parts.append(f"{names} have no default, and {checks} {verb} them all NULL")
+            return "; ".join(parts)
         if catalog.default_row_exists.get(fk.oid) is False:
             values = ", ".join(f"{child.column(n).name} = {defaults[n].expression}"
                                for n in fk.attnums)  # fmt: skip

@@ -2,7 +2,15 @@
 
 What it does
     Fires when a foreign key deletes its children with their parent (ON DELETE CASCADE) while
-    one of its referencing columns is nullable.
+    one of its referencing columns is nullable. A column is not nullable when it is declared
+    NOT NULL or when a validated CHECK constraint of the table forbids NULL in it:
+    `CHECK (col IS NOT NULL)` alone or ANDed with other conditions (any nesting), or
+    `NOT (col IS NULL)`; not `a IS NOT NULL OR b IS NOT NULL`, which allows either to be NULL,
+    nor `CHECK (col > 0)`, which NULL passes. A NOT VALID CHECK (or PostgreSQL 18 NOT VALID
+    NOT NULL) does not count: rows older than it may still be NULL. On a partitioned table the
+    partitioned table's own CHECKs count (every partition inherits them), not those of single
+    partitions; on an inheritance parent its CHECKs count, NO INHERIT ones included, since its
+    foreign key covers only its own rows.
 
 Why it matters
     CASCADE says a child cannot exist without its parent, yet a nullable column lets child rows
@@ -10,18 +18,25 @@ Why it matters
     NULL, or children can outlive their parent and the action should be SET NULL.
 
 How to fix
-    `ALTER TABLE child ALTER COLUMN col SET NOT NULL;` (validates existing rows; on a large
-    table first add a `CHECK (col IS NOT NULL) NOT VALID`, validate it, then set NOT NULL), or
-    change the action to ON DELETE SET NULL.
+    `ALTER TABLE child ALTER COLUMN col SET NOT NULL;` (scans the table under an ACCESS
+    EXCLUSIVE lock), or on a large table `ALTER TABLE child ADD CONSTRAINT col_not_null CHECK
+    (col IS NOT NULL) NOT VALID;` then `ALTER TABLE child VALIDATE CONSTRAINT col_not_null;`,
+    which lets writes go on; or change the action to ON DELETE SET NULL. When a NOT VALID
+    constraint already rejects NULL in the column, the suggestion validates it.
 
 Example
     CREATE TABLE order_item (order_id int REFERENCES orders ON DELETE CASCADE);
     -- fires: order_id is nullable
     ALTER TABLE order_item ALTER COLUMN order_id SET NOT NULL;   -- fixed
+    ALTER TABLE order_item ADD CONSTRAINT order_id_not_null
+        CHECK (order_id IS NOT NULL) NOT VALID;                   -- still fires...
+    ALTER TABLE order_item VALIDATE CONSTRAINT order_id_not_null;   -- ...fixed as well
 
 Known limits
     A nullable column may be intended (an optional parent whose children die with it); suppress
-    the finding for that constraint.
+    the finding for that constraint. A CHECK is read for its null tests joined by AND, OR and
+    NOT only: `CHECK ((col IS NOT NULL) IS TRUE)`, `CHECK (num_nonnulls(col) = 1)` or a NOT NULL
+    domain are not recognised, and the finding stays.
 """
 
 from __future__ import annotations
@@ -30,9 +45,8 @@ from collections.abc import Iterator
 
 from fkaudit.catalog.model import Action, Catalog
 from fkaudit.findings import Finding, Severity
-from fkaudit.fixsql import set_not_null
 from fkaudit.rules import Rule
-from fkaudit.rules.wording import nullable_columns
+from fkaudit.rules.wording import not_null_suggestion, nullable_columns, nullable_phrase
 
 
 class NullableCascadeForeignKey(Rule):
@@ -51,9 +65,9 @@ class NullableCascadeForeignKey(Rule):
             yield self.finding_for(
                 catalog,
                 fk,
-                f"ON DELETE CASCADE but {', '.join(nullable)} may be NULL: rows without a "
+                f"ON DELETE CASCADE but {nullable_phrase(nullable)} may be NULL: rows without a "
                 "parent are allowed although they are deleted with it; make the column(s) "
                 "NOT NULL or use ON DELETE SET NULL",
-                columns=nullable,
-                suggestion=set_not_null(child, nullable),
+                columns=[c.name for c in nullable],
+                suggestion=not_null_suggestion(child, nullable),
             )

@@ -2,7 +2,9 @@
 
 What it does
     Fires for a foreign key on two or more columns, declared MATCH SIMPLE (the default), where
-    at least one referencing column is nullable.
+    at least one referencing column is nullable. A column kept from NULL by a validated CHECK
+    constraint of the table (`CHECK (col IS NOT NULL)`, alone or ANDed) is not nullable, as
+    for FK303; a NOT VALID one does not count, since older rows may still be NULL.
 
 Why it matters
     Under MATCH SIMPLE the check is skipped as soon as any column is NULL: a row
@@ -12,9 +14,10 @@ Why it matters
 
 How to fix
     If the columns are always set together, make them NOT NULL
-    (`ALTER TABLE child ALTER COLUMN customer_id SET NOT NULL`). If the reference is optional
-    as a whole, recreate the constraint with MATCH FULL, which allows all-NULL rows and rejects
-    partly-NULL ones.
+    (`ALTER TABLE child ALTER COLUMN customer_id SET NOT NULL`, or a NOT VALID CHECK
+    validated afterwards on a large table; the suggestion validates a NOT VALID one already
+    there). If the reference is optional as a whole, recreate the constraint with MATCH FULL,
+    which allows all-NULL rows and rejects partly-NULL ones.
 
 Example
     CREATE TABLE orders (tenant_id int, customer_id int,
@@ -31,9 +34,8 @@ from collections.abc import Iterator
 
 from fkaudit.catalog.model import Catalog, MatchType
 from fkaudit.findings import Finding, Severity
-from fkaudit.fixsql import set_not_null
 from fkaudit.rules import Rule
-from fkaudit.rules.wording import nullable_columns
+from fkaudit.rules.wording import not_null_suggestion, nullable_columns, nullable_phrase
 
 
 class MatchSimplePartialNull(Rule):
@@ -52,9 +54,9 @@ class MatchSimplePartialNull(Rule):
             yield self.finding_for(
                 catalog,
                 fk,
-                f"MATCH SIMPLE with nullable column(s) {', '.join(nullable)}: a row with any "
-                "of them NULL skips the check, so partly filled keys may reference nothing; "
+                f"MATCH SIMPLE with nullable column(s) {nullable_phrase(nullable)}: a row with "
+                "any of them NULL skips the check, so partly filled keys may reference nothing; "
                 "make them NOT NULL or use MATCH FULL",
-                columns=nullable,
-                suggestion=set_not_null(child, nullable),
+                columns=[c.name for c in nullable],
+                suggestion=not_null_suggestion(child, nullable),
             )

@@ -1,0 +1,211 @@
+"""Which columns a CHECK constraint forbids to be NULL, read from the server's own node tree.
+
+`CHECK (col IS NOT NULL)`, added `NOT VALID` and then validated, is how large schemas make a
+column NOT NULL without holding an ACCESS EXCLUSIVE lock for a full scan. To see that, fkaudit
+reads `pg_constraint.conbin`, the stored expression, as text (`pg_node_tree` output):
+
+    {BOOLEXPR :boolop and :args ({NULLTEST :arg {VAR :varno 1 :varattno 3 ...}
+                                  :nulltesttype 1 :argisrow false ...} {OPEXPR ...})}
+
+rather than `pg_get_constraintdef()`. The deparsed SQL would need an SQL parser that knows
+quoted identifiers, operator precedence and every syntax PostgreSQL may print; the node tree
+names the column by attribute number and its few nodes of interest (BOOLEXPR, NULLTEST, VAR)
+print the fields used here identically on PostgreSQL 12 to 18 (only VAR gained unrelated
+fields: varnosyn, varnullingrels, varreturningtype). The text is tokenised exactly as the
+server's own reader (`read.c`, `pg_strtok`) does: tokens end at whitespace and at `(){}`,
+which are tokens of their own, and a backslash escapes the next character, so a string or name
+inside an unrelated node can never be mistaken for structure.
+
+A CHECK fails only when its expression is false (NULL passes). The expression is reduced to
+its null tests joined by AND, OR and NOT (`Formula`); everything else (`col > 0`, function calls)
+becomes "unknown". `rejects_nulls()` evaluates that in three-valued logic with the given columns
+NULL and every other value unknown: the CHECK surely rejects such a row exactly when the result
+is false. So `a IS NOT NULL`, `a IS NOT NULL AND b > 0` (any nesting of AND) and
+`NOT (a IS NULL)` reject NULL in `a`; `a IS NOT NULL OR b IS NOT NULL` rejects neither alone,
+but rejects a SET NULL action writing NULL into both; `CHECK (a > 0)` rejects nothing. For a
+composite column (`argisrow`) `col IS NOT NULL` means "every field is non-NULL" and `col IS
+NULL` "NULL or every field NULL"; with the column itself NULL they are still false and true, so
+the evaluation holds for them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TypeAlias
+
+_SPECIAL = "(){}"
+_WHITESPACE = " \n\t"
+_IS_NULL, _IS_NOT_NULL = "0", "1"  # NullTestType, printed as its integer value
+
+
+def tokens(text: str) -> Iterator[str]:
+    """The tokens of a node tree's text, split as the server's `pg_strtok()` does."""
+    i, end = 0, len(text)
+    while i < end:
+        char = text[i]
+        if char in _WHITESPACE:
+            i += 1
+        elif char in _SPECIAL:
+            yield char
+            i += 1
+        else:
+            start = i
+            while i < end and text[i] not in _WHITESPACE and text[i] not in _SPECIAL:
+                i += 2 if text[i] == "\\" and i + 1 < end else 1
+            yield text[start:i]
+
+
+@dataclass(frozen=True)
+class Node:
+    """`{LABEL :field value ...}`: the label and the raw items that follow it."""
+
+    label: str
+    items: tuple[object, ...]
+
+    def field(self, name: str) -> object:
+        """The item after `:name` (a token, a Node or a list), None when absent."""
+        try:
+            return self.items[self.items.index(":" + name) + 1]
+        except (ValueError, IndexError):
+            return None
+
+
+def parse(text: str) -> object:
+    """The tree: Node for `{...}`, list for `(...)`, str for every other token."""
+    stream = tokens(text)
+
+    def read(token: str) -> object:
+        if token in "{(":
+            close = "}" if token == "{" else ")"
+            items = []
+            for inner in stream:
+                if inner == close:
+                    break
+                if inner in "})":
+                    raise ValueError(f"unbalanced node tree: {inner!r}")
+                items.append(read(inner))
+            else:
+                raise ValueError("truncated node tree")
+            if close == ")":
+                return items
+            if not items or not isinstance(items[0], str):
+                raise ValueError("node without a label")
+            return Node(items[0], tuple(items[1:]))
+        return token
+
+    first = next(stream, None)
+    if first is None:
+        raise ValueError("empty node tree")
+    tree = read(first)
+    if next(stream, None) is not None:
+        raise ValueError("trailing text after the node tree")
+    return tree
+
+
+@dataclass(frozen=True)
+class IsNull:
+    """`col IS NULL` on a column of the constrained table, by attribute number."""
+
+    attnum: int
+
+
+@dataclass(frozen=True)
+class Not:
+    arg: Formula
+
+
+@dataclass(frozen=True)
+class Junction:
+    """AND (`conjunctive`) or OR of its arguments."""
+
+    conjunctive: bool
+    args: tuple[Formula, ...]
+
+
+# None: an expression that is not a null test (unknown: true, false or NULL).
+Formula: TypeAlias = "IsNull | Not | Junction | None"
+
+
+def _column(node: object) -> int | None:
+    """The attribute number of a plain column reference of the constrained table."""
+    if isinstance(node, Node) and node.label == "VAR" and node.field("varlevelsup") == "0":
+        attno = node.field("varattno")
+        if isinstance(attno, str) and attno.isdigit() and int(attno) > 0:
+            return int(attno)
+    return None
+
+
+def _formula(node: object) -> Formula:
+    """The null tests of an expression with the boolean operators joining them."""
+    if not isinstance(node, Node):
+        return None
+    if node.label == "BOOLEXPR":
+        op, args = node.field("boolop"), node.field("args")
+        if not isinstance(args, list):
+            return None
+        if op == "not" and len(args) == 1:
+            inner = _formula(args[0])
+            return None if inner is None else Not(inner)
+        if op in ("and", "or"):
+            parts = tuple(_formula(arg) for arg in args)
+            if all(part is None for part in parts):
+                return None
+            return Junction(op == "and", parts)
+        return None
+    if node.label == "NULLTEST":
+        attnum = _column(node.field("arg"))
+        test = node.field("nulltesttype")
+        if attnum is None or test not in (_IS_NULL, _IS_NOT_NULL):
+            return None
+        return IsNull(attnum) if test == _IS_NULL else Not(IsNull(attnum))
+    return None
+
+
+def null_formula(conbin: str) -> Formula:
+    """The stored expression of a CHECK as a `Formula`.
+
+    Unreadable text gives None (proves nothing): a future change of the format can only make
+    fkaudit as cautious as it was before it read CHECKs.
+    """
+    try:
+        return _formula(parse(conbin))
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        return None
+
+
+def evaluate(formula: Formula, null_attnums: frozenset[int]) -> bool | None:
+    """Kleene three-valued value with these columns NULL and all else unknown (None)."""
+    if formula is None:
+        return None
+    if isinstance(formula, IsNull):
+        return True if formula.attnum in null_attnums else None
+    if isinstance(formula, Not):
+        value = evaluate(formula.arg, null_attnums)
+        return None if value is None else not value
+    values = [evaluate(arg, null_attnums) for arg in formula.args]
+    decisive = not formula.conjunctive  # AND is decided by a false, OR by a true
+    if decisive in values:
+        return decisive
+    return None if None in values else not decisive
+
+
+def rejects_nulls(formula: Formula, null_attnums: Iterable[int]) -> bool:
+    """Does a CHECK with this expression reject every row where these columns are NULL?"""
+    return evaluate(formula, frozenset(null_attnums)) is False
+
+
+def columns_of(formula: Formula) -> frozenset[int]:
+    """The columns the formula tests."""
+    if formula is None:
+        return frozenset()
+    if isinstance(formula, IsNull):
+        return frozenset((formula.attnum,))
+    if isinstance(formula, Not):
+        return columns_of(formula.arg)
+    return frozenset().union(*(columns_of(arg) for arg in formula.args))
+
+
+def not_null_attnums(formula: Formula) -> frozenset[int]:
+    """The columns a CHECK with this expression keeps from being NULL, each on its own."""
+    return frozenset(n for n in columns_of(formula) if rejects_nulls(formula, (n,)))
