@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from fkaudit import __version__
-from fkaudit.errors import EXIT_ERROR, EXIT_INTERRUPTED, FkauditError, printable
+from fkaudit.errors import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    FkauditError,
+    printable,
+)
 from fkaudit.orphans import MODES
 from fkaudit.reporters import FORMATS
 
@@ -49,11 +55,15 @@ def handle_errors(func: F) -> F:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with sigterm_as_exit():
+                return func(*args, **kwargs)
         except click.ClickException:
             raise  # usage errors: click prints them with the usage line, exit code 2
         except FkauditError as exc:
             _fail(str(exc))
+        except Terminated:
+            click.echo("fkaudit: terminated", err=True)
+            sys.exit(EXIT_TERMINATED)
         except KeyboardInterrupt:
             click.echo("fkaudit: interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
@@ -81,12 +91,22 @@ def _describe_unexpected(exc: Exception) -> str:
     return f"internal error: {type(exc).__name__}: {text} (set FKAUDIT_DEBUG=1 for a traceback)"
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the same code cancels the server's queries.
+
+    A KeyboardInterrupt is what psycopg answers by cancelling the running query (the catalog
+    read) and what the orphan scan answers by cancelling every worker's query; without it,
+    SIGTERM would kill the process and leave its queries running on the server.
+    """
+
+
 @contextmanager
 def sigterm_as_exit() -> Iterator[None]:
-    """Let SIGTERM unwind the stack like Ctrl-C, so context managers clean up."""
+    """Let SIGTERM unwind the stack like Ctrl-C (as `Terminated`), so context managers clean
+    up: queries are cancelled, connections closed, throwaway servers stopped."""
 
     def on_term(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        raise Terminated
 
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
@@ -150,6 +170,10 @@ def audit_options(func: F) -> F:
         click.option("--statement-timeout", type=click.IntRange(min=1), default=60,
                      show_default=True, metavar="SECONDS",
                      help="Server-side limit for each query fkaudit runs (each orphan scan)."),
+        click.option("--lock-timeout", type=click.IntRange(min=1), default=1,
+                     show_default=True, metavar="SECONDS",
+                     help="How long a query waits for a lock (held by a migration, say) "
+                          "before it gives up."),
         click.option("--orphans", type=click.Choice(MODES), default="suspect",
                      show_default=True,
                      help="Which foreign keys FK501 scans for orphaned rows: those that may "
@@ -308,7 +332,8 @@ def _audit_with(
         select=_split(options["select"]),
         ignore=_split(options["ignore"]),
         scope=scope,
-        limits=SessionLimits(statement_timeout_ms=options["statement_timeout"] * 1000),
+        limits=SessionLimits(statement_timeout_ms=options["statement_timeout"] * 1000,
+                             lock_timeout_ms=options["lock_timeout"] * 1000),
         config=config,
         orphans=options["orphans"],
         samples=options["samples"],

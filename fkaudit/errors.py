@@ -10,7 +10,8 @@ from __future__ import annotations
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2, as shells report it
+EXIT_TERMINATED = 143  # SIGTERM (CI cancel, timeout, docker stop): 128 + 15
 
 
 class FkauditError(Exception):

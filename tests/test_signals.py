@@ -1,0 +1,93 @@
+"""SIGTERM (a cancelled CI job, `timeout`, `docker stop`) ends a run as Ctrl-C does.
+
+The queries running on the server are cancelled and the connections closed before fkaudit
+exits with 143 (128 + SIGTERM), whether it was scanning for orphans or reading the catalog.
+Without that, the process dies and its backends go on: a scan keeps reading the table, a
+catalog read keeps waiting for its lock, and everything queued behind that lock waits too.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import psycopg
+
+FKAUDIT_BACKENDS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fkaudit'"
+    " AND datname = current_database()"
+)
+
+
+def _scalar(conn: psycopg.Connection[Any], query: str) -> int:
+    row = conn.execute(query).fetchone()  # type: ignore[arg-type]
+    return int(row[0]) if row else 0
+
+
+def _start(db: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "fkaudit", "check", db, *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _wait_for(conn: psycopg.Connection[Any], proc: subprocess.Popen[str], query: str) -> None:
+    deadline = time.monotonic() + 30
+    while _scalar(conn, query) < 1:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline, "fkaudit never got there"
+        time.sleep(0.02)
+
+
+def _terminate_and_check(conn: psycopg.Connection[Any], proc: subprocess.Popen[str]) -> None:
+    """SIGTERM: exit 143 within a second, one line on stderr, no fkaudit backend left."""
+    proc.send_signal(signal.SIGTERM)
+    terminated = time.monotonic()
+    _, stderr = proc.communicate(timeout=10)
+    assert time.monotonic() - terminated < 1.0
+    assert proc.returncode == 143, stderr
+    assert stderr.strip() == "fkaudit: terminated", stderr
+    deadline = time.monotonic() + 2  # a closed connection's backend exits right away
+    while _scalar(conn, FKAUDIT_BACKENDS) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _scalar(conn, FKAUDIT_BACKENDS) == 0
+
+
+def test_sigterm_cancels_the_running_orphan_scans(conn: psycopg.Connection[Any], db: str) -> None:
+    for statement in (
+        "CREATE TABLE p (id int PRIMARY KEY)",
+        "CREATE TABLE c (p_id int)",
+        "INSERT INTO c SELECT g FROM generate_series(1, 2500000) g",
+        "ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p NOT VALID",
+        "CREATE TABLE d AS SELECT * FROM c",
+        "ALTER TABLE d ADD CONSTRAINT d_p FOREIGN KEY (p_id) REFERENCES p NOT VALID",
+    ):
+        conn.execute(statement)  # type: ignore[arg-type]
+    proc = _start(db, "--select", "FK501", "--jobs", "2")
+    try:
+        _wait_for(conn, proc, FKAUDIT_BACKENDS + " AND state = 'active' HAVING count(*) = 2")
+        _terminate_and_check(conn, proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_sigterm_cancels_a_catalog_read_waiting_for_a_lock(
+    conn: psycopg.Connection[Any], db: str
+) -> None:
+    conn.execute("CREATE TABLE p (id int PRIMARY KEY)")
+    conn.execute("CREATE TABLE c (p_id int REFERENCES p)")
+    # The catalog read joins pg_description (fkaudit:ignore comments); a session holding it
+    # locked, as a migration's COMMENT ON could, makes the read wait up to --lock-timeout.
+    with psycopg.connect(db) as locker:
+        locker.execute("LOCK TABLE pg_catalog.pg_description IN ACCESS EXCLUSIVE MODE")
+        proc = _start(db, "--lock-timeout", "600")
+        try:
+            _wait_for(conn, proc, FKAUDIT_BACKENDS + " AND wait_event_type = 'Lock'")
+            _terminate_and_check(conn, proc)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
