@@ -19,7 +19,13 @@ import psycopg
 from fkaudit.catalog.introspect import introspect
 from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.catalog.scope import Scope
-from fkaudit.connection import SessionLimits, connect, resolve_dsn
+from fkaudit.connection import (
+    SessionLimits,
+    connect,
+    resolve_dsn,
+    transaction,
+    without_prepared_statements,
+)
 from fkaudit.engine import Report, RuleError, apply_suppressions, run_rules, select_rules
 from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding
@@ -46,13 +52,10 @@ def read_catalog(
 ) -> Catalog:
     """Introspect in a transaction (a savepoint inside a caller's), leaving the connection usable.
 
-    Only a transaction fkaudit opens itself is made READ ONLY: inside a caller's transaction the
-    setting would outlive the savepoint and turn the caller's transaction read-only too.
+    Only a transaction fkaudit opens itself is made READ ONLY (and bounded): inside a caller's
+    transaction the settings would outlive the savepoint and change the caller's transaction.
     """
-    owns_transaction = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    with conn.transaction():
-        if owns_transaction:
-            conn.execute("SET TRANSACTION READ ONLY")
+    with transaction(conn):
         return introspect(conn, scope, implied=implied)
 
 
@@ -76,10 +79,11 @@ def _scan_orphans(
     listener = progress(catalog, everything) if progress is not None and everything else None
     if isinstance(target, psycopg.Connection):
         caller = target
-        results = scan(
-            lambda: nullcontext(caller), catalog, everything,
-            samples=samples, listener=listener, sample_percent=sample_percent,
-        )  # fmt: skip
+        with without_prepared_statements(caller):
+            results = scan(
+                lambda: nullcontext(caller), catalog, everything,
+                samples=samples, listener=listener, sample_percent=sample_percent,
+            )  # fmt: skip
     else:
         dsn = resolve_dsn(target)
         results = scan(
@@ -143,7 +147,8 @@ def audit(
     code 2) unless `allow_incomplete`, which lists it in `Report.incomplete` instead.
     `progress(catalog, foreign_keys)`, when given, returns a listener told of each scan.
     With a caller's connection, scans run on it one after another under the caller's session
-    settings (its statement and lock timeouts; read-only only if fkaudit opens the transaction).
+    settings (its statement and lock timeouts; read-only only if fkaudit opens the transaction),
+    and fkaudit leaves no setting and no prepared statement on it.
     `sample_percent` reads referencing tables of 100,000 rows or more through a page sample
     of that size; their counts are then estimates (`details["sample_percent"]`).
     Raises `FkauditError` when the run cannot start.
@@ -162,7 +167,8 @@ def audit(
         )
     implied_rule = next((r for r in rules if isinstance(r, ImpliedForeignKey)), None)
     if isinstance(target, psycopg.Connection):
-        catalog = read_catalog(target, scope, implied=implied_rule is not None)
+        with without_prepared_statements(target):
+            catalog = read_catalog(target, scope, implied=implied_rule is not None)
     else:
         with connect(target, limits) as conn:
             catalog = read_catalog(conn, scope, implied=implied_rule is not None)

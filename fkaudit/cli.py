@@ -512,7 +512,8 @@ def check(dsn: str | None, **options: Any) -> None:
     """Audit the database at DSN (a libpq URI or key=value string), or SQL files.
 
     Without DSN, $DATABASE_URL is used, else the PG* environment variables (PGHOST, PGUSER,
-    PGDATABASE, PGPASSWORD, ...). The session is read-only and time-bounded. With
+    PGDATABASE, PGPASSWORD, ...). Each transaction is read-only and time-bounded, and
+    nothing outlives it on the connection (safe behind pgbouncer in transaction mode). With
     --schema-file or --migrations, the SQL is applied to a throwaway PostgreSQL and audited
     there; an error in it is reported as FILE:LINE and exits 2.
     """

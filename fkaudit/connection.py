@@ -1,20 +1,31 @@
-"""Open the one kind of session fkaudit uses: read-only, time-bounded, labelled.
+"""Open the one kind of session fkaudit uses, and run its work in read-only, bounded transactions.
 
-Safety contract (DESIGN §4): every session sets `default_transaction_read_only`, a
-`statement_timeout` and a `lock_timeout`, and identifies itself as `application_name=fkaudit`,
-so it can be pointed at production or a hot standby. The settings are applied with `set_config`
-after connecting rather than through the startup `options` packet, which connection poolers
-reject. Connection failures become one-line `ConnectionFailed` errors that name the target as
+Safety contract (DESIGN §4): every statement fkaudit runs is in a READ ONLY transaction with a
+`statement_timeout` and a `lock_timeout`, labelled `application_name=fkaudit`, so it can be
+pointed at production or a hot standby. Each setting is made inside the transaction that needs
+it (`set_config(..., true)`, as SET LOCAL) and ends with it; none is made on the session. Behind
+a pooler in transaction mode (pgbouncer) the server connection goes to an application next, and
+a session setting would go with it (`cannot execute INSERT in a read-only transaction`); the
+startup `options` packet is no way round, as poolers reject it. application_name is not a
+startup parameter either: pgbouncer sets a client's on every server connection it lends that
+client and leaves it there for the next client that sends none, so applications would show up
+as fkaudit in pg_stat_activity. Connections fkaudit opens use no server-side prepared statement
+(`prepare_threshold=None`): the next transaction may run on a server connection that does not
+have it. On a caller's connection they are off for the audit (`without_prepared_statements`).
+Connection failures become one-line `ConnectionFailed` errors that name the target as
 `user@host:port/dbname`, never its password (`fkaudit.dsn`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg.rows import TupleRow
 
 from fkaudit.dsn import describe_target
 from fkaudit.dsn import parse as parse_dsn
@@ -26,7 +37,7 @@ APPLICATION_NAME = "fkaudit"
 
 @dataclass(frozen=True)
 class SessionLimits:
-    """Per-statement limits applied to every fkaudit session."""
+    """Per-statement limits applied to every transaction fkaudit opens on its own connections."""
 
     statement_timeout_ms: int = 60_000
     lock_timeout_ms: int = 1_000
@@ -40,35 +51,85 @@ def resolve_dsn(dsn: str | None) -> str:
     return os.environ.get("DATABASE_URL", "")
 
 
-def connect(dsn: str | None, limits: SessionLimits | None = None) -> psycopg.Connection[Any]:
-    """Connect and return a read-only session whose transactions see one snapshot each."""
+class Session(psycopg.Connection[TupleRow]):
+    """A connection fkaudit opened itself: it carries the limits its transactions set."""
+
+    limits: SessionLimits = SessionLimits()
+
+
+def connect(dsn: str | None, limits: SessionLimits | None = None) -> Session:
+    """Connect; each transaction on the result is READ ONLY, REPEATABLE READ (one snapshot).
+
+    Nothing is set on the session itself: the limits are applied by `transaction()`. Outside
+    it, psycopg still opens every transaction READ ONLY, but unbounded: fkaudit never runs a
+    statement there.
+    """
     limits = limits or SessionLimits()
     dsn = resolve_dsn(dsn)
     params = parse_dsn(dsn)  # refuses, naming no part of it, a DSN that may leak a password
-    extra: dict[str, Any] = {"application_name": APPLICATION_NAME}
+    extra: dict[str, Any] = {}
     if "connect_timeout" not in params:
         extra["connect_timeout"] = limits.connect_timeout_s
     try:
-        conn = psycopg.connect(dsn, autocommit=True, **extra)
+        conn = Session.connect(dsn, autocommit=False, prepare_threshold=None, **extra)
     except psycopg.Error as exc:
         raise ConnectionFailed(
             f"cannot connect to {describe_target(params)}: {one_line(exc)}"
         ) from None
     try:
-        _check_server(conn)
-        conn.execute(
-            "SELECT pg_catalog.set_config('default_transaction_read_only', 'on', false),"
-            " pg_catalog.set_config('statement_timeout', %s, false),"
-            " pg_catalog.set_config('lock_timeout', %s, false)",
-            (f"{limits.statement_timeout_ms}ms", f"{limits.lock_timeout_ms}ms"),
-        )
-        conn.autocommit = False
+        conn.limits = limits
         conn.read_only = True
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        with transaction(conn):
+            _check_server(conn)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+@contextmanager
+def transaction(conn: psycopg.Connection[Any]) -> Iterator[bool]:
+    """fkaudit's unit of work; yields whether fkaudit opened the transaction (else: a savepoint).
+
+    A transaction fkaudit opens is made READ ONLY, and on its own connections (`Session`) also
+    bounded and labelled, by settings local to it. Inside a caller's transaction nothing is
+    set: a SET LOCAL made in a savepoint outlives its release, so it would change the caller's
+    transaction (turn it read-only, shorten its timeouts); the caller's settings apply there.
+    """
+    owns = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with conn.transaction():
+        if owns and isinstance(conn, Session):
+            limits = conn.limits
+            conn.execute(
+                "SELECT pg_catalog.set_config('transaction_read_only', 'on', true),"
+                " pg_catalog.set_config('statement_timeout', %s, true),"
+                " pg_catalog.set_config('lock_timeout', %s, true),"
+                " pg_catalog.set_config('application_name', %s, true)",
+                (f"{limits.statement_timeout_ms}ms", f"{limits.lock_timeout_ms}ms",
+                 APPLICATION_NAME),
+            )  # fmt: skip
+        elif owns:
+            conn.execute("SELECT pg_catalog.set_config('transaction_read_only', 'on', true)")
+        yield owns
+
+
+@contextmanager
+def without_prepared_statements(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """No server-side prepared statement made by fkaudit on a caller's connection.
+
+    psycopg prepares a statement once it has run a few times (`prepare_threshold`); fkaudit runs
+    the same statements on every audit and every scan, so an application calling `audit(conn)`
+    repeatedly would find fkaudit's prepared statements on its session, and through a pooler
+    in transaction mode they fail (`prepared statement "_pg3_0" does not exist`). The caller's
+    threshold, and its own prepared statements, are left as they were.
+    """
+    threshold = conn.prepare_threshold
+    conn.prepare_threshold = None
+    try:
+        yield
+    finally:
+        conn.prepare_threshold = threshold
 
 
 def _check_server(conn: psycopg.Connection[Any]) -> None:

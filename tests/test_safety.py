@@ -1,5 +1,6 @@
-"""DESIGN §4 on a real server: the session cannot write, is bounded and labelled, and works
-for a role with nothing but CONNECT and USAGE."""
+"""DESIGN §4 on a real server: every transaction fkaudit runs cannot write, is bounded and
+labelled, leaves nothing on the session after it, and works for a role with nothing but CONNECT
+and USAGE."""
 
 from __future__ import annotations
 
@@ -10,38 +11,68 @@ import pytest
 from psycopg import conninfo
 
 import fkaudit
-from fkaudit.connection import SessionLimits, connect
+from fkaudit.connection import SessionLimits, connect, transaction
+
+SETTINGS = ("transaction_read_only", "default_transaction_read_only", "statement_timeout",
+            "lock_timeout", "application_name")  # fmt: skip
 
 
-def test_session_is_read_only_bounded_and_labelled(db: str) -> None:
-    with connect(db, SessionLimits(statement_timeout_ms=4321, lock_timeout_ms=1234)) as session:
-        settings = {
-            name: session.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
-            for name in ("default_transaction_read_only", "statement_timeout", "lock_timeout",
-                         "application_name", "transaction_read_only")
-        }  # fmt: skip
-        assert settings == {
-            "default_transaction_read_only": "on",
-            "statement_timeout": "4321ms",
-            "lock_timeout": "1234ms",
-            "application_name": "fkaudit",
-            "transaction_read_only": "on",
-        }
-        session.rollback()
-        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+def _settings(conn: psycopg.Connection[Any]) -> dict[str, str]:
+    return {name: conn.execute(f"SHOW {name}").fetchone()[0] for name in SETTINGS}  # type: ignore[index]
+
+
+def test_every_transaction_is_read_only_bounded_and_labelled(db: str) -> None:
+    """Inside fkaudit's transaction: its limits. After it: the server's defaults, on the same
+    backend, since behind a pooler that backend serves an application next."""
+    with psycopg.connect(db, autocommit=True) as fresh:
+        defaults = _settings(fresh)
+    limits = SessionLimits(statement_timeout_ms=4321, lock_timeout_ms=1234)
+    with connect(db, limits) as session:
+        session.autocommit = True
+        backend = session.info.backend_pid
+        assert _settings(session) == defaults  # connecting set nothing on the session
+        session.autocommit = False
+        with transaction(session) as owned:
+            assert owned
+            assert _settings(session) == {
+                **defaults,
+                "transaction_read_only": "on",
+                "statement_timeout": "4321ms",
+                "lock_timeout": "1234ms",
+                "application_name": "fkaudit",
+            }
+            level = session.execute("SHOW transaction_isolation").fetchone()
+            assert level == ("repeatable read",)
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction), transaction(session):
+            session.execute("CREATE TABLE must_not_exist (id int)")
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):  # psycopg's BEGIN READ ONLY
             session.execute("CREATE TABLE must_not_exist (id int)")
         session.rollback()
-        session.autocommit = True  # even outside fkaudit's own transactions
-        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
-            session.execute("CREATE TABLE must_not_exist (id int)")
+        session.autocommit = True
+        assert session.info.backend_pid == backend
+        assert _settings(session) == defaults
+        prepared = session.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+        assert prepared == (0,)
 
 
 def test_statement_timeout_cancels_long_queries(db: str) -> None:
     with (
         connect(db, SessionLimits(statement_timeout_ms=200)) as session,
         pytest.raises(psycopg.errors.QueryCanceled),
+        transaction(session),
     ):
         session.execute("SELECT pg_sleep(5)")
+
+
+def test_no_prepared_statement_on_any_connection(db: str) -> None:
+    """psycopg prepares a statement run five times; on fkaudit's own connections, never."""
+    with connect(db) as session:
+        for _ in range(10):
+            with transaction(session):
+                session.execute("SELECT 1")
+        session.autocommit = True
+        prepared = session.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+        assert prepared == (0,)
 
 
 def test_audit_works_with_connect_and_usage_only(conn: psycopg.Connection[Any], db: str) -> None:

@@ -1,7 +1,8 @@
 """Run the orphan queries: which foreign keys, on how many connections, and what can go wrong.
 
 Each foreign key is scanned in its own read-only transaction (a savepoint inside a caller's),
-bounded by the session's statement and lock timeouts; a scan takes ACCESS SHARE locks only.
+bounded by statement and lock timeouts set in that transaction alone (`connection.transaction`),
+so nothing outlives it on a pooled connection; a scan takes ACCESS SHARE locks only.
 A scan that times out or is refused (privileges) is returned as a `ScanFailure` naming the
 foreign key and the reason: the caller decides whether an incomplete run may pass.
 
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 import psycopg
 
 from fkaudit.catalog.model import Catalog, ForeignKey
+from fkaudit.connection import transaction
 from fkaudit.errors import one_line
 from fkaudit.orphans import MODES
 from fkaudit.orphans.queries import count_and_sample_query, count_query
@@ -105,11 +107,9 @@ def scan_one(
     """
     rows = catalog.estimated_rows(fk.table_oid) or 0
     percent = sample_percent if sample_percent is not None and rows >= SAMPLE_MIN_ROWS else None
-    owns_transaction = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     try:
-        with conn.transaction():
+        with transaction(conn) as owns_transaction:
             if owns_transaction:  # settings made here would outlive a caller's savepoint
-                conn.execute("SET TRANSACTION READ ONLY")
                 _scan_settings(conn)
             if samples:
                 query = count_and_sample_query(catalog, fk, samples, percent)
