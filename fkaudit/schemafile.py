@@ -1,16 +1,18 @@
 """Audit SQL files without a database service: `--schema-file FILE` and `--migrations DIR`.
 
-The files are applied to a fresh database on a throwaway server (`fkaudit.server`) with the
-server's own `psql`, because real schema files are psql scripts: `pg_dump` output holds
-meta-commands (`\\restrict`, `\\connect`) and `COPY ... FROM stdin` blocks that no driver runs.
-Each file gets its own psql session, as a migration tool gives each migration, so a dump's
-`SET search_path = ''` does not leak into the next file.
+The files are applied to a fresh database on a throwaway server (`fkaudit.server`). They are
+data, never code: `fkaudit.psqlscript` splits each one the way psql would and refuses any psql
+meta-command but pg_dump's own (`\\connect`, `\\encoding`, `\\restrict`, `\\unrestrict`) with its
+file and line before anything runs; fkaudit then sends the statements and `COPY ... FROM stdin`
+data itself, so a `\\! cmd` hidden anywhere never reaches a shell. Each file gets its own
+session, as a migration tool gives each migration, so a dump's `SET search_path = ''` does not
+leak into the next file.
 
 Dumps taken without `--no-owner` name roles that do not exist here (`OWNER TO app`, `GRANT ...
 TO reader`); such a role is created on the throwaway server and the files are applied again from
 the start, so the result is what the dump describes. Any other error stops the run with the
-file, the line of the failing statement (the exact line when the server gives a position) and
-the server's message.
+file, the line of the failing statement (the exact line when the server gives a position, the
+data row for COPY) and the server's message.
 
 Migration folders are applied in natural name order (`V2__` before `V10__`), searching
 subfolders too (Prisma keeps `<timestamp>_<name>/migration.sql`); down migrations
@@ -21,8 +23,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,11 +34,13 @@ import psycopg
 from psycopg import sql
 
 from fkaudit.errors import FkauditError
-from fkaudit.server import ThrowawayServer, find_psql
+from fkaudit.psqlscript import Connect, CopyIn, Encoding, Script, Statement, Step, read_script
+from fkaudit.server import ThrowawayServer
 
 DATABASE = "fkaudit"
 _MAX_ROLE_ROUNDS = 100
-_PROBLEMS = ("ERROR:", "FATAL:", "PANIC:", "error:", "fatal:")
+# Notices are not shown; a dump's own settings (SET ...) follow these and win.
+_OPTIONS = "-c client_min_messages=warning"
 
 
 @dataclass(frozen=True)
@@ -112,76 +114,6 @@ def up_part(text: str) -> str | None:
     return None
 
 
-# psql's message prefix: `psql:FILE:LINE: ERROR:  text` (FILE may be a file included with \i).
-_PSQL_ERROR = re.compile(
-    r"^psql:(?P<path>.+?):(?P<line>\d+): (?P<kind>ERROR|FATAL|PANIC|error|fatal):\s+(?P<text>.*)$"
-)
-
-
-def parse_psql_error(stderr: str) -> SqlError | None:
-    """The first error psql reported (run with --echo-errors), or None.
-
-    psql prefixes messages with `psql:FILE:LINE:`, LINE being where the failing statement
-    ends; `--echo-errors` adds the statement itself, which gives its first line, and a server
-    error position (`LINE n:`) counts from there — unless it belongs to a query run inside
-    the statement (`QUERY:`, in DO blocks and functions). A `CONTEXT:` line (which row of a
-    COPY, which line of a function) is added to the message.
-    """
-    lines = stderr.splitlines()
-    for i, text in enumerate(lines):
-        match = _PSQL_ERROR.match(text)
-        if match is None:
-            continue
-        path, end_line = match["path"], int(match["line"])
-        following = _until_next_message(lines[i + 1:])
-        message = f"{match['kind'].upper()}: {match['text'].strip()}"
-        context = next((t[9:].strip() for t in following if t.startswith("CONTEXT:  ")), None)
-        if context:
-            message += f" ({context})"
-        statement = _echoed_statement(lines[i + 1:], f"psql:{path}:{end_line}: STATEMENT:  ")
-        line = end_line
-        if statement is not None:
-            body = statement.splitlines() or [""]
-            line = end_line - len(body) + 1
-            position = _error_position(following)
-            if position is not None:
-                line += position - 1
-            else:  # point at the statement, not at the comments psql sent along with it
-                while len(body) > 1 and (not body[0].strip() or body[0].lstrip().startswith("--")):
-                    body.pop(0)
-                    line += 1
-        return SqlError(Path(path), line, message)
-    return None
-
-
-def _until_next_message(lines: Sequence[str]) -> list[str]:
-    taken = []
-    for text in lines:
-        if text.startswith("psql:"):
-            break
-        taken.append(text)
-    return taken
-
-
-def _echoed_statement(lines: Sequence[str], marker: str) -> str | None:
-    for i, text in enumerate(lines):
-        if text.startswith(marker):
-            rest = [text[len(marker):], *_until_next_message(lines[i + 1:])]
-            return "\n".join(rest)
-    return None
-
-
-def _error_position(lines: Sequence[str]) -> int | None:
-    """`LINE n:` of the statement's own text; None when the position is in an inner query."""
-    if any(text.startswith("QUERY:  ") for text in lines):
-        return None
-    for text in lines:
-        head, _, _ = text.partition(":")
-        if head.startswith("LINE ") and head[5:].isdigit():
-            return int(head[5:])
-    return None
-
-
 def _missing_role(error: SqlError) -> str | None:
     """The role named by `role "x" does not exist`, which a dump's OWNER TO/GRANT needs."""
     head, quote, rest = error.message.partition('role "')
@@ -190,29 +122,67 @@ def _missing_role(error: SqlError) -> str | None:
     return rest[: -len('" does not exist')]
 
 
+def read_scripts(files: Sequence[Path]) -> tuple[Script, ...]:
+    """Every file split into steps, before anything runs: a refused meta-command anywhere
+    stops the run with its file and line (ScriptError, exit 2) and starts no server."""
+    scripts = []
+    for path in files:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise FkauditError(f"{path}: {exc.strerror or exc}") from None
+        text = raw.decode("latin-1")  # one character per byte: statements go out byte for byte
+        up = up_part(text)
+        scripts.append(read_script(path, text if up is None else up))
+    return tuple(scripts)
+
+
+def _caught(error: psycopg.Error, path: Path, line: int) -> SqlError:
+    """`ERROR: message (first CONTEXT line)` where the server says, else at `line`."""
+    diag = error.diag
+    message = f"{diag.severity_nonlocalized or diag.severity or 'ERROR'}: " + (
+        (diag.message_primary or str(error)).strip())
+    context = (diag.context or "").strip().splitlines()
+    if context:
+        message += f" ({context[0].strip()})"
+    return SqlError(path, line, message)
+
+
+def _error_line(error: psycopg.Error, step: Statement | CopyIn, encoding: str) -> int:
+    """The file line of an error: its position in the statement (not in a query run inside
+    it: DO blocks, functions), or its row of COPY data, else the statement's first line."""
+    diag = error.diag
+    if isinstance(step, CopyIn):
+        row = re.search(r"^COPY [^\n]*?, line (\d+)", diag.context or "")
+        if row is not None:
+            return step.data_line + int(row[1]) - 1
+    if diag.statement_position and not diag.internal_query:
+        text = step.text.decode(encoding, errors="replace")
+        return step.line + text[: int(diag.statement_position) - 1].count("\n")
+    return step.line
+
+
 class SchemaLoader:
-    """Applies SQL files to a fresh database of a running throwaway server."""
+    """Applies SQL files to a fresh database of a running throwaway server.
 
-    def __init__(self, server: ThrowawayServer) -> None:
+    Statements are sent by psycopg, one query each, as psql would send them; `COPY ... FROM
+    stdin` gets its data lines; `\\connect` opens a connection to the named database. The
+    caller's PGOPTIONS (say `-c myapp.tenant=x` that a dump reads with current_setting) is
+    kept, with fkaudit's own settings after it.
+    """
+
+    def __init__(self, server: ThrowawayServer, options: str = "") -> None:
         self.server = server
-        found = find_psql(server.bindir)
-        if found is None:
-            raise FkauditError(
-                f"no psql in {server.bindir}, in the embedded wheel or on PATH: "
-                "it applies the schema files"
-            )
-        self.psql, own = found
-        # A copied installation's libraries (see ThrowawayServer) serve its own psql only.
-        self.library_path = server.library_path if own else None
+        self.options = " ".join(part for part in (options.strip(), _OPTIONS) if part)
 
-    def load(self, files: Sequence[Path]) -> str:
-        """Apply `files` in order; the DSN of the database they built."""
+    def load(self, scripts: Sequence[Script]) -> str:
+        """Apply `scripts` in order; the DSN of the database they built."""
         roles: list[str] = []
         for _ in range(_MAX_ROLE_ROUNDS):
             self._reset(roles)
-            error = self._apply(files)
+            error = self._apply(scripts)
             if error is None:
-                return self.server.dsn(self._built_database(files))
+                return self.server.dsn(self._built_database([s.path for s in scripts]))
             role = _missing_role(error)
             if role is None:
                 raise FkauditError(str(error))
@@ -252,40 +222,56 @@ class SchemaLoader:
                                f"({', '.join(with_tables)}); fkaudit audits one")  # fmt: skip
         return with_tables[0]
 
-    def _apply(self, files: Sequence[Path]) -> SqlError | None:
-        env = {
-            **os.environ, "LC_ALL": "C", "LANG": "C", "PGCLIENTENCODING": "UTF8",
-            "PGOPTIONS": "-c client_min_messages=warning", "PGAPPNAME": "fkaudit-schema-file",
-        }  # fmt: skip
-        if self.library_path:
-            env["LD_LIBRARY_PATH"] = self.library_path
-        with tempfile.TemporaryDirectory(prefix="fkaudit-sql-") as scratch:
-            for path in files:
-                applied = path
-                up = up_part(path.read_text(encoding="utf-8", errors="replace"))
-                if up is not None:  # same lines as the file, down section cut off
-                    applied = Path(scratch) / path.name
-                    applied.write_text(up, encoding="utf-8")
-                done = subprocess.run(
-                    [str(self.psql), "--no-psqlrc", "--quiet", "--echo-errors",
-                     "--set", "ON_ERROR_STOP=1", "--dbname", self.server.dsn(DATABASE),
-                     "--file", str(applied)],
-                    capture_output=True, text=True, errors="replace", env=env, check=False,
-                )  # fmt: skip
-                if done.returncode != 0:
-                    return _blame(done.stderr, applied, path)
+    def _connect(self, dbname: str) -> psycopg.Connection[tuple[Any, ...]]:
+        return psycopg.connect(self.server.dsn(dbname), autocommit=True, options=self.options,
+                               application_name="fkaudit-schema-file",
+                               client_encoding="UTF8")  # fmt: skip
+
+    def _apply(self, scripts: Sequence[Script]) -> SqlError | None:
+        """Each file in its own session, as a migration tool gives each migration, so a dump's
+        `SET search_path = ''` does not leak into the next file."""
+        for script in scripts:
+            error = self._apply_one(script)
+            if error is not None:
+                return error
         return None
 
+    def _apply_one(self, script: Script) -> SqlError | None:
+        try:
+            conn = self._connect(DATABASE)
+        except psycopg.Error as exc:
+            return SqlError(script.path, 1, f"cannot connect to the throwaway server: {exc}")
+        try:
+            for step in script.steps:
+                if isinstance(step, Connect):
+                    conn.close()
+                    try:
+                        conn = self._connect(step.dbname)
+                    except psycopg.Error as exc:
+                        first = str(exc).strip().splitlines()[-1:] or ["failed"]
+                        return SqlError(script.path, step.line,
+                                        f"\\connect {step.dbname}: {first[0]}")  # fmt: skip
+                    continue
+                try:
+                    self._run(conn, step)
+                except psycopg.Error as exc:
+                    if isinstance(step, Encoding):
+                        return _caught(exc, script.path, step.line)
+                    return _caught(exc, script.path,
+                                   _error_line(exc, step, conn.info.encoding))  # fmt: skip
+        finally:
+            conn.close()
+        return None
 
-def _blame(stderr: str, applied: Path, path: Path) -> SqlError:
-    """The error psql reported, located in the user's file (not in a scratch copy)."""
-    error = parse_psql_error(stderr)
-    if error is None:
-        last = stderr.strip().splitlines()[-1:] or ["no message"]
-        return SqlError(path, 1, f"psql could not apply the file: {last[0]}")
-    if error.path == applied:
-        return SqlError(path, error.line, error.message)
-    return error
+    @staticmethod
+    def _run(conn: psycopg.Connection[tuple[Any, ...]], step: Step) -> None:
+        if isinstance(step, Encoding):
+            conn.execute(sql.SQL("SET client_encoding TO {}").format(sql.Literal(step.name)))
+        elif isinstance(step, CopyIn):
+            with conn.cursor() as cur, cur.copy(step.text) as copy:
+                copy.write(step.data)
+        elif isinstance(step, Statement):
+            conn.execute(step.text)
 
 
 def _databases(conn: psycopg.Connection[Any]) -> list[str]:
@@ -325,6 +311,11 @@ def _libpq_environment_cleared() -> Iterator[None]:
 
 @contextmanager
 def loaded_database(files: Sequence[Path], bindir: Path | None) -> Iterator[str]:
-    """A throwaway server with `files` applied: yields the DSN, stops the server after."""
+    """A throwaway server with `files` applied: yields the DSN, stops the server after.
+
+    The files are read and checked first: a refused one starts no server.
+    """
+    scripts = read_scripts(files)
+    options = os.environ.get("PGOPTIONS", "")  # kept for the files' sessions, see SchemaLoader
     with _libpq_environment_cleared(), ThrowawayServer(bindir) as server:
-        yield SchemaLoader(server).load(files)
+        yield SchemaLoader(server, options).load(scripts)

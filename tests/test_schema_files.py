@@ -203,14 +203,14 @@ def test_schema_files_that_need_care(files: dict[str, str], tmp_path: Path) -> N
     [
         pytest.param({"x.sql": "CREATE TABLE p (id int PRIMARY KEY);\n\\i inc.sql\n",
                       "inc.sql": "\n\nCREATE TABLE c (\n  p_id int REFERENCES nothere\n);\n"},
-                     'inc.sql:3: ERROR: relation "nothere" does not exist', id="\\i include"),
+                     "x.sql:2: psql meta-command \\i refused", id="\\i include is refused"),
         pytest.param({"x.sql": "CREATE TABLE p (id int);\nDO $$\nBEGIN\n  PERFORM 1;\n"
                                "  EXECUTE 'SELECT * FROM\n nothere';\nEND\n$$;\n"},
                      'x.sql:2: ERROR: relation "nothere" does not exist (PL/pgSQL function '
                      "inline_code_block line 4 at EXECUTE)", id="DO block"),
         pytest.param({"x.sql": "CREATE TABLE t (id int);\n\nCOPY t (id) FROM stdin;\n1\nx\n\\.\n"},
-                     'ERROR: invalid input syntax for type integer: "x" (COPY t, line 2',
-                     id="COPY data"),
+                     'x.sql:5: ERROR: invalid input syntax for type integer: "x" (COPY t, line 2',
+                     id="COPY data: the row's own line"),
         pytest.param({"x.sql": "CREATE TABLE p (id int);\nDROP TABLE p;\n"},
                      "x.sql: applied, but no table exists afterwards", id="nothing left"),
     ],
@@ -230,8 +230,9 @@ def test_the_users_libpq_environment_does_not_reach_the_throwaway_server(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _write(tmp_path, {"x.sql": PARENT_CHILD})
+    # PGOPTIONS is the exception, kept on purpose: test_schema_file_trust.py
     for key, value in {"PGSSLMODE": "require", "PGHOSTADDR": "10.1.2.3",
-                       "PGSERVICE": "nosuch", "PGOPTIONS": "-c statement_timeout=1"}.items():
+                       "PGSERVICE": "nosuch"}.items():
         monkeypatch.setenv(key, value)  # fmt: skip
     result, found = audit_fk101("--schema-file", str(tmp_path / "x.sql"))
     assert result.exit_code == 1 and found == {"public.c.c_p_id_fkey"}, result.output

@@ -1,0 +1,374 @@
+"""Read a psql script as data: its SQL statements, COPY data blocks and pg_dump's meta-commands.
+
+Schema files used to be handed to psql, which runs whatever backslash command a file holds:
+`\\! cmd` is a shell, `\\o |cmd` a pipe, `\\copy ... program`, `\\i` other files. A schema file
+is data, so fkaudit no longer gives it to psql: it is split here into what psql would send to the
+server, and `fkaudit.schemafile` sends each statement itself. The only meta-commands accepted are
+the ones real pg_dump and pg_dumpall output holds (PostgreSQL 12-18, `--schema-only`, `--create`,
+full dumps): `\\connect DB` (or `\\connect -reuse-previous=on "dbname='...'"`), `\\encoding NAME`
+and `\\restrict KEY` / `\\unrestrict KEY` (the minors of August 2025 on), plus the `\\.` that ends a
+`COPY ... FROM stdin` data block. Any other backslash outside quotes, comments and dollar quotes
+is refused with its file and line before anything is applied.
+
+The splitting follows psql's lexer (src/fe_utils/psqlscan.l, PostgreSQL 18): a backslash
+command starts at any `\\` outside a quoted string (`'...'`, `E'...'` with its backslash escapes
+and `''`, `U&'...'`, `B'...'`, `X'...'`, continued across newlines), a quoted identifier, a
+`--` or nested `/* */` comment or a `$tag$` dollar quote, and an identifier swallows the `$` in
+`a$b$`. A statement ends at a `;` outside parentheses and outside a `BEGIN ... END` SQL-standard
+function body. Since nothing in a file runs on this machine any more, a file that confuses this
+reader (a client-only encoding such as SJIS, where a `\\` byte may belong to a character) can at
+worst be split wrongly and fail in the server, never run a command.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from psycopg.conninfo import conninfo_to_dict
+
+from fkaudit.errors import FkauditError
+
+
+@dataclass(frozen=True)
+class Statement:
+    """SQL text sent as one query, from its first token through its `;`."""
+
+    line: int
+    text: bytes
+
+
+@dataclass(frozen=True)
+class CopyIn:
+    """`COPY ... FROM stdin;` and the data lines after it, up to the `\\.` line."""
+
+    line: int
+    text: bytes
+    data: bytes
+    data_line: int
+
+
+@dataclass(frozen=True)
+class Connect:
+    """`\\connect DB`: the following statements go to database DB (pg_dump --create)."""
+
+    line: int
+    dbname: str
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """`\\encoding NAME`: the client encoding of the statements that follow."""
+
+    line: int
+    name: str
+
+
+Step = Statement | CopyIn | Connect | Encoding
+
+
+@dataclass(frozen=True)
+class Script:
+    path: Path
+    steps: tuple[Step, ...]
+
+
+class ScriptError(FkauditError):
+    """A file fkaudit will not apply: `path:line: why`, exit 2."""
+
+
+_ALLOWED = "only SQL, COPY data and pg_dump's \\connect, \\encoding, \\restrict and \\unrestrict"
+_SPACE = " \t\n\r\f"
+_INCLUDES = ("\\i", "\\ir", "\\include", "\\include_relative")
+_IDENT_START = re.compile(r"[A-Za-z\x80-\xff_]")
+_IDENT = re.compile(r"[A-Za-z\x80-\xff_][A-Za-z\x80-\xff_0-9$]*")
+_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z\x80-\xff_][A-Za-z\x80-\xff_0-9]*)?\$")
+_PARAM = re.compile(r"\$[0-9]+(?:[A-Za-z\x80-\xff_][A-Za-z\x80-\xff_0-9$]*)?")
+_NUMBER = re.compile(r"[0-9][0-9_]*(?:\.(?!\.)[0-9_]*)?(?:[eE][-+]?[0-9]+)?")
+# After a closing quote, whitespace holding a newline and another quote continue the string.
+_QUOTE_CONTINUE = re.compile(r"(?:[ \t\f]|--[^\n\r]*)*[\n\r](?:[ \t\n\r\f]+|--[^\n\r]*[\n\r])*'")
+_KEY = re.compile(r"[A-Za-z0-9]+")
+_ENCODING = re.compile(r"[A-Za-z0-9_]+")
+_CONNECT = re.compile(r'(?:-reuse-previous=(?:on|off)\s+)?("(?:[^"]|"")+"|[^\s"\'\\`:]+)')
+_SET_STD_STRINGS = re.compile(
+    r"set\s+(?:session\s+)?standard_conforming_strings\s*(?:=|to)\s*'?(on|off|true|false)'?\s*;",
+    re.IGNORECASE,
+)
+
+
+def read_script(path: Path, text: str) -> Script:
+    """The steps of `text` (the file's bytes decoded as Latin-1: one character per byte).
+
+    Raises ScriptError at the first meta-command that is not pg_dump's.
+    """
+    return Script(path, tuple(_Reader(path, text).steps()))
+
+
+class _Reader:
+    """One pass over a script, psql's lexer states as methods returning the next index."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.s = text
+        self.newlines = [i for i, c in enumerate(text) if c == "\n"]
+        self.std_strings = True  # pg_dump writes `SET standard_conforming_strings = on;`
+
+    def line(self, index: int) -> int:
+        return bisect.bisect_left(self.newlines, index) + 1
+
+    def fail(self, index: int, message: str) -> ScriptError:
+        return ScriptError(f"{self.path}:{self.line(index)}: {message}")
+
+    def end_of_line(self, index: int) -> int:
+        found = self.s.find("\n", index)
+        return len(self.s) if found < 0 else found
+
+    # -- statements ---------------------------------------------------------------------
+
+    def steps(self) -> list[Step]:
+        """One loop mirroring the lexer's INITIAL state."""
+        s, n, i = self.s, len(self.s), 0
+        steps: list[Step] = []
+        start: int | None = None  # first token of the statement being read
+        paren = begin = 0
+        words: list[tuple[str, int]] = []  # the statement's words and their paren depth
+        while i < n:
+            c = s[i]
+            if c in _SPACE:
+                i += 1
+                continue
+            if s.startswith("--", i):
+                i = min(self.end_of_line(i), _next_cr(s, i))
+                continue
+            if s.startswith("/*", i):
+                i = self.comment(i)
+                continue
+            if c == "\\":
+                if start is not None or paren:
+                    raise self.fail(i, f"psql meta-command {self.command_name(i)} inside a "
+                                       f"statement: a schema file holds {_ALLOWED}")  # fmt: skip
+                step, i = self.meta_command(i)
+                if step is not None:
+                    steps.append(step)
+                continue
+            if start is None:
+                start = i
+            if c == ";":
+                i += 1
+                if paren or begin:
+                    continue
+                text = s[start:i]
+                step_line = self.line(start)
+                if _is_copy_in(words):
+                    copy, i = self.copy_data(step_line, text, i)
+                    steps.append(copy)
+                else:
+                    steps.append(Statement(step_line, text.encode("latin-1")))
+                    if match := _SET_STD_STRINGS.fullmatch(text):
+                        self.std_strings = match[1].lower() in ("on", "true")
+                start, words = None, []
+                continue
+            if c == "(":
+                paren += 1
+                i += 1
+            elif c == ")":
+                paren = max(paren - 1, 0)
+                i += 1
+            elif c == "'" or (c in "eE" and s.startswith("'", i + 1)):
+                i = self.string(i + (c != "'"), escapes=c != "'" or not self.std_strings)
+            elif c in "bBxX" and s.startswith("'", i + 1):
+                i = self.string(i + 1, escapes=False, doubled=False)
+            elif c in "uU" and s.startswith("&'", i + 1):
+                i = self.string(i + 2, escapes=False)
+            elif c in "uU" and s.startswith('&"', i + 1):
+                i = self.quoted_identifier(i + 2)
+            elif c == '"':
+                i = self.quoted_identifier(i)
+            elif c == "$":
+                i = self.dollar(i)
+            elif _IDENT_START.match(c):
+                word = _IDENT.match(s, i)
+                assert word is not None
+                begin = _begin_depth(words, word[0].lower(), paren, begin)
+                words.append((word[0].lower(), paren))
+                i = word.end()
+            elif c.isdigit() and c.isascii():
+                number = _NUMBER.match(s, i)
+                assert number is not None
+                i = number.end()
+            else:
+                i += 1
+        if start is not None:  # psql sends a last statement without `;` at the end of the file
+            steps.append(Statement(self.line(start), s[start:].encode("latin-1")))
+        return steps
+
+    # -- lexer states ------------------------------------------------------------------
+
+    def comment(self, i: int) -> int:
+        """Past the `/* ... */` at i, nested comments counted as the server does."""
+        s, depth, i = self.s, 0, i + 2
+        while i < len(self.s):
+            if s.startswith("/*", i):
+                depth, i = depth + 1, i + 2
+            elif s.startswith("*/", i):
+                if depth == 0:
+                    return i + 2
+                depth, i = depth - 1, i + 2
+            else:
+                i += 1
+        return i
+
+    def string(self, quote: int, *, escapes: bool, doubled: bool = True) -> int:
+        """Past the string whose opening quote is at `quote`, continuations included.
+
+        `escapes`: an E'' string (or any string when standard_conforming_strings is off),
+        where a backslash takes the next character along, `\\'` included.
+        """
+        s, i = self.s, quote + 1
+        while True:
+            while i < len(s):
+                c = s[i]
+                if escapes and c == "\\":
+                    i += 2
+                elif c == "'":
+                    if doubled and s.startswith("'", i + 1):
+                        i += 2
+                    else:
+                        break
+                else:
+                    i += 1
+            else:
+                return len(s)
+            i += 1  # the closing quote
+            more = _QUOTE_CONTINUE.match(s, i)
+            if more is None:
+                return i
+            i = more.end()
+
+    def quoted_identifier(self, quote: int) -> int:
+        end = quote + 1
+        while True:
+            end = self.s.find('"', end)
+            if end < 0:
+                return len(self.s)
+            if not self.s.startswith('"', end + 1):
+                return end + 1
+            end += 2
+
+    def dollar(self, i: int) -> int:
+        tag = _DOLLAR_TAG.match(self.s, i)
+        if tag is None:
+            param = _PARAM.match(self.s, i)
+            return param.end() if param else i + 1
+        end = self.s.find(tag[0], tag.end())
+        return len(self.s) if end < 0 else end + len(tag[0])
+
+    # -- backslash -----------------------------------------------------------------------
+
+    def command_name(self, i: int) -> str:
+        name = re.match(r"[^\s\\]*", self.s[i + 1:])
+        return "\\" + (name[0] if name and name[0] else self.s[i + 1:i + 2])
+
+    def meta_command(self, i: int) -> tuple[Step | None, int]:
+        """The allowed meta-command at i and the index after its line, or ScriptError."""
+        name = self.command_name(i)
+        end = self.end_of_line(i)
+        rest = self.s[i + len(name):end].strip()
+        line = self.line(i)
+        if name in ("\\restrict", "\\unrestrict") and _KEY.fullmatch(rest):
+            return None, end
+        if name == "\\encoding" and _ENCODING.fullmatch(rest):
+            return Encoding(line, rest), end
+        if name in ("\\connect", "\\c"):
+            return Connect(line, self.connect_target(i, rest)), end
+        shown = name if len(name) <= 20 else name[:20] + "..."
+        if name in ("\\restrict", "\\unrestrict", "\\encoding"):
+            raise self.fail(i, f"{name} takes one plain word (pg_dump writes a letters-and-digits "
+                               "key or an encoding name), nothing else")  # fmt: skip
+        hint = "; give several files with --migrations DIR" if name in _INCLUDES else ""
+        raise self.fail(i, f"psql meta-command {shown} refused: a schema file may hold "
+                           f"{_ALLOWED} (fkaudit runs nothing on this machine){hint}")  # fmt: skip
+
+    def connect_target(self, i: int, rest: str) -> str:
+        """The database of `\\connect`: a name, or a conninfo string naming only `dbname`."""
+        match = _CONNECT.fullmatch(rest)
+        problem = "\\connect takes one database name (as pg_dump writes it), nothing else"
+        if match is None:
+            raise self.fail(i, problem)
+        target = match[1]
+        if target.startswith('"'):
+            target = target[1:-1].replace('""', '"')
+        if "=" in target or target.startswith(("postgresql:", "postgres:")):
+            try:
+                params = conninfo_to_dict(target)
+            except Exception as exc:  # psycopg.ProgrammingError: not a conninfo string
+                raise self.fail(i, f"\\connect: {exc}") from None
+            if set(params) != {"dbname"}:
+                raise self.fail(i, "\\connect may name a database only (dbname=...), no host, "
+                                   "user or other connection setting")  # fmt: skip
+            target = str(params["dbname"])
+        if not target or target == "-":
+            raise self.fail(i, problem)
+        return target
+
+    def copy_data(self, line: int, text: str, i: int) -> tuple[CopyIn, int]:
+        """The data lines after a `COPY ... FROM stdin;` ending at i, up to a `\\.` line."""
+        s = self.s
+        after = self.end_of_line(i)
+        if s[i:after].strip():
+            raise self.fail(i, "text after COPY ... FROM stdin; on the same line: psql would "
+                               "read the data first; put it after the \\. line")  # fmt: skip
+        data_start = min(after + 1, len(s))
+        j = data_start
+        while j < len(s):
+            stop = self.end_of_line(j)
+            row = s[j:stop].rstrip("\r")
+            if row == "\\.":
+                copy = CopyIn(line, text.encode("latin-1"), s[data_start:j].encode("latin-1"),
+                              self.line(data_start))  # fmt: skip
+                return copy, stop
+            if row.startswith("\\.") and not row.startswith("\\.\\"):
+                raise self.fail(j, "COPY data line starting with \\. but not \\. alone: where "
+                                   "the data ends is ambiguous")  # fmt: skip
+            j = stop + 1
+        copy = CopyIn(line, text.encode("latin-1"), s[data_start:].encode("latin-1"),
+                      self.line(data_start))  # fmt: skip
+        return copy, len(s)
+
+
+def _next_cr(s: str, i: int) -> int:
+    found = s.find("\r", i)
+    return len(s) if found < 0 else found
+
+
+_HEAD_WORDS = ("create", "function", "procedure", "or", "replace")
+
+
+def _begin_depth(words: list[tuple[str, int]], word: str, paren: int, begin: int) -> int:
+    """psql's count of BEGIN ... END in `CREATE [OR REPLACE] FUNCTION|PROCEDURE` bodies
+    (SQL-standard bodies, `BEGIN ATOMIC`), whose `;` do not end the statement."""
+    first = [w[0] if w in _HEAD_WORDS else "" for w in [*(w for w, _ in words[:4]), word][:4]]
+    first += [""] * (4 - len(first))
+    function = first[0] == "c" and (first[1] in ("f", "p")
+                                    or (first[1] == "o" and first[2] == "r"
+                                        and first[3] in ("f", "p")))  # fmt: skip
+    if not function or paren:
+        return begin
+    if word == "begin":
+        return begin + 1
+    if word == "case" and begin >= 1:
+        return begin + 1
+    if word == "end" and begin > 0:
+        return begin - 1
+    return begin
+
+
+def _is_copy_in(words: list[tuple[str, int]]) -> bool:
+    """`COPY table [(columns)] FROM STDIN ...`: the server then reads data lines."""
+    if not words or words[0][0] != "copy":
+        return False
+    top = [w for w, depth in words if depth == 0]
+    return any(a == "from" and b == "stdin" for a, b in itertools.pairwise(top))
