@@ -82,6 +82,9 @@ class ScriptError(FkauditError):
 
 _ALLOWED = "only SQL, COPY data and pg_dump's \\connect, \\encoding, \\restrict and \\unrestrict"
 _SPACE = " \t\n\r\f"
+_SPACES = re.compile(r"[ \t\n\r\f]+")
+# Characters that start nothing: operators, commas, dots (`-` and `/` may start a comment).
+_OTHER = re.compile(r"[^ \t\n\r\f\-/\\;()'\"$A-Za-z0-9_\x80-\xff]+|.", re.DOTALL)
 _INCLUDES = ("\\i", "\\ir", "\\include", "\\include_relative")
 _IDENT_START = re.compile(r"[A-Za-z\x80-\xff_]")
 _IDENT = re.compile(r"[A-Za-z\x80-\xff_][A-Za-z\x80-\xff_0-9$]*")
@@ -113,7 +116,7 @@ class _Reader:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.s = text
-        self.newlines = [i for i, c in enumerate(text) if c == "\n"]
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
         self.std_strings = True  # pg_dump writes `SET standard_conforming_strings = on;`
 
     def line(self, index: int) -> int:
@@ -135,10 +138,11 @@ class _Reader:
         start: int | None = None  # first token of the statement being read
         paren = begin = 0
         words: list[tuple[str, int]] = []  # the statement's words and their paren depth
+        function = False  # CREATE [OR REPLACE] FUNCTION|PROCEDURE: BEGIN ... END counted
         while i < n:
             c = s[i]
             if c in _SPACE:
-                i += 1
+                i = _SPACES.match(s, i).end()  # type: ignore[union-attr]  # c matched
                 continue
             if s.startswith("--", i):
                 i = min(self.end_of_line(i), _next_cr(s, i))
@@ -169,7 +173,7 @@ class _Reader:
                     steps.append(Statement(step_line, text.encode("latin-1")))
                     if match := _SET_STD_STRINGS.fullmatch(text):
                         self.std_strings = match[1].lower() in ("on", "true")
-                start, words = None, []
+                start, words, function = None, [], False
                 continue
             if c == "(":
                 paren += 1
@@ -192,15 +196,19 @@ class _Reader:
             elif _IDENT_START.match(c):
                 word = _IDENT.match(s, i)
                 assert word is not None
-                begin = _begin_depth(words, word[0].lower(), paren, begin)
-                words.append((word[0].lower(), paren))
+                lowered = word[0].lower()
+                words.append((lowered, paren))
+                if len(words) <= 4:
+                    function = _function_head([w for w, _ in words])
+                if function and not paren:
+                    begin = _begin_depth(lowered, begin)
                 i = word.end()
             elif c.isdigit() and c.isascii():
                 number = _NUMBER.match(s, i)
                 assert number is not None
                 i = number.end()
             else:
-                i += 1
+                i = _OTHER.match(s, i).end()  # type: ignore[union-attr]  # c matched
         if start is not None:  # psql sends a last statement without `;` at the end of the file
             steps.append(Statement(self.line(start), s[start:].encode("latin-1")))
         return steps
@@ -347,19 +355,20 @@ def _next_cr(s: str, i: int) -> int:
 _HEAD_WORDS = ("create", "function", "procedure", "or", "replace")
 
 
-def _begin_depth(words: list[tuple[str, int]], word: str, paren: int, begin: int) -> int:
-    """psql's count of BEGIN ... END in `CREATE [OR REPLACE] FUNCTION|PROCEDURE` bodies
-    (SQL-standard bodies, `BEGIN ATOMIC`), whose `;` do not end the statement."""
-    first = [w[0] if w in _HEAD_WORDS else "" for w in [*(w for w, _ in words[:4]), word][:4]]
+def _function_head(words: list[str]) -> bool:
+    """Whether a statement's first words are `CREATE [OR REPLACE] FUNCTION|PROCEDURE`, as psql
+    judges it (first letters of the first four words that are among those keywords)."""
+    first = [w[0] if w in _HEAD_WORDS else "" for w in words[:4]]
     first += [""] * (4 - len(first))
-    function = first[0] == "c" and (first[1] in ("f", "p")
-                                    or (first[1] == "o" and first[2] == "r"
-                                        and first[3] in ("f", "p")))  # fmt: skip
-    if not function or paren:
-        return begin
-    if word == "begin":
-        return begin + 1
-    if word == "case" and begin >= 1:
+    return first[0] == "c" and (first[1] in ("f", "p")
+                                or (first[1] == "o" and first[2] == "r"
+                                    and first[3] in ("f", "p")))  # fmt: skip
+
+
+def _begin_depth(word: str, begin: int) -> int:
+    """psql's count of BEGIN ... END in such a statement (SQL-standard bodies, `BEGIN
+    ATOMIC`), outside parentheses: the `;` inside do not end the statement."""
+    if word == "begin" or (word == "case" and begin >= 1):
         return begin + 1
     if word == "end" and begin > 0:
         return begin - 1
