@@ -143,7 +143,8 @@ def audit(
 
     When FK501 runs, the data auditor scans the foreign keys `orphans` names ("suspect", "all"
     or "off") on up to `jobs` connections (one when `target` is a connection), keeping up to
-    `samples` orphan keys each. A scan that cannot complete is an error of the report (exit
+    `samples` orphan keys each. A scan or check that cannot complete (a privilege, a lock, a
+    timeout: FK302's lookup of the SET DEFAULT row too) is an error of the report (exit
     code 2) unless `allow_incomplete`, which lists it in `Report.incomplete` instead.
     `progress(catalog, foreign_keys)`, when given, returns a listener told of each scan.
     With a caller's connection, scans run on it one after another under the caller's session
@@ -189,6 +190,17 @@ def audit(
         else:
             errors = (*errors, *failed)
     findings, suppressed = apply_suppressions(catalog, findings, rules, config)
+    not_run = tuple(
+        RuleError(f.code, f"{f.code} {f.name} could not check {f.qualified_object}: {f.message}")
+        for f in findings if f.unchecked
+    )  # fmt: skip
+    if not_run:
+        findings = tuple(f for f in findings if not f.unchecked)
+        if allow_incomplete:
+            incomplete = (*incomplete, *not_run)
+        else:
+            errors = (*errors, *not_run)
+    suppressed = tuple(f for f in suppressed if not f.unchecked)
     return Report(
         findings=findings,
         suppressed=suppressed,

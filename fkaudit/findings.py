@@ -54,6 +54,9 @@ class Finding:
     fix: str | None = None  # SQL that fixes it mechanically
     suggestion: str | None = None  # SQL that fixes it once a person has decided it should
     details: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    # The rule could not run this check on the object (the message says why): not a finding
+    # but an incomplete run, which the engine reports as such after suppressions apply.
+    unchecked: bool = False
 
     def __post_init__(self) -> None:
         """Keep what every format prints on one line (messages quote names and row values).

@@ -135,3 +135,20 @@ def alter_column_type(table: Table, column: str, type_name: str) -> str:
             table_name(table), sql.Identifier(column), sql.SQL(type_name)
         )
     )
+
+
+def grant_select(tables: Sequence[Table], role: str) -> str:
+    """The GRANT a read-only check needs: named in permission errors, never run by fkaudit."""
+    return render(
+        sql.SQL("GRANT SELECT ON {} TO {}").format(
+            sql.SQL(", ").join(table_name(t) for t in tables), sql.Identifier(role)
+        )
+    )
+
+
+def grant_usage(schema: str, role: str) -> str:
+    return render(
+        sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
+            sql.Identifier(schema), sql.Identifier(role)
+        )
+    )

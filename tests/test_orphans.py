@@ -188,6 +188,8 @@ def test_a_table_the_role_cannot_read_makes_the_run_incomplete(
         assert "orphan scan of c_p on public.c did not complete: permission denied" in (
             result.output
         )
+        assert 'GRANT SELECT ON "public"."c", "public"."p" TO "fkaudit_scanner"; (or --orphans ' \
+            "off)" in result.output
         assert "scanner-pw" not in result.output
         result = CliRunner().invoke(
             main, ["check", scanner, "--select", "FK501", "--allow-incomplete"]

@@ -103,7 +103,8 @@ def test_audit_works_with_connect_and_usage_only(conn: psycopg.Connection[Any], 
 
 
 def test_set_default_probe_respects_privileges(conn: psycopg.Connection[Any], db: str) -> None:
-    """FK302's parent-row probe runs only where the role can read; elsewhere it stays unknown."""
+    """FK302's parent-row probe runs only where the role can read; elsewhere the run says the
+    check could not run, and which GRANT would let it (never a silent pass)."""
     conn.execute("DROP ROLE IF EXISTS fkaudit_prober")
     conn.execute("CREATE ROLE fkaudit_prober LOGIN PASSWORD 'prober-pw'")
     conn.execute("CREATE SCHEMA hidden")
@@ -119,7 +120,10 @@ def test_set_default_probe_respects_privileges(conn: psycopg.Connection[Any], db
         prober = conninfo.make_conninfo(db, user="fkaudit_prober", password="prober-pw")
         public = fkaudit.Scope(schemas=("public",))
         as_prober = fkaudit.audit(prober, select=["FK302"], scope=public)
-        assert as_prober.findings == () and as_prober.errors == ()
+        assert as_prober.findings == ()
+        [error] = as_prober.errors
+        assert error.code == "FK302" and "could not check public.item.item_status" in error.message
+        assert 'GRANT USAGE ON SCHEMA "hidden" TO "fkaudit_prober";' in error.message
         conn.execute("GRANT USAGE ON SCHEMA hidden TO fkaudit_prober")
         as_prober = fkaudit.audit(prober, select=["FK302"], scope=public)
         assert [f.constraint for f in as_prober.findings] == ["item_status"]

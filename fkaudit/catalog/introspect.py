@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
+from fkaudit.catalog.default_rows import access_by_key, check_default_rows
 from fkaudit.catalog.model import (
     Action,
     Catalog,
@@ -191,78 +191,9 @@ def _with_triggers(fks: list[ForeignKey], trigger_rows: Iterable[Row]) -> tuple[
 
 def _set_default_columns(rows: Iterable[Row]) -> dict[int, tuple[ColumnDefault, ...]]:
     grouped: dict[int, list[ColumnDefault]] = {}
-    for fk_oid, attnum, expression, is_constant, _readable in rows:
+    for fk_oid, attnum, expression, is_constant, *_access in rows:
         grouped.setdefault(fk_oid, []).append(ColumnDefault(attnum, expression, bool(is_constant)))
     return {oid: tuple(defaults) for oid, defaults in grouped.items()}
-
-
-def _default_row_probes(
-    fks: Iterable[ForeignKey],
-    tables: dict[int, Table],
-    defaults: dict[int, tuple[ColumnDefault, ...]],
-    readable: set[int],
-) -> list[sql.Composed]:
-    """One `SELECT oid, EXISTS(...)` per SET DEFAULT key whose written values are constants.
-
-    Only keys where the action writes every column with a non-NULL constant can be checked:
-    other columns keep the row's old values, and a NULL skips the check (MATCH SIMPLE). The
-    expressions are the server's own deparsing of Const nodes, so they are literals.
-    """
-    probes = []
-    for fk in fks:
-        written = fk.delete_set_attnums if fk.on_delete is Action.SET_DEFAULT else None
-        column_defaults = {d.attnum: d for d in defaults.get(fk.oid, ())}
-        if fk.oid not in readable or (written and set(written) != set(fk.attnums)):
-            continue
-        if not all(
-            (d := column_defaults.get(n)) is not None and d.is_constant and not d.writes_null
-            for n in fk.attnums
-        ):
-            continue
-        parent = tables[fk.ref_table_oid]
-        conditions = sql.SQL(" AND ").join(
-            [
-                sql.SQL("{} = ({})").format(
-                    sql.Identifier(parent.column(ref).name),
-                    _server_literal(column_defaults[n].expression),
-                )
-                for n, ref in zip(fk.attnums, fk.ref_attnums, strict=True)
-            ]
-        )
-        probes.append(
-            sql.SQL("SELECT {}::pg_catalog.oid, EXISTS (SELECT 1 FROM {}{} WHERE {})").format(
-                sql.Literal(fk.oid),
-                sql.SQL("" if parent.is_partitioned else "ONLY "),
-                sql.Identifier(parent.schema, parent.name),
-                conditions,
-            )
-        )
-    return probes
-
-
-def _server_literal(expression: Any) -> sql.SQL:
-    """A constant as the server deparsed it: trusted SQL text, not user input."""
-    return sql.SQL(expression)
-
-
-def _default_rows_exist(
-    conn: psycopg.Connection[Any], probes: list[sql.Composed]
-) -> dict[int, bool]:
-    """Run the probes in one statement (an extra round trip only when there are any).
-
-    In a savepoint: a probe that fails (a privilege the catalog did not reveal, a timeout)
-    leaves those keys unchecked instead of sinking the whole introspection.
-    """
-    if not probes:
-        return {}
-    try:
-        with conn.transaction():
-            rows = conn.execute(sql.SQL(" UNION ALL ").join(probes)).fetchall()
-    except psycopg.errors.QueryCanceled:
-        raise  # statement timeout or Ctrl-C: the user asked for limits, honour them
-    except psycopg.Error:
-        return {}
-    return {oid: exists for oid, exists in rows}
 
 
 def _suppression_comments(
@@ -322,10 +253,10 @@ def introspect(
         if fk.table_oid in tables and fk.ref_table_oid in tables
     )  # fmt: skip
     set_defaults = _set_default_columns(set_default_rows)
-    readable = {fk_oid for fk_oid, _, _, _, can_read in set_default_rows if can_read}
-    probes = _default_row_probes(
-        (fk for fk in fks if fk.oid in set_defaults), tables, set_defaults, readable
-    )
+    default_row_exists, default_row_unchecked = check_default_rows(
+        conn, [fk for fk in fks if fk.oid in set_defaults], tables, set_defaults,
+        access_by_key(set_default_rows),
+    )  # fmt: skip
     return Catalog(
         server_version_num=version,
         database=conn.info.dbname,
@@ -345,7 +276,8 @@ def introspect(
         ),
         binary_casts=frozenset((source, target) for source, target in cast_rows),
         set_default_columns=set_defaults,
-        default_row_exists=_default_rows_exist(conn, probes),
+        default_row_exists=default_row_exists,
+        default_row_unchecked=default_row_unchecked,
         suppression_comments=_suppression_comments(comment_rows, tables, fks),
         other_relation_names=frozenset((nsp, name) for nsp, name in other_name_rows),
     )

@@ -274,6 +274,8 @@ class Catalog:
     # with those values exists (absent when it could not be checked).
     set_default_columns: Mapping[int, tuple[ColumnDefault, ...]] = field(default_factory=dict)
     default_row_exists: Mapping[int, bool] = field(default_factory=dict)
+    # SET DEFAULT keys whose default row could not be looked up, with why (FK302 says so).
+    default_row_unchecked: Mapping[int, str] = field(default_factory=dict)
     suppression_comments: tuple[SuppressionComment, ...] = ()
     other_relation_names: frozenset[tuple[str, str]] = frozenset()  # (schema, name)
     implied_references: tuple[ImpliedReference, ...] = ()  # read only when FK502 runs

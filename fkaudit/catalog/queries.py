@@ -200,9 +200,9 @@ ORDER BY 1, 2
 # Defaults of the columns an ON DELETE/UPDATE SET DEFAULT action writes: the column's own
 # default, else an identity (a sequence value), else the default of its domain (followed through
 # domains over domains), with whether it is a constant (a Const node, possibly wrapped in
-# coercions to a domain). The parent-row probe runs
-# only where this role can read the referenced table without tripping over privileges or
-# row-level security (RI checks bypass RLS; a probe would not see the hidden rows).
+# coercions to a domain), and what the parent-row probe needs: USAGE on the referenced schema,
+# SELECT on the table or the referenced column, and no row-level security hiding rows (RI checks
+# bypass RLS; a probe would not see the hidden rows).
 SET_DEFAULT_COLUMNS = """
 WITH RECURSIVE domain_default AS (
     SELECT t.oid AS type_oid, t.typbasetype AS next, t.typdefaultbin AS bin
@@ -221,9 +221,12 @@ SELECT con.oid, a.attnum,
             WHEN a.attidentity <> '' THEN false
             ELSE COALESCE(dd.bin::pg_catalog.text ~ '^({COERCETODOMAIN :arg )*{CONST ', false)
        END,
+       pg_catalog.has_schema_privilege(pc.relnamespace, 'USAGE'),
        pg_catalog.has_table_privilege(con.confrelid, 'SELECT')
-         AND pg_catalog.has_schema_privilege(pc.relnamespace, 'USAGE')
-         AND NOT pc.relrowsecurity
+         OR pg_catalog.has_column_privilege(
+              con.confrelid, con.confkey[pg_catalog.array_position(con.conkey, a.attnum)],
+              'SELECT'),
+       pg_catalog.row_security_active(con.confrelid)
 FROM pg_catalog.pg_constraint con
 JOIN pg_catalog.pg_class pc ON pc.oid = con.confrelid
 JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey)

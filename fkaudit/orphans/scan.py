@@ -26,6 +26,7 @@ import psycopg
 from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.connection import transaction
 from fkaudit.errors import one_line
+from fkaudit.fixsql import grant_select
 from fkaudit.orphans import MODES
 from fkaudit.orphans.queries import count_and_sample_query, count_query
 
@@ -124,7 +125,9 @@ def scan_one(
     except psycopg.errors.LockNotAvailable as exc:
         return ScanFailure(fk, f"a lock was not granted within lock_timeout: {one_line(exc)}")
     except psycopg.errors.InsufficientPrivilege as exc:
-        return ScanFailure(fk, f"permission denied: {one_line(exc)}")
+        tables = [catalog.table(fk.table_oid), catalog.table(fk.ref_table_oid)]
+        grant = grant_select(tables, conn.info.user)
+        return ScanFailure(fk, f"{one_line(exc)}: {grant} (or --orphans off)")
     except psycopg.Error as exc:
         return ScanFailure(fk, f"{type(exc).__name__}: {one_line(exc)}")
     if percent is not None:

@@ -14,6 +14,7 @@ import pkgutil
 import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from functools import cache
 from typing import Any, ClassVar
 
@@ -83,6 +84,14 @@ class Rule(abc.ABC):
             suggestion=suggestion,
             details=dict(details or {}),
         )
+
+
+    def unchecked_for(self, catalog: Catalog, fk: ForeignKey, reason: str) -> Finding:
+        """This check could not run on `fk`: the run is incomplete, never silently clean.
+
+        `reason` says why and what would let it run (a GRANT, a retry).
+        """
+        return replace(self.finding_for(catalog, fk, reason), unchecked=True)
 
 
 @cache

@@ -30,8 +30,10 @@ Example
 
 Known limits
     Non-constant defaults (`nextval()`, functions) are not evaluated and do not fire. A default
-    row that is itself the row being deleted still fails; that is not detected. Whether the
-    default row exists is not checked when the role cannot read the referenced table.
+    row that is itself the row being deleted still fails; that is not detected. When the default
+    row cannot be looked up (no SELECT on the referenced table, row-level security, a lock not
+    granted in time) the run reports the check as incomplete, with the GRANT that would let it
+    run, and exits 2 unless `--allow-incomplete`.
 """
 
 from __future__ import annotations
@@ -59,6 +61,12 @@ class SetDefaultWithoutValidDefault(Rule):
             if not events:
                 continue
             problem = self._problem(catalog, fk, events)
+            unchecked = catalog.default_row_unchecked.get(fk.oid)
+            if unchecked and not problem:
+                yield self.unchecked_for(
+                    catalog, fk, f"whether the referenced table has the row its SET DEFAULT "
+                    f"values point at could not be checked: {unchecked}",
+                )  # fmt: skip
             if problem:
                 actions = " and ".join(f"ON {event} SET DEFAULT" for event in events)
                 yield self.finding_for(
