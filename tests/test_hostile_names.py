@@ -24,6 +24,7 @@ import fkaudit
 from fkaudit.cli import main
 from fkaudit.escape import printable, printable_sql
 from fkaudit.reporters import FORMATS
+from tests.conftest import drop_database
 from tests.test_fix import apply, statements
 
 BREAKOUT = "\nDROP TABLE victim;\n--"
@@ -137,8 +138,7 @@ def test_a_hostile_database_name_stays_in_its_comment(
             assert apply(dsn, result.output, tmp_path).returncode == 0
             assert conn.execute("SELECT to_regclass('victim') IS NOT NULL").fetchone() == (True,)
     finally:
-        with psycopg.connect(server_dsn, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        drop_database(server_dsn, dsn)
 
 
 @pytest.mark.parametrize("conforming", ["on", "off"])
