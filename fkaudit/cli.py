@@ -8,6 +8,8 @@ traceback is shown only with FKAUDIT_DEBUG=1.
 from __future__ import annotations
 
 import gc
+import logging
+import math
 import os
 import signal
 import sys
@@ -42,6 +44,68 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 SEVERITIES = ("error", "warning", "info")
+# PostgreSQL's timeouts are int milliseconds: larger values are refused by the server.
+MAX_TIMEOUT_S = 2_147_483
+# Orphan keys shown per foreign key: a LIMIT; beyond bigint it is a server error per scan.
+MAX_SAMPLES = 10_000
+
+
+class _Percent(click.FloatRange):
+    """A page-sample size: 0 < PERCENT <= 100. FloatRange lets NaN through (every comparison
+    with NaN is false), and TABLESAMPLE would then fail on the server for each scan."""
+
+    name = "percent"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number in the range 0<x<=100.", param, ctx)
+        return number
+
+
+PERCENT = _Percent(0, 100, min_open=True)
+
+
+class _NeverRaised(Exception):
+    pass
+
+
+# click 8.2+ shows the help for a bare group through this UsageError (older ones exit 0).
+_NO_ARGS_IS_HELP: type[Exception] = getattr(
+    click.exceptions, "NoArgsIsHelpError", _NeverRaised
+)
+
+
+@contextmanager
+def _usage_errors_on_one_line() -> Iterator[None]:
+    """Every usage error as one line on stderr and exit 2, like every other error.
+
+    click prints a usage line, a hint and a blank line before the message; in a CI log the
+    message is then the fourth line of four. Unknown commands and options, missing arguments,
+    out-of-range values and the UsageErrors the commands raise all pass through here.
+    """
+    try:
+        yield
+    except _NO_ARGS_IS_HELP:
+        raise  # plain `fkaudit`: the help text, as click shows it
+    except click.ClickException as exc:
+        message = " ".join(exc.format_message().split())
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+        click.echo(f"fkaudit: error: {printable(message)}{where}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+class _Main(click.Group):
+    """The `fkaudit` group: parsing and running its commands with one-line usage errors."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _usage_errors_on_one_line():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_errors_on_one_line():
+            return super().invoke(ctx)
 
 
 def _fail(message: str) -> NoReturn:
@@ -54,11 +118,12 @@ def handle_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _route_psycopg_log()
         try:
             with sigterm_as_exit():
                 return func(*args, **kwargs)
         except click.ClickException:
-            raise  # usage errors: click prints them with the usage line, exit code 2
+            raise  # usage errors: printed on one line by the group (_Main), exit code 2
         except FkauditError as exc:
             _fail(str(exc))
         except Terminated:
@@ -89,6 +154,31 @@ def _describe_unexpected(exc: Exception) -> str:
     if isinstance(exc, psycopg.Error):
         return f"database error: {text}"
     return f"internal error: {type(exc).__name__}: {text} (set FKAUDIT_DEBUG=1 for a traceback)"
+
+
+class _PsycopgLog(logging.Handler):
+    """psycopg's warnings as fkaudit's one-line messages.
+
+    When the server ends a session mid-transaction (a recovery conflict on a hot standby, an
+    administrator's pg_terminate_backend), psycopg's rollback on leaving the transaction fails
+    and it logs "error ignored in rollback" with the server's message, DETAIL and HINT on lines
+    of their own, beside the one-line error fkaudit reports for the same failure. Those records
+    are dropped; any other warning is printed on one line.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("error ignored in rollback"):
+            return
+        text = "; ".join(part.strip() for part in message.splitlines() if part.strip())
+        click.echo(f"fkaudit: warning: {printable(text)}", err=True)
+
+
+def _route_psycopg_log() -> None:
+    logger = logging.getLogger("psycopg")
+    if not any(isinstance(h, _PsycopgLog) for h in logger.handlers):
+        logger.addHandler(_PsycopgLog(logging.WARNING))
+        logger.propagate = False  # else logging's last-resort handler prints it raw
 
 
 class Terminated(KeyboardInterrupt):
@@ -167,10 +257,10 @@ def audit_options(func: F) -> F:
                      help="Only matching tables (`name` or `schema.name`); repeatable."),
         click.option("--exclude-table", "exclude_tables", multiple=True, metavar="GLOB",
                      help="Skip matching tables; repeatable."),
-        click.option("--statement-timeout", type=click.IntRange(min=1), default=60,
+        click.option("--statement-timeout", type=click.IntRange(1, MAX_TIMEOUT_S), default=60,
                      show_default=True, metavar="SECONDS",
                      help="Server-side limit for each query fkaudit runs (each orphan scan)."),
-        click.option("--lock-timeout", type=click.IntRange(min=1), default=1,
+        click.option("--lock-timeout", type=click.IntRange(1, MAX_TIMEOUT_S), default=1,
                      show_default=True, metavar="SECONDS",
                      help="How long a query waits for a lock (held by a migration, say) "
                           "before it gives up."),
@@ -178,11 +268,12 @@ def audit_options(func: F) -> F:
                      show_default=True,
                      help="Which foreign keys FK501 scans for orphaned rows: those that may "
                           "have them (NOT VALID, NOT ENFORCED, triggers disabled), all, or none."),
-        click.option("--samples", type=click.IntRange(min=0), default=5, show_default=True,
+        click.option("--samples", type=click.IntRange(0, MAX_SAMPLES), default=5,
+                     show_default=True,
                      metavar="N", help="Orphan keys shown per foreign key."),
         click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
                      metavar="N", help="Orphan scans run at once, on separate connections."),
-        click.option("--sample", "sample_percent", type=click.FloatRange(0, 100, min_open=True),
+        click.option("--sample", "sample_percent", type=PERCENT,
                      metavar="PERCENT",
                      help="Scan a PERCENT page sample of referencing tables of 100,000 rows "
                           "or more; their orphan counts become estimates."),
@@ -492,7 +583,7 @@ def run() -> None:
     os._exit(code or 0)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fkaudit")
 def main() -> None:
     """Lint and audit the foreign keys of a PostgreSQL database.
@@ -512,8 +603,7 @@ def check(dsn: str | None, **options: Any) -> None:
     """Audit the database at DSN (a libpq URI or key=value string), or SQL files.
 
     Without DSN, $DATABASE_URL is used, else the PG* environment variables (PGHOST, PGUSER,
-    PGDATABASE, PGPASSWORD, ...). Each transaction is read-only and time-bounded, and
-    nothing outlives it on the connection (safe behind pgbouncer in transaction mode). With
+    PGDATABASE, PGPASSWORD, ...). The session is read-only and time-bounded. With
     --schema-file or --migrations, the SQL is applied to a throwaway PostgreSQL and audited
     there; an error in it is reported as FILE:LINE and exits 2.
     """
