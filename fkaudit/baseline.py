@@ -74,9 +74,10 @@ def judge(report: Report, scope: Scope, config: Config, orphans: str = "suspect"
 
 
 def load_baseline(path: Path) -> tuple[BaselineEntry, ...]:
-    """Read a baseline file; a missing or malformed one is an error that names the file."""
+    """Read a baseline file; a missing or malformed one is an error that names the file and
+    says what is wrong in it (which entry, which field), never how Python failed."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise FkauditError(
             f"baseline file {path} does not exist (create it with: fkaudit baseline {path} DSN)"
@@ -84,28 +85,77 @@ def load_baseline(path: Path) -> tuple[BaselineEntry, ...]:
     except OSError as exc:
         raise FkauditError(f"cannot read baseline file {path}: {exc.strerror}") from None
     try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FkauditError(
+            f"{path}: not a fkaudit baseline file: not UTF-8 text (byte 0x{raw[exc.start]:02x} "
+            f"at offset {exc.start})"
+        ) from None
+    try:
         data = json.loads(text)
-        if data.get(_HEADER) != FORMAT_VERSION:
-            raise ValueError(f'expected "{_HEADER}": {FORMAT_VERSION}')
-        return tuple(
-            BaselineEntry(
-                schema=_text(item, "schema"), table=_text(item, "table"),
-                constraint=item.get("constraint"), code=_text(item, "rule"),
-                fingerprint=_text(item, "fingerprint"),
-            )
-            for item in data["findings"]
-        )
     except json.JSONDecodeError as exc:
         raise FkauditError(f"{path}:{exc.lineno}: not a baseline file: {exc.msg}") from None
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except RecursionError:
+        raise FkauditError(f"{path}: not a baseline file: JSON nested too deeply") from None
+    try:
+        return _entries(data)
+    except _BadShape as exc:
         raise FkauditError(f"{path}: not a fkaudit baseline file: {exc}") from None
 
 
-def _text(item: dict[str, object], key: str) -> str:
-    value = item[key]
-    if not isinstance(value, str):
-        raise ValueError(f"{key!r} must be a string, not {value!r}")
-    return value
+class _BadShape(ValueError):
+    """What is wrong with a parsed baseline, in the file's own terms."""
+
+
+_FIELDS = ("rule", "schema", "table", "constraint", "fingerprint")
+
+
+def _entries(data: object) -> tuple[BaselineEntry, ...]:
+    """The entries of a parsed baseline file, after checking every level of its shape."""
+    if not isinstance(data, dict):
+        raise _BadShape(
+            f'expected a JSON object with "{_HEADER}": {FORMAT_VERSION} and "findings", '
+            f"found {_kind(data)}"
+        )
+    if data.get(_HEADER) != FORMAT_VERSION:
+        found = f"found {_kind(data[_HEADER])}" if _HEADER in data else "it is missing"
+        raise _BadShape(f'expected "{_HEADER}": {FORMAT_VERSION}, {found}')
+    if "findings" not in data:
+        raise _BadShape('"findings" is missing')
+    findings = data["findings"]
+    if not isinstance(findings, list):
+        raise _BadShape(f'"findings" must be a list, found {_kind(findings)}')
+    return tuple(_entry(item, f"findings[{n}]") for n, item in enumerate(findings))
+
+
+def _entry(item: object, where: str) -> BaselineEntry:
+    if not isinstance(item, dict):
+        raise _BadShape(f"{where} must be an object, found {_kind(item)}")
+    missing = [key for key in _FIELDS if key not in item]
+    if missing:
+        raise _BadShape(f"{where} has no {', '.join(repr(k) for k in missing)}")
+    for key in _FIELDS:
+        value = item[key]
+        if not isinstance(value, str) and not (key == "constraint" and value is None):
+            expected = "a string or null" if key == "constraint" else "a string"
+            raise _BadShape(f"{where}.{key} must be {expected}, found {_kind(value)}")
+    return BaselineEntry(
+        schema=item["schema"], table=item["table"], constraint=item["constraint"],
+        code=item["rule"], fingerprint=item["fingerprint"],
+    )  # fmt: skip
+
+
+def _kind(value: object) -> str:
+    """A JSON value as a reader of the file would name it: null, a list, the number 5..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {json.dumps(value[:40], ensure_ascii=False)}"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 def render_baseline(entries: Iterable[BaselineEntry]) -> str:
