@@ -1,4 +1,4 @@
-"""Benchmark the catalog rules at scale against the DESIGN §7 performance targets.
+"""Benchmark the catalog rules at scale against the docs/design.md §7 performance targets.
 
 What it measures, on a database holding N tables and about N foreign keys (default 10,000):
 

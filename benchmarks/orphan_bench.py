@@ -1,4 +1,4 @@
-"""Benchmark the orphan scan (FK501) against PostgreSQL's own check, DESIGN §7 / issue 4.
+"""Benchmark the orphan scan (FK501) against PostgreSQL's own check, docs/design.md §7 / issue 4.
 
 On a child table of N rows (default 5,000,000) referencing a 1,000,000-row parent, with 0.1 %
 orphans, it measures:

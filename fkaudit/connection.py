@@ -1,7 +1,7 @@
 """Open the one kind of session fkaudit uses, and run its work in read-only, bounded transactions.
 
-Safety contract (DESIGN §4): every statement fkaudit runs is in a READ ONLY transaction with a
-`statement_timeout` and a `lock_timeout`, labelled `application_name=fkaudit`, so it can be
+Safety contract (docs/design.md §4): every statement fkaudit runs is in a READ ONLY transaction
+with a `statement_timeout` and a `lock_timeout`, labelled `application_name=fkaudit`, so it can be
 pointed at production or a hot standby. Each setting is made inside the transaction that needs
 it (`set_config(..., true)`, as SET LOCAL) and ends with it; none is made on the session. Behind
 a pooler in transaction mode (pgbouncer) the server connection goes to an application next, and

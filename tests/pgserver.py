@@ -1,4 +1,4 @@
-"""Where the tests get PostgreSQL from (DESIGN §6), in this order:
+"""Where the tests get PostgreSQL from (docs/design.md §6), in this order:
 
 1. `FKAUDIT_TEST_DSN`: an existing server (CI service containers, docker compose);
 2. `FKAUDIT_TEST_IMAGE` (e.g. `postgres:17`): a testcontainers container, for machines with a

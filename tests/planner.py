@@ -11,7 +11,7 @@ scanned table's verdict is read off the plan:
 - an index scan whose equality conditions cover the index's leading key columns: the FK columns
   among that prefix are "searched" — all of them: indexed; some: partially indexed.
 
-BRIN scans are lossy range scans, not lookups, and count as not indexed (DESIGN §3).
+BRIN scans are lossy range scans, not lookups, and count as not indexed (docs/design.md §3).
 """
 
 from __future__ import annotations

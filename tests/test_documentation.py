@@ -1,8 +1,14 @@
-"""Meta-tests: every rule is documented and tested, every command has help (DESIGN §5.10)."""
+"""Meta-tests: every rule is documented and tested, every command has help.
+
+That is docs/design.md §5.10. Also: the design document exists and has every section the code
+cites, and nothing in the product reads or cites files that lie beside the checkout only on the
+development machines.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -76,3 +82,75 @@ def test_rules_page_is_generated_and_current() -> None:
     )
     for rule in all_rules():
         assert f"## {rule.code} {rule.name}" in rules_page()
+
+
+ROOT = Path(__file__).parent.parent
+DESIGN = ROOT / "docs" / "design.md"
+# What a clone of the project is: code, tests, benchmarks, documentation, the GitHub action and
+# workflows. Only .ci/run may look beside the checkout (for the optional PostgreSQL matrix).
+PRODUCT = ("fkaudit", "tests", "benchmarks", "docs", ".github", "action.yml", "README.md")
+# Spelled in pieces so that this file does not match itself: the directory beside the checkout
+# on the development machines, the spec kept there, and the old citations of that spec.
+OUTSIDE = ("../" + "shared", "shared/" + "DESIGN", "DESIGN" + " §")
+DESIGN_SECTIONS = (
+    "What it is", "Architecture", "Foreign-key semantics", "Safety contract", "Conventions",
+    "Testing", "Performance targets", "Trust",
+)  # fmt: skip
+_CITATION = re.compile(r"docs/design\.md §(\d+)(?:\.(\d+))?")
+
+
+def _product_files() -> Iterator[tuple[Path, str]]:
+    """(path, text) of every text file of the product; compiled and binary files are skipped."""
+    for name in PRODUCT:
+        top = ROOT / name
+        assert top.exists(), top
+        for path in [top] if top.is_file() else sorted(top.rglob("*")):
+            if not path.is_file() or "__pycache__" in path.parts:
+                continue
+            try:
+                yield path, path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue
+
+
+def test_nothing_reads_or_cites_what_lies_beside_the_checkout() -> None:
+    """A fresh clone has nothing beside it: no code, test, benchmark or document may use that."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path, text in _product_files()
+        for number, line in enumerate(text.splitlines(), 1)
+        if any(needle in line for needle in OUTSIDE)
+    ]
+    assert not offenders, "\n".join(offenders)
+
+
+def _design_sections() -> dict[int, tuple[str, str]]:
+    """docs/design.md's numbered sections: number -> (title, body)."""
+    parts = re.split(r"^## (\d+)\. (.*)$", DESIGN.read_text(encoding="utf-8"), flags=re.M)
+    return {
+        int(number): (title, body)
+        for number, title, body in zip(parts[1::3], parts[2::3], parts[3::3], strict=True)
+    }
+
+
+def test_design_document_has_every_section_the_code_cites() -> None:
+    """Code cites the design as `docs/design.md §N` (or §N.M, item M of a numbered list)."""
+    assert DESIGN.is_file(), "docs/design.md is missing"
+    sections = _design_sections()
+    titles = {number: title for number, (title, _) in sections.items()}
+    assert sorted(titles) == list(range(1, len(DESIGN_SECTIONS) + 1)), titles
+    for number, expected in enumerate(DESIGN_SECTIONS, 1):
+        assert titles[number].startswith(expected), (number, titles[number])
+    cited = [
+        (path.relative_to(ROOT), int(match[1]), match[2])
+        for path, text in _product_files()
+        for match in _CITATION.finditer(text)
+    ]
+    assert cited, "nothing cites docs/design.md: is the pattern still right?"
+    for path, number, item in cited:
+        assert number in sections, f"{path} cites docs/design.md §{number}: no such section"
+        if item is not None:
+            body = sections[number][1]
+            assert re.search(rf"^{item}\. ", body, flags=re.M), (
+                f"{path} cites docs/design.md §{number}.{item}: §{number} has no item {item}"
+            )

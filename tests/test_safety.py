@@ -1,4 +1,4 @@
-"""DESIGN §4 on a real server: every transaction fkaudit runs cannot write, is bounded and
+"""docs/design.md §4 on a real server: every transaction fkaudit runs cannot write, is bounded and
 labelled, leaves nothing on the session after it, and works for a role with nothing but CONNECT
 and USAGE."""
 

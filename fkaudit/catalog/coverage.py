@@ -1,4 +1,4 @@
-"""Can the RI lookup on the referencing table use an index? The verdict table of DESIGN §3.
+"""Can the RI lookup on the referencing table use an index? The verdict table of docs/design.md §3.
 
 When a parent row is deleted or its key updated, PostgreSQL runs, per foreign key,
 `SELECT 1 FROM [ONLY] child x WHERE $1 = col1 AND $2 = col2 … FOR KEY SHARE OF x` using the

@@ -1,4 +1,4 @@
--- The verdict table of DESIGN §3: which child indexes serve the RI lookup of a foreign key.
+-- The verdict table of docs/design.md §3: which child indexes serve the RI lookup of a foreign key.
 -- rules: FK101 FK102
 
 -- case: no index at all
