@@ -91,3 +91,56 @@ def test_sigterm_cancels_a_catalog_read_waiting_for_a_lock(
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+def test_a_session_ended_by_the_server_mid_transaction_gives_one_line(
+    conn: psycopg.Connection[Any], db: str
+) -> None:
+    """The server ends fkaudit's session while it is idle inside its catalog transaction (as a
+    recovery conflict on a hot standby or pg_terminate_backend does), then the run is stopped:
+    psycopg's failed rollback ("error ignored in rollback", the server's message on 3 lines)
+    must not be printed beside fkaudit's own one line.
+
+    fkaudit is frozen with SIGSTOP while its backend is idle in transaction (600 tables make
+    the Python work between catalog queries long enough to catch), so the client has not yet
+    seen the session end when it resumes.
+    """
+    conn.execute("CREATE TABLE p (id int PRIMARY KEY)")
+    with conn.pipeline():
+        for i in range(600):
+            conn.execute(f"CREATE TABLE c{i} (id int PRIMARY KEY, p int REFERENCES p)")  # type: ignore[arg-type]
+    idle = FKAUDIT_BACKENDS.replace("count(*)", "pid") + " AND state = 'idle in transaction'"
+    for _ in range(20):
+        proc = _start(db, "--orphans", "off")
+        try:
+            pid = _frozen_while(conn, proc, idle)
+            if pid is None:
+                continue  # the run ended before it was caught between two queries
+            conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(signal.SIGCONT)
+            _, stderr = proc.communicate(timeout=30)
+            assert proc.returncode == 143, stderr
+            assert stderr.strip() == "fkaudit: terminated", stderr
+            return
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
+                proc.kill()
+    raise AssertionError("fkaudit was never caught idle inside its catalog transaction")
+
+
+def _frozen_while(
+    conn: psycopg.Connection[Any], proc: subprocess.Popen[str], query: str
+) -> int | None:
+    """SIGSTOP `proc` once its backend matches `query` (checked again once frozen): the pid."""
+    while proc.poll() is None:
+        row = conn.execute(query).fetchone()  # type: ignore[arg-type]
+        if row is None:
+            continue
+        proc.send_signal(signal.SIGSTOP)
+        still = conn.execute(query).fetchone()  # type: ignore[arg-type]
+        if still is not None and still[0] == row[0]:
+            return int(row[0])
+        proc.send_signal(signal.SIGCONT)
+    return None
