@@ -278,8 +278,9 @@ def audit_options(func: F) -> F:
                      help="Scan a PERCENT page sample of referencing tables of 100,000 rows "
                           "or more; their orphan counts become estimates."),
         click.option("--allow-incomplete", is_flag=True,
-                     help="Exit by the findings even when an orphan scan timed out or was "
-                          "refused (it is still reported)."),
+                     help="Exit by the findings even when a check could not run (an orphan "
+                          "scan or a lookup timed out, was refused a privilege or a lock); "
+                          "each is still reported, as a warning."),
     ]  # fmt: skip
     return _decorated(func, decorators)
 
@@ -603,7 +604,8 @@ def check(dsn: str | None, **options: Any) -> None:
     """Audit the database at DSN (a libpq URI or key=value string), or SQL files.
 
     Without DSN, $DATABASE_URL is used, else the PG* environment variables (PGHOST, PGUSER,
-    PGDATABASE, PGPASSWORD, ...). The session is read-only and time-bounded. With
+    PGDATABASE, PGPASSWORD, ...). Each transaction is read-only and time-bounded, and
+    nothing outlives it on the connection (safe behind pgbouncer in transaction mode). With
     --schema-file or --migrations, the SQL is applied to a throwaway PostgreSQL and audited
     there; an error in it is reported as FILE:LINE and exits 2.
     """
