@@ -28,8 +28,8 @@ from fkaudit.errors import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
     FkauditError,
-    printable,
 )
+from fkaudit.escape import printable
 from fkaudit.orphans import MODES
 from fkaudit.reporters import FORMATS
 

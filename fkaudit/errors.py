@@ -29,14 +29,3 @@ def one_line(error: BaseException) -> str:
     (`fkaudit.dsn`), since replacing a password's text would also mangle server messages.
     """
     return "; ".join(part.strip() for part in str(error).splitlines() if part.strip())
-
-
-def printable(text: str) -> str:
-    """`text` with control characters escaped, so a message stays on one line.
-
-    Messages quote PostgreSQL names, which may hold line breaks; in a CI log a line of its own
-    starting with `::` would be run as a GitHub workflow command.
-    """
-    return "".join(
-        ch if ch >= " " and ch != "\x7f" else ch.encode("unicode_escape").decode() for ch in text
-    )
