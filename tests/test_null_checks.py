@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from fkaudit.catalog import nodetree
 from fkaudit.catalog.nodetree import not_null_attnums, null_formula, rejects_nulls
 
 COLUMNS = ("a", "b", "n")
@@ -114,3 +115,21 @@ def test_unreadable_node_trees_prove_nothing() -> None:
     for text in ("", "{NULLTEST :arg", "{NULLTEST} }", "(", "{" * 100_000):
         assert null_formula(text) is None
         assert not rejects_nulls(null_formula(text), [1])
+
+
+@pytest.mark.parametrize("expression", [*EXACT, *SOUND_ONLY])
+def test_the_fast_path_agrees_with_the_tree(conn: psycopg.Connection[Any], expression: str) -> None:
+    """A lone `col IS [NOT] NULL` skips the tree on this major, and reads the same either way."""
+    _, conbin = _check_table(conn, expression)
+    assert null_formula(conbin) == nodetree._formula(nodetree.parse(conbin))
+    lone = expression in ("a IS NOT NULL", "a NOTNULL", "n IS NOT NULL")
+    assert bool(nodetree._LONE_NULL_TEST.fullmatch(conbin)) == lone, conbin
+
+
+def test_tokens_split_as_the_server_reads() -> None:
+    """Backslash-escaped delimiters stay inside their token, with or without the fast split."""
+    escaped = r"{A :x a\ b\(c\} (i 1 2) <> \{ :y z}"
+    assert nodetree.tokens(escaped) == [
+        "{", "A", ":x", r"a\ b\(c\}", "(", "i", "1", "2", ")", "<>", r"\{", ":y", "z", "}",
+    ]  # fmt: skip
+    assert nodetree.tokens("{A\t:x\n(b)}") == ["{", "A", ":x", "(", "b", ")", "}"]
