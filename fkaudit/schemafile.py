@@ -38,6 +38,13 @@ from fkaudit.psqlscript import Connect, CopyIn, Encoding, Script, Statement, Ste
 from fkaudit.server import ThrowawayServer
 
 DATABASE = "fkaudit"
+# The throwaway server's bootstrap superuser: a name no dump uses, so that a dump's `OWNER TO
+# postgres` names an ordinary role the loader may hand objects to.
+SUPERUSER = "fkaudit_bootstrap_superuser"
+# The role the files run as, and the audit after them: no superuser (see `SchemaLoader`).
+LOADER = "fkaudit"
+UNPRIVILEGED = "schema files are applied as an unprivileged role"
+_INSUFFICIENT_PRIVILEGE = "42501"
 _MAX_ROLE_ROUNDS = 100
 # Notices are not shown; a dump's own settings (SET ...) follow these and win.
 _OPTIONS = "-c client_min_messages=warning"
@@ -137,7 +144,7 @@ def read_scripts(files: Sequence[Path]) -> tuple[Script, ...]:
     return tuple(scripts)
 
 
-def _caught(error: psycopg.Error, path: Path, line: int) -> SqlError:
+def _caught(error: psycopg.Error, path: Path, line: int, major: int) -> SqlError:
     """`ERROR: message (first CONTEXT line)` where the server says, else at `line`."""
     diag = error.diag
     message = f"{diag.severity_nonlocalized or diag.severity or 'ERROR'}: " + (
@@ -145,7 +152,23 @@ def _caught(error: psycopg.Error, path: Path, line: int) -> SqlError:
     context = (diag.context or "").strip().splitlines()
     if context:
         message += f" ({context[0].strip()})"
+    if diag.sqlstate == _INSUFFICIENT_PRIVILEGE:
+        message += unprivileged(diag.message_primary or "", major)
     return SqlError(path, line, message)
+
+
+def unprivileged(refused: str, major: int) -> str:
+    """What to add to a permission error: the files ran as an ordinary role, and, where an
+    older server is why, which major would have let it."""
+    if refused.startswith("permission denied to create extension") and major < 13:
+        return (f": {UNPRIVILEGED}, and before PostgreSQL 13 only a superuser creates "
+                "extensions (fkaudit does for `CREATE EXTENSION IF NOT EXISTS name [WITH SCHEMA "
+                "public]`): write it so, or audit with a newer server (the embedded one)")
+    if refused.startswith("permission denied to create role") and major < 16:
+        return (f": {UNPRIVILEGED}, and before PostgreSQL 16 CREATEROLE could grant itself "
+                "any privilege: audit with a newer server (the embedded one), or leave "
+                "CREATE ROLE out (fkaudit creates roles named by OWNER TO and GRANT)")
+    return f": {UNPRIVILEGED}"
 
 
 def _error_line(error: psycopg.Error, step: Statement | CopyIn, encoding: str) -> int:
@@ -169,32 +192,66 @@ class SchemaLoader:
     stdin` gets its data lines; `\\connect` opens a connection to the named database. The
     caller's PGOPTIONS (say `-c myapp.tenant=x` that a dump reads with current_setting) is
     kept, with fkaudit's own settings after it.
+
+    The files run as `LOADER`, an ordinary role, never as a superuser: a superuser's SQL reaches
+    the machine (`COPY ... FROM PROGRAM`, `COPY TO` a file, `lo_export`, `pg_read_file`,
+    `ALTER SYSTEM`, C and internal functions), and the server runs as the invoking user. Read
+    statement by statement, a file could hide such SQL anywhere (`EXECUTE 'COP' || 'Y ...'` in
+    a DO block), so the server itself is what refuses it. The loader owns the database and may
+    create databases (`pg_dump --create`), so it may create everything a schema is made of and
+    PostgreSQL 13's trusted extensions; it holds every role fkaudit creates for the files WITH
+    ADMIN OPTION, so `OWNER TO`, `GRANT` and `SET ROLE` to them work. The superuser only
+    prepares that (roles, the empty database) with statements fkaudit composes, and never runs
+    in a database after a file has: the audit connects as the loader too, so no function a
+    file defines (an equality operator an orphan scan calls, a column default FK302 reads) runs
+    with more privileges than the file had.
     """
 
     def __init__(self, server: ThrowawayServer, options: str = "") -> None:
         self.server = server
         self.options = " ".join(part for part in (options.strip(), _OPTIONS) if part)
+        self.major = 0  # the server's major version, known once load() has connected
 
     def load(self, scripts: Sequence[Script]) -> str:
-        """Apply `scripts` in order; the DSN of the database they built."""
+        """Apply `scripts` in order; the DSN of the database they built (the loader's)."""
+        self._prepare()
+        extensions = _extensions_to_precreate(scripts, self.major)
         roles: list[str] = []
         for _ in range(_MAX_ROLE_ROUNDS):
-            self._reset(roles)
+            self._reset(roles, extensions)
             error = self._apply(scripts)
             if error is None:
-                return self.server.dsn(self._built_database([s.path for s in scripts]))
+                built = self._built_database([s.path for s in scripts])
+                return self.server.dsn(built, user=LOADER)
             role = _missing_role(error)
-            if role is None:
+            if role is None or role.startswith("pg_"):  # pg_*: reserved, a newer server's
                 raise FkauditError(str(error))
             roles.append(role)
         raise FkauditError(f"applying the schema files needed more than {_MAX_ROLE_ROUNDS} roles")
 
-    def _admin(self) -> psycopg.Connection[tuple[Any, ...]]:
-        return psycopg.connect(self.server.dsn(), autocommit=True)
+    def _admin(self, dbname: str = "postgres") -> psycopg.Connection[tuple[Any, ...]]:
+        """The superuser, in `postgres` (which the loader may not enter), in a database no file
+        has touched yet, or for one statement fkaudit composes. Settings the loader may give a
+        database it owns (`ALTER DATABASE ... SET`) are overridden where they could matter."""
+        return psycopg.connect(self.server.dsn(dbname), autocommit=True,
+                               options="-c search_path=pg_catalog -c local_preload_libraries="
+                                       " -c default_transaction_read_only=off")  # fmt: skip
 
-    def _reset(self, roles: Sequence[str]) -> None:
-        """A fresh `fkaudit` database, no database or role an earlier round's files created,
-        and the roles the files need but do not create."""
+    def _prepare(self) -> None:
+        """Keep the loader out of `postgres` and `template1`: objects it left there would meet
+        the superuser's queries, or be copied into every database created after."""
+        with self._admin() as conn:
+            self.major = conn.info.server_version // 10000
+            conn.execute("REVOKE CONNECT ON DATABASE postgres, template1 FROM PUBLIC")
+
+    def _reset(self, roles: Sequence[str], extensions: Sequence[str] = ()) -> None:
+        """A fresh `fkaudit` database owned by the loader, no database or role an earlier
+        round's files created, and the roles the files need but do not create.
+
+        Those roles may create databases and own objects in any schema of `fkaudit`, as the
+        superuser who made the dump could: `ALTER ... OWNER TO` demands that of the new owner
+        when a non-superuser runs it.
+        """
         with self._admin() as conn:
             for name in _databases(conn):
                 conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
@@ -203,16 +260,44 @@ class SchemaLoader:
             ).fetchall():  # 16384: the first OID of objects made after initdb
                 conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
                 conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+            loader = sql.Identifier(LOADER)
+            # CREATEROLE only where PostgreSQL 16 confined it to the roles it creates: before,
+            # it could grant itself pg_execute_server_program.
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB BYPASSRLS NOSUPERUSER {}").format(
+                loader, sql.SQL("CREATEROLE" if self.major >= 16 else "NOCREATEROLE")))
+            if self.major >= 16:  # roles the files create: the loader may SET ROLE to them
+                conn.execute(sql.SQL("ALTER ROLE {} SET createrole_self_grant = 'set, inherit'"
+                                     ).format(loader))  # fmt: skip
             for name in roles:
-                conn.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(name)))
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+                role = sql.Identifier(name)
+                conn.execute(sql.SQL("CREATE ROLE {} CREATEDB").format(role))
+                conn.execute(sql.SQL("GRANT {} TO {} WITH ADMIN OPTION").format(role, loader))
+            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(DATABASE), loader))  # fmt: skip
+        with self._admin(DATABASE) as conn:  # still empty: no file has run in it
+            if self.major < 15:  # as PostgreSQL 15 has it: the database owner owns `public`
+                conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(loader))
+            for name in extensions:  # see _extensions_to_precreate
+                conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA public"
+                                     ).format(sql.Identifier(name)))  # fmt: skip
+            # COMMENT ON EXTENSION (pg_dump writes one for each; older ones for plpgsql too)
+            # needs the extension's owner, and an extension has no ALTER ... OWNER TO. Owning
+            # one lets the loader drop it, no more: its objects stay the superuser's.
+            conn.execute(sql.SQL("UPDATE pg_catalog.pg_extension SET extowner = {}::regrole"
+                                 " WHERE extname = ANY({})").format(
+                sql.Literal(LOADER), sql.Literal(["plpgsql", *extensions])))  # fmt: skip
+        with self._connect(DATABASE) as conn:  # the loader, owner of the database and `public`
+            conn.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO PUBLIC").format(
+                sql.Identifier(DATABASE)))  # fmt: skip
+            conn.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
 
     def _built_database(self, files: Sequence[Path]) -> str:
         """The one database holding tables: `fkaudit`, or the one a dump made with `--create`
         switched to (`CREATE DATABASE x; \\connect x`)."""
         with self._admin() as conn:
             names = _databases(conn)
-        with_tables = [name for name in names if _has_tables(self.server.dsn(name))]
+        with_tables = [name for name in names
+                       if _has_tables(self.server.dsn(name, user=LOADER))]  # fmt: skip
         shown = ", ".join(str(path) for path in files[:3]) + (", ..." if len(files) > 3 else "")
         if not with_tables:
             raise FkauditError(f"{shown}: applied, but no table exists afterwards "
@@ -223,7 +308,8 @@ class SchemaLoader:
         return with_tables[0]
 
     def _connect(self, dbname: str) -> psycopg.Connection[tuple[Any, ...]]:
-        return psycopg.connect(self.server.dsn(dbname), autocommit=True, options=self.options,
+        return psycopg.connect(self.server.dsn(dbname, user=LOADER), autocommit=True,
+                               options=self.options,
                                application_name="fkaudit-schema-file",
                                client_encoding="UTF8")  # fmt: skip
 
@@ -249,19 +335,57 @@ class SchemaLoader:
                         conn = self._connect(step.dbname)
                     except psycopg.Error as exc:
                         first = str(exc).strip().splitlines()[-1:] or ["failed"]
-                        return SqlError(script.path, step.line,
-                                        f"\\connect {step.dbname}: {first[0]}")  # fmt: skip
+                        why = f"\\connect {step.dbname}: {first[0]}"
+                        if exc.sqlstate == _INSUFFICIENT_PRIVILEGE:
+                            why += f": {UNPRIVILEGED}"
+                        return SqlError(script.path, step.line, why)
                     continue
                 try:
-                    self._run(conn, step)
+                    self._run_step(conn, step)
                 except psycopg.Error as exc:
                     if isinstance(step, Encoding):
-                        return _caught(exc, script.path, step.line)
-                    return _caught(exc, script.path,
-                                   _error_line(exc, step, conn.info.encoding))  # fmt: skip
+                        return _caught(exc, script.path, step.line, self.major)
+                    return _caught(exc, script.path, _error_line(exc, step, conn.info.encoding),
+                                   self.major)  # fmt: skip
         finally:
             conn.close()
         return None
+
+    def _run_step(self, conn: psycopg.Connection[tuple[Any, ...]], step: Step) -> None:
+        """Run `step`, with the two things dumps need that an ordinary role is refused: a new
+        owner's CREATE privilege (`_run_owner_change`), and switching system triggers."""
+        try:
+            _run_owner_change(conn, step)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            if not self._switch_system_triggers(conn, step, exc):
+                raise
+
+    def _switch_system_triggers(self, conn: psycopg.Connection[tuple[Any, ...]], step: Step,
+                                refused: psycopg.Error) -> bool:  # fmt: skip
+        """`ALTER TABLE [ONLY] t DISABLE|ENABLE TRIGGER ALL` (pg_dump --disable-triggers, a bulk
+        load, what FK402 reports) also switches the foreign keys' system triggers, which only a
+        superuser may. The server refused the loader only after checking that it owns t; the
+        superuser then switches t's triggers, t named by the OID the loader's session resolved:
+        a statement fkaudit composes, running no code of the file's. True when done."""
+        match = _TRIGGERS_ALL.fullmatch(step.text) if isinstance(step, Statement) else None
+        if match is None or "is a system trigger" not in (refused.diag.message_primary or ""):
+            return False
+        try:
+            name = match[2].decode(conn.info.encoding)
+            row = conn.execute(
+                "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN "
+                "pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.oid OPERATOR(pg_catalog.=) %s::pg_catalog.regclass", [name]
+            ).fetchone()
+        except (UnicodeDecodeError, psycopg.Error):
+            return False
+        if row is None:
+            return False
+        with self._admin(conn.info.dbname) as admin:
+            admin.execute(sql.SQL("ALTER TABLE {}{} {} TRIGGER ALL").format(
+                sql.SQL("ONLY " if match[1] else ""), sql.Identifier(*row),
+                sql.SQL("ENABLE" if match[3].upper() == b"ENABLE" else "DISABLE")))  # fmt: skip
+        return True
 
     @staticmethod
     def _run(conn: psycopg.Connection[tuple[Any, ...]], step: Step) -> None:
@@ -272,6 +396,79 @@ class SchemaLoader:
                 copy.write(step.data)
         elif isinstance(step, Statement):
             conn.execute(step.text)
+
+
+# Extensions only a superuser may create that schemas commonly use, vetted to give an ordinary
+# role nothing beyond SQL: no file access, no connections, no SECURITY DEFINER functions.
+_PRECREATED = frozenset({"pg_stat_statements", "vector"})
+# PostgreSQL 13's trusted extensions (control files saying `trusted = true`): from 13 on the
+# loader creates them itself; on 12, where nothing is trusted, the superuser does.
+_TRUSTED_SINCE_13 = frozenset({
+    "btree_gin", "btree_gist", "citext", "cube", "dict_int", "fuzzystrmatch", "hstore",
+    "intarray", "isn", "lo", "ltree", "pg_trgm", "pgcrypto", "seg", "tablefunc", "tcn",
+    "tsm_system_rows", "tsm_system_time", "unaccent", "uuid-ossp",
+})  # fmt: skip
+_CREATE_EXTENSION = re.compile(
+    rb'CREATE\s+EXTENSION\s+IF\s+NOT\s+EXISTS\s+("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
+    rb'(?:\s+WITH)?(?:\s+SCHEMA\s+(?:public|"public"))?(?:\s+CASCADE)?\s*;?\s*',
+    re.IGNORECASE,
+)
+
+
+def _extensions_to_precreate(scripts: Sequence[Script], major: int) -> list[str]:
+    """The extensions the superuser creates in `public` of the empty database before any file
+    runs: those named by a plain `CREATE EXTENSION IF NOT EXISTS name [WITH SCHEMA public]`
+    (how pg_dump, Rails, Django and Prisma write it), which is then a no-op, in `fkaudit`
+    (before any `\\connect`), and vetted (`_PRECREATED`; on PostgreSQL 12 the extensions 13
+    trusts too). The superuser runs only the server's own install script, composed by fkaudit,
+    in a database no file has touched; any other CREATE EXTENSION is the loader's to run."""
+    vetted = _PRECREATED | (_TRUSTED_SINCE_13 if major < 13 else frozenset())
+    names: list[str] = []
+    for script in scripts:
+        for step in script.steps:
+            if isinstance(step, Connect):
+                break
+            match = _CREATE_EXTENSION.fullmatch(step.text) if isinstance(step, Statement) else None
+            if match is None:
+                continue
+            quoted = match[1].decode("latin-1")
+            name = quoted[1:-1].replace('""', '"') if quoted.startswith('"') else quoted.lower()
+            if name in vetted and name not in names:
+                names.append(name)
+    return names
+
+
+_TRIGGERS_ALL = re.compile(
+    rb"ALTER\s+TABLE\s+(ONLY\s+)?(.+?)\s+(ENABLE|DISABLE)\s+TRIGGER\s+ALL\s*;?\s*",
+    re.IGNORECASE | re.DOTALL,
+)
+_OWNER_TO = re.compile(rb"ALTER\s.*\sOWNER\s+TO\s", re.IGNORECASE | re.DOTALL)
+_NEEDS_CREATE = re.compile(r"permission denied for (schema|database) (.+)")
+
+
+def _run_owner_change(conn: psycopg.Connection[tuple[Any, ...]], step: Step) -> None:
+    """Run `step`; an `ALTER ... OWNER TO role` refused because the new owner may not create
+    in the object's schema (or database) is run again once that is granted.
+
+    A superuser skips that check, so dumps rely on it: pg_dump writes the ownership of each
+    object right after it and the grants at the very end, and a superuser's function in a
+    schema some other role owns is common. The loader grants CREATE there to PUBLIC itself
+    (it owns, or holds the role owning, everything the files made): nothing beyond what the
+    files could have done.
+    """
+    try:
+        SchemaLoader._run(conn, step)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        refused = _NEEDS_CREATE.fullmatch(exc.diag.message_primary or "")
+        if not isinstance(step, Statement) or not _OWNER_TO.match(step.text) or not refused:
+            raise
+        kind = sql.SQL("SCHEMA" if refused[1] == "schema" else "DATABASE")
+        try:
+            conn.execute(sql.SQL("GRANT CREATE ON {} {} TO PUBLIC").format(
+                kind, sql.Identifier(refused[2])))  # fmt: skip
+        except psycopg.Error:
+            raise exc from None
+        SchemaLoader._run(conn, step)
 
 
 def _databases(conn: psycopg.Connection[Any]) -> list[str]:
@@ -317,5 +514,5 @@ def loaded_database(files: Sequence[Path], bindir: Path | None) -> Iterator[str]
     """
     scripts = read_scripts(files)
     options = os.environ.get("PGOPTIONS", "")  # kept for the files' sessions, see SchemaLoader
-    with _libpq_environment_cleared(), ThrowawayServer(bindir) as server:
+    with _libpq_environment_cleared(), ThrowawayServer(bindir, superuser=SUPERUSER) as server:
         yield SchemaLoader(server, options).load(scripts)

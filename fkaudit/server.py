@@ -87,8 +87,10 @@ def _unprivileged_account() -> pwd.struct_passwd | None:
 class ThrowawayServer:
     """Context manager: a fresh cluster, started on enter, stopped and deleted on exit."""
 
-    def __init__(self, bindir: str | Path | None = None, *, start_timeout: int = 60) -> None:
+    def __init__(self, bindir: str | Path | None = None, *, start_timeout: int = 60,
+                 superuser: str = "postgres") -> None:  # fmt: skip
         self.bindir = Path(bindir) if bindir else embedded_bindir()
+        self.superuser = superuser  # the bootstrap superuser initdb creates
         self.start_timeout = start_timeout
         self.account = _unprivileged_account()
         self.root: Path | None = None
@@ -107,11 +109,14 @@ class ThrowawayServer:
         assert self.root is not None
         return self.root / "socket"
 
-    def dsn(self, dbname: str = "postgres") -> str:
-        """A key=value DSN, quoted: a schema file may create a database called `my db`."""
+    def dsn(self, dbname: str = "postgres", user: str | None = None) -> str:
+        """A key=value DSN, quoted: a schema file may create a database called `my db`.
+
+        `user` defaults to the bootstrap superuser."""
         from psycopg.conninfo import make_conninfo
 
-        return make_conninfo(host=str(self.socket_dir), port=5432, user="postgres", dbname=dbname)
+        return make_conninfo(host=str(self.socket_dir), port=5432, user=user or self.superuser,
+                             dbname=dbname)  # fmt: skip
 
     # -- running commands as the server account ---------------------------------------------
 
@@ -192,7 +197,7 @@ class ThrowawayServer:
                 directory.mkdir(mode=0o700 if directory == self.data_dir else 0o755)
                 self._own(directory)
             init = self._run(
-                self.bindir / "initdb", "-D", self.data_dir, "-U", "postgres", "-A", "trust",
+                self.bindir / "initdb", "-D", self.data_dir, "-U", self.superuser, "-A", "trust",
                 "-E", "UTF8", "--locale=C", "--no-sync",
             )  # fmt: skip
             if init.returncode != 0:

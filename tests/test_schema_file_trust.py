@@ -13,7 +13,9 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +27,13 @@ from psycopg import conninfo, sql
 from fkaudit.cli import main
 from fkaudit.errors import FkauditError
 from fkaudit.server import embedded_bindir
+
+
+def matrix_bindir() -> list[str]:
+    """The suite's server binaries (FKAUDIT_TEST_PG_BINDIR) for fkaudit's own server too."""
+    bindir = os.environ.get("FKAUDIT_TEST_PG_BINDIR")
+    return ["--pg-bindir", bindir] if bindir else []
+
 
 PARENT_CHILD = "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (p_id int REFERENCES p);\n"
 
@@ -218,3 +227,67 @@ def test_real_pg_dump_output_loads(options: list[str], source_db: str, server_ve
         result, found = audit("--schema-file", str(dump))
         assert result.exit_code == 1, (pg_dump, result.output)
         assert found == {"billing.invoices.invoices_customer_id_fkey"}, pg_dump
+
+
+# -- what only a superuser may do -------------------------------------------------------------
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A directory the server's account may write to. As root the server runs as `postgres`,
+    which cannot enter pytest's private tmp_path: a marker must be creatable there for the test
+    to show that fkaudit, not the file system, stops it."""
+    path = Path(tempfile.mkdtemp(prefix="fkaudit-marker-"))
+    path.chmod(0o777)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# (SQL after PARENT_CHILD, the line the refusal is reported at). Each would run a shell command
+# as the account of the server, which is the invoking user when fkaudit does not run as root,
+# write a file, read the user's files, or load code, if the files were applied as a superuser.
+SUPERUSER_ONLY = [
+    pytest.param("COPY p FROM PROGRAM 'touch MARKER';\n", 3, id="COPY FROM PROGRAM"),
+    pytest.param("COPY (SELECT 1) TO PROGRAM 'touch MARKER';\n", 3, id="COPY TO PROGRAM"),
+    pytest.param("SELECT 1;\nDO $$\nBEGIN\n  EXECUTE 'COP' || 'Y p FROM PROG' || 'RAM ''touch "
+                 "MARKER''';\nEND $$;\n", 4, id="COPY PROGRAM hidden in DO and EXECUTE"),
+    pytest.param("COPY (SELECT 1) TO 'MARKER';\n", 3, id="COPY TO a file"),
+    pytest.param("CREATE TABLE leak (t text);\nCOPY leak FROM '/etc/hostname';\n", 4,
+                 id="COPY FROM a file"),
+    pytest.param("ALTER SYSTEM SET archive_command = 'touch MARKER';\nSELECT pg_reload_conf();\n",
+                 3, id="ALTER SYSTEM"),
+    pytest.param("SELECT lo_from_bytea(4242, 'x');\nSELECT lo_export(4242, 'MARKER');\n", 4,
+                 id="lo_export"),
+    pytest.param("SELECT lo_import('/etc/hostname');\n", 3, id="lo_import"),
+    pytest.param("CREATE TABLE leak AS SELECT pg_read_file('/etc/hostname') AS t;\n", 3,
+                 id="pg_read_file"),
+    pytest.param("CREATE FUNCTION handler() RETURNS language_handler\n  AS '$libdir/plpgsql', "
+                 "'plpgsql_call_handler' LANGUAGE c;\n", 3, id="C function"),
+    pytest.param("CREATE FUNCTION export(oid, text) RETURNS int LANGUAGE internal\n"
+                 "  AS 'be_lo_export';\nSELECT lo_from_bytea(4242, 'x');\n"
+                 "SELECT export(4242, 'MARKER');\n", 3, id="internal function"),
+    pytest.param("GRANT pg_execute_server_program TO CURRENT_USER;\n"
+                 "COPY p FROM PROGRAM 'touch MARKER';\n", 3,
+                 id="granting itself the program role"),
+    pytest.param("CREATE ROLE root SUPERUSER;\nSET ROLE root;\n"
+                 "COPY p FROM PROGRAM 'touch MARKER';\n", 3, id="creating a superuser"),
+    pytest.param("ALTER ROLE CURRENT_USER SUPERUSER;\nCOPY p FROM PROGRAM 'touch MARKER';\n", 3,
+                 id="becoming a superuser"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("attack", "line"), SUPERUSER_ONLY)
+def test_what_only_a_superuser_may_do_is_refused(attack: str, line: int, open_dir: Path,
+                                                 tmp_path: Path) -> None:  # fmt: skip
+    marker = open_dir / "PWNED"
+    _write(tmp_path, {"x.sql": PARENT_CHILD + attack.replace("MARKER", str(marker))})
+    result = CliRunner().invoke(main, ["check", "--schema-file", str(tmp_path / "x.sql"),
+                                       *matrix_bindir()])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"fkaudit: error: {tmp_path / 'x.sql'}:{line}: ERROR: ")
+    assert result.output.rstrip("\n").endswith(
+        ": schema files are applied as an unprivileged role"), result.output
+    assert len(result.output.splitlines()) == 1 and "Traceback" not in result.output
+    assert not marker.exists()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from click.testing import CliRunner, Result
 
 from fkaudit.cli import main
 from fkaudit.schemafile import migration_files
+from fkaudit.server import embedded_bindir
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "schemas"
 
@@ -264,3 +267,147 @@ def test_constraints_are_located_per_table(tmp_path: Path,
             for r in json.loads(artifact.stdout)["runs"][0]["results"]
             for loc in r["locations"]}  # fmt: skip
     assert uris == {"db/structure.sql"}
+
+
+# -- applied as an ordinary role ----------------------------------------------------------------
+# The files run as a role without superuser (test_schema_file_trust.py shows what that refuses);
+# these are what real dumps and migrations hold and still load, on every major.
+
+
+def _server_major() -> int:
+    bindir = os.environ.get("FKAUDIT_TEST_PG_BINDIR")
+    server = Path(bindir) / "postgres" if bindir else embedded_bindir() / "postgres"
+    version = subprocess.run([server, "--version"], capture_output=True, text=True, check=True)
+    return int(re.search(r"(\d+)", version.stdout)[1])  # type: ignore[index]
+
+
+def _available_extensions() -> set[str]:
+    bindir = Path(os.environ.get("FKAUDIT_TEST_PG_BINDIR") or embedded_bindir())
+    return {path.stem for path in bindir.parent.rglob("*.control")}
+
+
+# Trusted since PostgreSQL 13, then two that only a superuser may create but schemas use.
+EXTENSIONS = ("pgcrypto", "citext", "btree_gist", "hstore", "uuid-ossp", "pg_trgm",
+              "pg_stat_statements", "vector")  # fmt: skip
+
+LOADABLE = [
+    pytest.param({"x.sql": "EXTENSIONS\nCREATE TABLE p (id public.citext PRIMARY KEY DEFAULT "
+                  "lower('x'));\nCREATE TABLE c (p_id public.citext REFERENCES p);\n"}, 12,
+                 id="extensions as pg_dump writes them, with comments"),
+    pytest.param({"x.sql": "CREATE SCHEMA ext;\nCREATE EXTENSION citext WITH SCHEMA ext;\n"
+                  "CREATE TABLE p (id ext.citext PRIMARY KEY);\n"
+                  "CREATE TABLE c (p_id ext.citext REFERENCES p);\n"}, 13,
+                 id="a trusted extension in a schema of the file's"),
+    pytest.param({"x.sql": "CREATE EXTENSION IF NOT EXISTS plpgsql WITH SCHEMA pg_catalog;\n"
+                  "COMMENT ON EXTENSION plpgsql IS 'PL/pgSQL procedural language';\n"
+                  + PARENT_CHILD}, 12, id="old pg_dump's plpgsql comment"),
+    pytest.param({"x.sql": "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'UTF8';\n"
+                  "ALTER DATABASE shop OWNER TO postgres;\n\\connect shop\n"
+                  "CREATE SCHEMA s;\nALTER SCHEMA s OWNER TO app;\n" + PARENT_CHILD
+                  + "ALTER TABLE p OWNER TO postgres;\nCREATE FUNCTION s.f() RETURNS int "
+                  "LANGUAGE sql AS 'SELECT 1';\nALTER FUNCTION s.f() OWNER TO postgres;\n"
+                  "REVOKE CONNECT ON DATABASE shop FROM PUBLIC;\n"}, 12,
+                 id="pg_dump --create: owners in a database the file made"),
+    pytest.param({"x.sql": "COMMENT ON SCHEMA public IS 'standard public schema';\n"
+                  "CREATE SCHEMA s AUTHORIZATION app;\nCREATE FUNCTION s.f() RETURNS int "
+                  "LANGUAGE sql AS 'SELECT 1';\nALTER FUNCTION s.f() OWNER TO postgres;\n"
+                  + PARENT_CHILD + "ALTER TABLE p OWNER TO postgres;\n"}, 12,
+                 id="a superuser's function in another role's schema"),
+    pytest.param({"x.sql": "SET ROLE app;\n" + PARENT_CHILD + "RESET ROLE;\n"
+                  "ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT SELECT ON "
+                  "TABLES TO reader;\nALTER DEFAULT PRIVILEGES FOR ROLE app GRANT ALL ON "
+                  "SEQUENCES TO reader;\nCREATE PUBLICATION pub FOR TABLE p;\n"
+                  "ALTER PUBLICATION pub OWNER TO app;\n"}, 12,
+                 id="SET ROLE, default privileges, a publication of tables"),
+    pytest.param({"x.sql": "CREATE ROLE app LOGIN;\n" + PARENT_CHILD
+                  + "ALTER TABLE p OWNER TO app;\nGRANT SELECT ON c TO app;\n"}, 16,
+                 id="a role the file creates"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("files", "since"), LOADABLE)
+def test_what_real_files_hold_loads_as_an_ordinary_role(files: dict[str, str], since: int,
+                                                        tmp_path: Path) -> None:  # fmt: skip
+    available = _available_extensions()
+    created = "".join(f'CREATE EXTENSION IF NOT EXISTS "{name}" WITH SCHEMA public;\n'
+                      f"COMMENT ON EXTENSION \"{name}\" IS 'as pg_dump writes it';\n"
+                      for name in EXTENSIONS if name in available)  # fmt: skip
+    _write(tmp_path, {name: text.replace("EXTENSIONS\n", created) for name, text in files.items()})
+    result, found = audit_fk101("--schema-file", str(tmp_path / "x.sql"), *matrix_bindir())
+    if _server_major() < since:
+        assert result.exit_code == 2, result.output
+        assert "schema files are applied as an unprivileged role, and before PostgreSQL " \
+            f"{since}" in result.output and len(result.output.splitlines()) == 1, result.output
+        return
+    assert result.exit_code == 1, result.output
+    assert found == {"public.c.c_p_id_fkey"}
+
+
+REFUSED = [
+    pytest.param("SET SESSION AUTHORIZATION app;\n", 'set session authorization "app"',
+                 id="pg_dump --use-set-session-authorization"),
+    pytest.param("CREATE FUNCTION et() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;\n"
+                 "CREATE EVENT TRIGGER e ON ddl_command_end EXECUTE PROCEDURE et();\n",
+                 'event trigger "e"', id="event trigger"),
+    pytest.param("CREATE PUBLICATION pub FOR ALL TABLES;\n", "FOR ALL TABLES publication",
+                 id="publication for all tables"),
+    pytest.param("CREATE SUBSCRIPTION sub CONNECTION 'dbname=x' PUBLICATION pub\n"
+                 "  WITH (connect = false, slot_name = 'sub');\n", "subscription",
+                 id="subscription"),
+    pytest.param("CREATE EXTENSION IF NOT EXISTS file_fdw WITH SCHEMA public;\n",
+                 'extension "file_fdw"', id="an untrusted extension"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("sql", "what"), REFUSED)
+def test_what_needs_a_superuser_is_refused_in_one_line(sql: str, what: str,
+                                                       tmp_path: Path) -> None:  # fmt: skip
+    _write(tmp_path, {"x.sql": PARENT_CHILD + sql})
+    result = CliRunner().invoke(main, ["check", "--schema-file", str(tmp_path / "x.sql"),
+                                       *matrix_bindir()])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    line = 3 + sql.count("\n") - 1 if "event trigger" in what else 3
+    assert result.output.startswith(f"fkaudit: error: {tmp_path / 'x.sql'}:{line}: ERROR: ")
+    assert what in result.output and "schema files are applied as an unprivileged role" in (
+        result.output) and len(result.output.splitlines()) == 1, result.output
+
+
+def test_the_audit_sees_every_row_of_tables_other_roles_own(tmp_path: Path) -> None:
+    """FK501 and FK302 read rows: the audit runs as the loader, which holds the owners' roles
+    and bypasses row-level security, so a forced policy hiding every row hides nothing."""
+    _write(tmp_path, {"x.sql": (
+        "CREATE TABLE p (id int PRIMARY KEY);\nINSERT INTO p VALUES (1);\n"
+        "CREATE TABLE c (id int, p_id int DEFAULT 0);\nINSERT INTO c VALUES (1, 1), (2, 7);\n"
+        "ALTER TABLE c ADD CONSTRAINT c_p_id_fkey FOREIGN KEY (p_id) REFERENCES p\n"
+        "  ON DELETE SET DEFAULT NOT VALID;\nCREATE INDEX ON c (p_id);\n"
+        "ALTER TABLE p OWNER TO app;\nALTER TABLE c OWNER TO other;\nREVOKE ALL ON p, c FROM "
+        "PUBLIC;\nALTER TABLE p ENABLE ROW LEVEL SECURITY;\nALTER TABLE p FORCE ROW LEVEL "
+        "SECURITY;\nALTER TABLE c ENABLE ROW LEVEL SECURITY;\nALTER TABLE c FORCE ROW LEVEL "
+        "SECURITY;\nCREATE POLICY none ON c USING (false);\n")})  # fmt: skip
+    result = CliRunner().invoke(main, ["check", "--schema-file", str(tmp_path / "x.sql"),
+                                       "--orphans", "all", "--select", "FK302,FK501",
+                                       "--format", "json", *matrix_bindir()])  # fmt: skip
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert sorted(f["code"] for f in report["findings"]) == ["FK302", "FK501"], report
+    orphans = next(f for f in report["findings"] if f["code"] == "FK501")
+    assert "1" in orphans["message"], orphans
+
+
+def test_system_triggers_switched_off_as_a_dump_does(tmp_path: Path) -> None:
+    """`DISABLE TRIGGER ALL` reaches the foreign keys' system triggers, which only a superuser
+    may switch: fkaudit does it for a table the loader owns, and FK402 sees the result."""
+    _write(tmp_path, {"x.sql": (
+        'CREATE TABLE p (id int PRIMARY KEY);\n'
+        'CREATE TABLE "Order Items" (p_id int REFERENCES p);\n'
+        'CREATE INDEX ON "Order Items" (p_id);\n'
+        "SELECT pg_catalog.set_config('search_path', '', false);\n"
+        'ALTER TABLE ONLY public."Order Items" DISABLE TRIGGER ALL;\n'
+        "ALTER TABLE public.p DISABLE TRIGGER ALL;\n"
+        "ALTER TABLE public.p ENABLE TRIGGER ALL;\n")})  # fmt: skip
+    result = CliRunner().invoke(main, ["check", "--schema-file", str(tmp_path / "x.sql"),
+                                       "--select", "FK402", "--format", "json",
+                                       *matrix_bindir()])  # fmt: skip
+    assert result.exit_code == 1, result.output
+    found = {(f["table"], f["constraint"]) for f in json.loads(result.stdout)["findings"]}
+    assert found == {("Order Items", "Order Items_p_id_fkey")}
