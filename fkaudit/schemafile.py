@@ -6,7 +6,9 @@ meta-command but pg_dump's own (`\\connect`, `\\encoding`, `\\restrict`, `\\unre
 file and line before anything runs; fkaudit then sends the statements and `COPY ... FROM stdin`
 data itself, so a `\\! cmd` hidden anywhere never reaches a shell. Each file gets its own
 session, as a migration tool gives each migration, so a dump's `SET search_path = ''` does not
-leak into the next file.
+leak into the next file. They run as an ordinary role, never a superuser, so the server itself
+refuses the SQL that would reach this machine (`COPY ... PROGRAM`, server files, `ALTER SYSTEM`,
+C functions); see `SchemaLoader`.
 
 Dumps taken without `--no-owner` name roles that do not exist here (`OWNER TO app`, `GRANT ...
 TO reader`); such a role is created on the throwaway server and the files are applied again from
