@@ -63,7 +63,9 @@ def test_sample_percent_out_of_range(db: str, value: str) -> None:
     assert_usage_error(run_fkaudit("check", db, "--sample", value), "--sample")
 
 
-def test_sample_options_are_bounded_before_any_scan(conn: psycopg.Connection[object], db: str) -> None:
+def test_sample_options_are_bounded_before_any_scan(
+    conn: psycopg.Connection[object], db: str
+) -> None:
     conn.execute("CREATE TABLE p (id int PRIMARY KEY)")
     conn.execute("CREATE TABLE c (p_id int)")
     conn.execute("INSERT INTO c VALUES (1)")
