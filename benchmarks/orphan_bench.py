@@ -58,9 +58,7 @@ def bench_database(server: str) -> str:
 def build(dsn: str, rows: int, parents: int, reuse: bool) -> None:
     """Parent, two children with 0.1 % orphans, their clean copy, and a half-orphan table."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_namespace WHERE nspname = %s", (SCHEMA,)
-        ).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (SCHEMA,)).fetchone()
         if exists and reuse:
             return
         if exists:
@@ -151,10 +149,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress("measuring peak RSS ...")
         fkaudit_bin = str(Path(sys.executable).parent / "fkaudit")
         rss = {
-            table: peak_rss_mb([fkaudit_bin, "check", dsn, "--select", "FK501", "--schema",
-                                SCHEMA, "--table", table, "--format", "json"])
+            table: peak_rss_mb(
+                [
+                    fkaudit_bin,
+                    "check",
+                    dsn,
+                    "--select",
+                    "FK501",
+                    "--schema",
+                    SCHEMA,
+                    "--table",
+                    table,
+                    "--format",
+                    "json",
+                ]
+            )
             for table in ("child_a", "child_half")
-        }  # fmt: skip
+        }
 
     medians = {
         "validate_s": statistics.median(validate),
@@ -170,20 +181,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"RSS flat within {TARGET_RSS_SPREAD_MB:g} MB": spread <= TARGET_RSS_SPREAD_MB,
     }
     figures = {
-        "rows": args.rows, "orphans": orphans, "repeat": args.repeat,
+        "rows": args.rows,
+        "orphans": orphans,
+        "repeat": args.repeat,
         **{k: round(v, 3) for k, v in medians.items()},
-        "scan_to_validate": round(scan_ratio, 2), "two_jobs_to_one": round(jobs_ratio, 2),
-        "rss_mb": {k: round(v, 1) for k, v in rss.items()}, "targets": targets,
-    }  # fmt: skip
+        "scan_to_validate": round(scan_ratio, 2),
+        "two_jobs_to_one": round(jobs_ratio, 2),
+        "rss_mb": {k: round(v, 1) for k, v in rss.items()},
+        "targets": targets,
+    }
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(f"rows {args.rows:,}, orphans {orphans:,}, median of {args.repeat}")
     print(f"VALIDATE CONSTRAINT (clean copy): {medians['validate_s']:.2f} s")
     print(f"orphan scan, one FK:              {medians['scan_one_s']:.2f} s  ({scan_ratio:.2f}x)")
-    print(f"orphan scan, two FKs, jobs=2:     {medians['scan_two_jobs2_s']:.2f} s "
-          f"({jobs_ratio:.2f}x one)")  # fmt: skip
-    print(f"peak RSS: 0.1 % orphans {rss['child_a']:.0f} MB, 50 % orphans "
-          f"{rss['child_half']:.0f} MB")  # fmt: skip
+    print(
+        f"orphan scan, two FKs, jobs=2:     {medians['scan_two_jobs2_s']:.2f} s "
+        f"({jobs_ratio:.2f}x one)"
+    )
+    print(
+        f"peak RSS: 0.1 % orphans {rss['child_a']:.0f} MB, 50 % orphans {rss['child_half']:.0f} MB"
+    )
     for name, met in targets.items():
         print(f"{name}: {'met' if met else 'NOT MET'}")
     return 0 if all(targets.values()) else 1

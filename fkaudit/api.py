@@ -81,16 +81,25 @@ def _scan_orphans(
         caller = target
         with without_prepared_statements(caller):
             results = scan(
-                lambda: nullcontext(caller), catalog, everything,
-                samples=samples, listener=listener, sample_percent=sample_percent,
-            )  # fmt: skip
+                lambda: nullcontext(caller),
+                catalog,
+                everything,
+                samples=samples,
+                listener=listener,
+                sample_percent=sample_percent,
+            )
     else:
         dsn = resolve_dsn(target)
         results = scan(
-            lambda: connect(dsn, limits), catalog, everything,
-            samples=samples, jobs=jobs, dsn=dsn, listener=listener,
+            lambda: connect(dsn, limits),
+            catalog,
+            everything,
+            samples=samples,
+            jobs=jobs,
+            dsn=dsn,
+            listener=listener,
             sample_percent=sample_percent,
-        )  # fmt: skip
+        )
     found: list[Finding] = []
     failed: list[RuleError] = []
     clean: set[tuple[str, str, str]] = set()
@@ -102,8 +111,7 @@ def _scan_orphans(
             failed.append(
                 RuleError(
                     code,
-                    f"orphan scan of {result.fk.name} on {where} did not complete: "
-                    f"{result.reason}",
+                    f"orphan scan of {result.fk.name} on {where} did not complete: {result.reason}",
                 )
             )
             if is_implied and implied_rule is not None:  # still implied, count unknown
@@ -179,9 +187,17 @@ def audit(
     clean: frozenset[tuple[str, str, str]] = frozenset()
     if (orphan_rule or implied_rule) is not None and orphans != "off":
         found, failed, clean = _scan_orphans(
-            target, catalog, orphan_rule, implied_rule, orphans, samples, jobs, limits,
-            progress, sample_percent,
-        )  # fmt: skip
+            target,
+            catalog,
+            orphan_rule,
+            implied_rule,
+            orphans,
+            samples,
+            jobs,
+            limits,
+            progress,
+            sample_percent,
+        )
         if implied_rule is not None:  # replaced by findings that carry the orphan counts
             findings = tuple(f for f in findings if f.code != implied_rule.code)
         findings = (*findings, *found)
@@ -192,8 +208,9 @@ def audit(
     findings, suppressed = apply_suppressions(catalog, findings, rules, config)
     not_run = tuple(
         RuleError(f.code, f"{f.code} {f.name} could not check {f.qualified_object}: {f.message}")
-        for f in findings if f.unchecked
-    )  # fmt: skip
+        for f in findings
+        if f.unchecked
+    )
     if not_run:
         findings = tuple(f for f in findings if not f.unchecked)
         if allow_incomplete:

@@ -42,8 +42,9 @@ class BaselineEntry:
 
     @classmethod
     def of(cls, finding: Finding) -> BaselineEntry:
-        return cls(finding.schema, finding.table, finding.constraint, finding.code,
-                   finding.fingerprint)  # fmt: skip
+        return cls(
+            finding.schema, finding.table, finding.constraint, finding.code, finding.fingerprint
+        )
 
     def sort_key(self) -> tuple[str, str, str, str, str]:
         return (self.schema, self.table, self.constraint or "", self.code, self.fingerprint)
@@ -140,9 +141,12 @@ def _entry(item: object, where: str) -> BaselineEntry:
             expected = "a string or null" if key == "constraint" else "a string"
             raise _BadShape(f"{where}.{key} must be {expected}, found {_kind(value)}")
     return BaselineEntry(
-        schema=item["schema"], table=item["table"], constraint=item["constraint"],
-        code=item["rule"], fingerprint=item["fingerprint"],
-    )  # fmt: skip
+        schema=item["schema"],
+        table=item["table"],
+        constraint=item["constraint"],
+        code=item["rule"],
+        fingerprint=item["fingerprint"],
+    )
 
 
 def _kind(value: object) -> str:
@@ -162,8 +166,13 @@ def render_baseline(entries: Iterable[BaselineEntry]) -> str:
     """The file text: sorted, one entry per line, stable keys — a diff shows what changed."""
     lines = [
         json.dumps(
-            {"rule": e.code, "schema": e.schema, "table": e.table, "constraint": e.constraint,
-             "fingerprint": e.fingerprint},
+            {
+                "rule": e.code,
+                "schema": e.schema,
+                "table": e.table,
+                "constraint": e.constraint,
+                "fingerprint": e.fingerprint,
+            },
             ensure_ascii=False,
         )
         for e in sorted(set(entries), key=BaselineEntry.sort_key)

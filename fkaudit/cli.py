@@ -71,9 +71,7 @@ class _NeverRaised(Exception):
 
 
 # click 8.2+ shows the help for a bare group through this UsageError (older ones exit 0).
-_NO_ARGS_IS_HELP: type[Exception] = getattr(
-    click.exceptions, "NoArgsIsHelpError", _NeverRaised
-)
+_NO_ARGS_IS_HELP: type[Exception] = getattr(click.exceptions, "NoArgsIsHelpError", _NeverRaised)
 
 
 @contextmanager
@@ -237,94 +235,190 @@ def _decorated(func: F, decorators: Sequence[Callable[[F], F]]) -> F:
 def audit_options(func: F) -> F:
     """Options shared by every command that audits a database."""
     decorators = [
-        click.option("--config", "config_file", type=click.Path(path_type=Path),
-                     help="Configuration file (default: fkaudit.toml, .fkaudit.toml or "
-                          "pyproject.toml [tool.fkaudit], searched upward from here)."),
-        click.option("--select", multiple=True, metavar="CODES",
-                     help="Only these rules: codes, prefixes (FK1) or names; repeatable."),
-        click.option("--ignore", multiple=True, metavar="CODES",
-                     help="Skip these rules: codes, prefixes or names; repeatable."),
-        click.option("--fail-on", type=click.Choice(SEVERITIES),
-                     help="Exit 1 when a finding has this severity or a higher one "
-                          "[default: warning, or the configuration's fail-on]."),
-        click.option("--show-suppressed", is_flag=True,
-                     help="Also list the findings suppressed by fkaudit:ignore comments."),
-        click.option("--schema", "schemas", multiple=True, metavar="GLOB",
-                     help="Only tables in matching schemas; repeatable."),
-        click.option("--exclude-schema", "exclude_schemas", multiple=True, metavar="GLOB",
-                     help="Skip matching schemas; repeatable."),
-        click.option("--table", "tables", multiple=True, metavar="GLOB",
-                     help="Only matching tables (`name` or `schema.name`); repeatable."),
-        click.option("--exclude-table", "exclude_tables", multiple=True, metavar="GLOB",
-                     help="Skip matching tables; repeatable."),
-        click.option("--statement-timeout", type=click.IntRange(1, MAX_TIMEOUT_S), default=60,
-                     show_default=True, metavar="SECONDS",
-                     help="Server-side limit for each query fkaudit runs (each orphan scan)."),
-        click.option("--lock-timeout", type=click.IntRange(1, MAX_TIMEOUT_S), default=1,
-                     show_default=True, metavar="SECONDS",
-                     help="How long a query waits for a lock (held by a migration, say) "
-                          "before it gives up."),
-        click.option("--orphans", type=click.Choice(MODES), default="suspect",
-                     show_default=True,
-                     help="Which foreign keys FK501 scans for orphaned rows: those that may "
-                          "have them (NOT VALID, NOT ENFORCED, triggers disabled), all, or none."),
-        click.option("--samples", type=click.IntRange(0, MAX_SAMPLES), default=5,
-                     show_default=True,
-                     metavar="N", help="Orphan keys shown per foreign key."),
-        click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
-                     metavar="N", help="Orphan scans run at once, on separate connections."),
-        click.option("--sample", "sample_percent", type=PERCENT,
-                     metavar="PERCENT",
-                     help="Scan a PERCENT page sample of referencing tables of 100,000 rows "
-                          "or more; their orphan counts become estimates."),
-        click.option("--allow-incomplete", is_flag=True,
-                     help="Exit by the findings even when a check could not run (an orphan "
-                          "scan or a lookup timed out, was refused a privilege or a lock); "
-                          "each is still reported, as a warning."),
-    ]  # fmt: skip
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path),
+            help="Configuration file (default: fkaudit.toml, .fkaudit.toml or "
+            "pyproject.toml [tool.fkaudit], searched upward from here).",
+        ),
+        click.option(
+            "--select",
+            multiple=True,
+            metavar="CODES",
+            help="Only these rules: codes, prefixes (FK1) or names; repeatable.",
+        ),
+        click.option(
+            "--ignore",
+            multiple=True,
+            metavar="CODES",
+            help="Skip these rules: codes, prefixes or names; repeatable.",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(SEVERITIES),
+            help="Exit 1 when a finding has this severity or a higher one "
+            "[default: warning, or the configuration's fail-on].",
+        ),
+        click.option(
+            "--show-suppressed",
+            is_flag=True,
+            help="Also list the findings suppressed by fkaudit:ignore comments.",
+        ),
+        click.option(
+            "--schema",
+            "schemas",
+            multiple=True,
+            metavar="GLOB",
+            help="Only tables in matching schemas; repeatable.",
+        ),
+        click.option(
+            "--exclude-schema",
+            "exclude_schemas",
+            multiple=True,
+            metavar="GLOB",
+            help="Skip matching schemas; repeatable.",
+        ),
+        click.option(
+            "--table",
+            "tables",
+            multiple=True,
+            metavar="GLOB",
+            help="Only matching tables (`name` or `schema.name`); repeatable.",
+        ),
+        click.option(
+            "--exclude-table",
+            "exclude_tables",
+            multiple=True,
+            metavar="GLOB",
+            help="Skip matching tables; repeatable.",
+        ),
+        click.option(
+            "--statement-timeout",
+            type=click.IntRange(1, MAX_TIMEOUT_S),
+            default=60,
+            show_default=True,
+            metavar="SECONDS",
+            help="Server-side limit for each query fkaudit runs (each orphan scan).",
+        ),
+        click.option(
+            "--lock-timeout",
+            type=click.IntRange(1, MAX_TIMEOUT_S),
+            default=1,
+            show_default=True,
+            metavar="SECONDS",
+            help="How long a query waits for a lock (held by a migration, say) before it gives up.",
+        ),
+        click.option(
+            "--orphans",
+            type=click.Choice(MODES),
+            default="suspect",
+            show_default=True,
+            help="Which foreign keys FK501 scans for orphaned rows: those that may "
+            "have them (NOT VALID, NOT ENFORCED, triggers disabled), all, or none.",
+        ),
+        click.option(
+            "--samples",
+            type=click.IntRange(0, MAX_SAMPLES),
+            default=5,
+            show_default=True,
+            metavar="N",
+            help="Orphan keys shown per foreign key.",
+        ),
+        click.option(
+            "--jobs",
+            type=click.IntRange(min=1),
+            default=2,
+            show_default=True,
+            metavar="N",
+            help="Orphan scans run at once, on separate connections.",
+        ),
+        click.option(
+            "--sample",
+            "sample_percent",
+            type=PERCENT,
+            metavar="PERCENT",
+            help="Scan a PERCENT page sample of referencing tables of 100,000 rows "
+            "or more; their orphan counts become estimates.",
+        ),
+        click.option(
+            "--allow-incomplete",
+            is_flag=True,
+            help="Exit by the findings even when a check could not run (an orphan "
+            "scan or a lookup timed out, was refused a privilege or a lock); "
+            "each is still reported, as a warning.",
+        ),
+    ]
     return _decorated(func, decorators)
 
 
 def report_options(func: F) -> F:
     """Options of the commands that print a report: its format, a file, a baseline."""
     decorators = [
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-                     show_default=True,
-                     help="Output format: table, json, sarif (code scanning), junit (CI test "
-                          "reports), github (annotations and job summary), markdown (PR "
-                          "comments)."),
-        click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-                     metavar="FILE",
-                     help="Write the --format report to FILE and print the table on stdout."),
-        click.option("--sarif-artifact", metavar="PATH",
-                     help="The repository file SARIF results and GitHub annotations point at "
-                          "(default: the --schema-file, or the migration that defines the "
-                          "object)."),
-        click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False,
-                     path_type=Path), metavar="FILE",
-                     help="Fail only on findings not in this baseline (`fkaudit baseline`); "
-                          "list fixed entries as stale."),
-        click.option("--update-baseline", is_flag=True,
-                     help="Rewrite the --baseline file with the current findings."),
-    ]  # fmt: skip
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            default="table",
+            show_default=True,
+            help="Output format: table, json, sarif (code scanning), junit (CI test "
+            "reports), github (annotations and job summary), markdown (PR "
+            "comments).",
+        ),
+        click.option(
+            "--output",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="Write the --format report to FILE and print the table on stdout.",
+        ),
+        click.option(
+            "--sarif-artifact",
+            metavar="PATH",
+            help="The repository file SARIF results and GitHub annotations point at "
+            "(default: the --schema-file, or the migration that defines the "
+            "object).",
+        ),
+        click.option(
+            "--baseline",
+            "baseline_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="Fail only on findings not in this baseline (`fkaudit baseline`); "
+            "list fixed entries as stale.",
+        ),
+        click.option(
+            "--update-baseline",
+            is_flag=True,
+            help="Rewrite the --baseline file with the current findings.",
+        ),
+    ]
     return _decorated(func, decorators)
 
 
 def target_options(func: F) -> F:
     """Options that audit SQL files on a throwaway server instead of a running database."""
     decorators = [
-        click.option("--schema-file", type=click.Path(exists=True, dir_okay=False,
-                     path_type=Path), metavar="FILE",
-                     help="Audit this SQL file (pg_dump --schema-only, structure.sql) applied "
-                          "to a throwaway PostgreSQL instead of a database."),
-        click.option("--migrations", type=click.Path(exists=True, file_okay=False,
-                     path_type=Path), metavar="DIR",
-                     help="Audit the .sql files of DIR (and its subfolders) applied in name "
-                          "order to a throwaway PostgreSQL; down migrations are skipped."),
-        click.option("--pg-bindir", type=click.Path(file_okay=False, path_type=Path),
-                     help="PostgreSQL bin directory (12-18) for the throwaway server, "
-                          "instead of the embedded one."),
-    ]  # fmt: skip
+        click.option(
+            "--schema-file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="Audit this SQL file (pg_dump --schema-only, structure.sql) applied "
+            "to a throwaway PostgreSQL instead of a database.",
+        ),
+        click.option(
+            "--migrations",
+            type=click.Path(exists=True, file_okay=False, path_type=Path),
+            metavar="DIR",
+            help="Audit the .sql files of DIR (and its subfolders) applied in name "
+            "order to a throwaway PostgreSQL; down migrations are skipped.",
+        ),
+        click.option(
+            "--pg-bindir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="PostgreSQL bin directory (12-18) for the throwaway server, "
+            "instead of the embedded one.",
+        ),
+    ]
     return _decorated(func, decorators)
 
 
@@ -384,8 +478,9 @@ def _audit(target: Target, options: dict[str, Any]) -> Audited:
 
     scope = _scope(options, config)
     try:
-        report = _audit_with(target.dsn, scope, options, config,
-                             progress if sys.stderr.isatty() else None)  # fmt: skip
+        report = _audit_with(
+            target.dsn, scope, options, config, progress if sys.stderr.isatty() else None
+        )
     finally:
         for bar in bars:
             bar.close()
@@ -424,8 +519,10 @@ def _audit_with(
         select=_split(options["select"]),
         ignore=_split(options["ignore"]),
         scope=scope,
-        limits=SessionLimits(statement_timeout_ms=options["statement_timeout"] * 1000,
-                             lock_timeout_ms=options["lock_timeout"] * 1000),
+        limits=SessionLimits(
+            statement_timeout_ms=options["statement_timeout"] * 1000,
+            lock_timeout_ms=options["lock_timeout"] * 1000,
+        ),
         config=config,
         orphans=options["orphans"],
         samples=options["samples"],
@@ -451,8 +548,9 @@ def _run_audit(target: Target, options: dict[str, Any]) -> int:
                 output = renderer("table")(report, render_options)
         summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
         if options["fmt"] == "github" and summary_file:
-            _write(Path(summary_file), renderer("markdown")(report, render_options) + "\n",
-                   append=True)  # fmt: skip
+            _write(
+                Path(summary_file), renderer("markdown")(report, render_options) + "\n", append=True
+            )
     click.echo(output)
     _outlive_the_command(report)
     return report.exit_code(audited.fail_on)
@@ -495,9 +593,12 @@ def _with_baseline(audited: Audited, options: dict[str, Any]) -> Report:
 
     if options["update_baseline"]:
         old, entries = _rewrite_baseline(path, audited, options, "updating")
-        click.echo(f"fkaudit: updated {path}: {len(entries)} entries "
-                   f"({len(set(entries) - set(old))} added, {len(set(old) - set(entries))} "
-                   "removed)", err=True)  # fmt: skip
+        click.echo(
+            f"fkaudit: updated {path}: {len(entries)} entries "
+            f"({len(set(entries) - set(old))} added, {len(set(old) - set(entries))} "
+            "removed)",
+            err=True,
+        )
     else:
         entries = load_baseline(path)
     judged = judge(audited.report, audited.scope, audited.config, options["orphans"])
@@ -538,12 +639,17 @@ def _render_options(
     if artifact is None and files:
         artifact = display_path(files[0])
     elif artifact is None and options["fmt"] == "sarif":
-        click.echo("fkaudit: note: no --sarif-artifact: SARIF results point at a path named "
-                   f"after the database ({report.database})", err=True)  # fmt: skip
+        click.echo(
+            "fkaudit: note: no --sarif-artifact: SARIF results point at a path named "
+            f"after the database ({report.database})",
+            err=True,
+        )
     return RenderOptions(
-        show_suppressed=options["show_suppressed"], fail_on=fail_on,
-        artifact=artifact, locations=locations,
-    )  # fmt: skip
+        show_suppressed=options["show_suppressed"],
+        fail_on=fail_on,
+        artifact=artifact,
+        locations=locations,
+    )
 
 
 # Set by `run`: the process ends right after the command, so its results need not be freed.
@@ -635,8 +741,11 @@ def baseline(file: Path, dsn: str | None, **options: Any) -> None:
 
 
 @main.command()
-@click.option("--pg-bindir", type=click.Path(file_okay=False, path_type=Path),
-              help="PostgreSQL bin directory (12-18) instead of the embedded server.")
+@click.option(
+    "--pg-bindir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="PostgreSQL bin directory (12-18) instead of the embedded server.",
+)
 @audit_options
 @report_options
 @handle_errors
@@ -651,8 +760,11 @@ def demo(pg_bindir: Path | None, **options: Any) -> None:
     _check_report_options(options)
     schema = files("fkaudit.demo").joinpath("shop.sql").read_text(encoding="utf-8")
     with sigterm_as_exit(), ThrowawayServer(pg_bindir) as server:
-        click.echo(f"Started a throwaway PostgreSQL {server.major_version()}; "
-                   "loading the example shop schema...", err=True)  # fmt: skip
+        click.echo(
+            f"Started a throwaway PostgreSQL {server.major_version()}; "
+            "loading the example shop schema...",
+            err=True,
+        )
         with psycopg.connect(server.dsn(), autocommit=True) as conn:
             conn.execute(schema)  # a trusted, bundled file
         code = _run_audit(Target(server.dsn()), options)
@@ -695,8 +807,12 @@ def fix(dsn: str | None, **options: Any) -> None:
 
 
 @main.command("rules")
-@click.option("--config", "config_file", type=click.Path(path_type=Path),
-              help="Configuration file (default: searched upward from here).")  # fmt: skip
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="Configuration file (default: searched upward from here).",
+)
 @handle_errors
 def list_rules(config_file: Path | None) -> None:
     """List the rules with their effective configuration.
@@ -716,15 +832,25 @@ def list_rules(config_file: Path | None) -> None:
     for rule in all_rules():
         settings = config.rule(rule.code)
         options = {**rule.option_defaults, **settings.options}
-        rows.append([
-            rule.code, rule.name, "yes" if rule.code in enabled else "no",
-            (settings.severity or rule.default_severity).label,
-            ", ".join(f"{k}={v!r}" for k, v in options.items()), rule.summary(),
-        ])  # fmt: skip
+        rows.append(
+            [
+                rule.code,
+                rule.name,
+                "yes" if rule.code in enabled else "no",
+                (settings.severity or rule.default_severity).label,
+                ", ".join(f"{k}={v!r}" for k, v in options.items()),
+                rule.summary(),
+            ]
+        )
     source = f"configuration: {config.path}" if config.path else "no configuration file found"
     click.echo(source)
-    click.echo(tabulate(rows, headers=["code", "name", "enabled", "severity", "options",
-                                       "summary"], tablefmt="simple"))  # fmt: skip
+    click.echo(
+        tabulate(
+            rows,
+            headers=["code", "name", "enabled", "severity", "options", "summary"],
+            tablefmt="simple",
+        )
+    )
 
 
 @main.command()

@@ -106,9 +106,12 @@ def transaction(conn: psycopg.Connection[Any]) -> Iterator[bool]:
                 " pg_catalog.set_config('statement_timeout', %s, true),"
                 " pg_catalog.set_config('lock_timeout', %s, true),"
                 " pg_catalog.set_config('application_name', %s, true)",
-                (f"{limits.statement_timeout_ms}ms", f"{limits.lock_timeout_ms}ms",
-                 APPLICATION_NAME),
-            )  # fmt: skip
+                (
+                    f"{limits.statement_timeout_ms}ms",
+                    f"{limits.lock_timeout_ms}ms",
+                    APPLICATION_NAME,
+                ),
+            )
         elif owns:
             conn.execute("SELECT pg_catalog.set_config('transaction_read_only', 'on', true)")
         yield owns

@@ -159,12 +159,8 @@ def apply_suppressions(
         if isinstance(rule, UnusedSuppression):
             config = config or Config()
             by_default = {r.code for r in select_rules(config.select, config.ignore, config)}
-            kept.extend(
-                rule.unused(suppressions, used, {r.code for r in rules}, by_default)
-            )
+            kept.extend(rule.unused(suppressions, used, {r.code for r in rules}, by_default))
     if config is not None:
-        kept = [
-            f for f in kept if not config.excludes(f.code, f.schema, f.table, f.constraint)
-        ]
+        kept = [f for f in kept if not config.excludes(f.code, f.schema, f.table, f.constraint)]
     kept.sort(key=Finding.sort_key)
     return tuple(kept), tuple(suppressed)

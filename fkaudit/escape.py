@@ -48,9 +48,9 @@ def printable_json(encoded: str) -> str:
     the document decodes to the same value and every line of it stays one line in a log.
     """
     return "\n".join(
-        line if line.isprintable() else "".join(
-            ch if ch.isprintable() else json.dumps(ch)[1:-1] for ch in line
-        )
+        line
+        if line.isprintable()
+        else "".join(ch if ch.isprintable() else json.dumps(ch)[1:-1] for ch in line)
         for line in encoded.split("\n")
     )  # a raw line break in JSON text is always whitespace between tokens: kept
 
@@ -77,8 +77,9 @@ def printable_sql(statement: str) -> str:
         return statement
     rewritten = _QUOTED.sub(_respell, statement)
     if not rewritten.isprintable():
-        raise ValueError(f"refusing to print a statement with raw control characters: "
-                         f"{printable(statement)}")
+        raise ValueError(
+            f"refusing to print a statement with raw control characters: {printable(statement)}"
+        )
     return rewritten
 
 

@@ -68,8 +68,9 @@ class Finding:
             object.__setattr__(self, "message", printable(self.message))
         for statement in (self.fix, self.suggestion):
             if statement and not all(line.isprintable() for line in statement.split("\n")):
-                raise ValueError(f"{self.code}: a statement is not printable text: "
-                                 f"{printable(statement)}")
+                raise ValueError(
+                    f"{self.code}: a statement is not printable text: {printable(statement)}"
+                )
 
     @property
     def fingerprint(self) -> str:

@@ -46,9 +46,7 @@ def _identifiers(names: Sequence[str]) -> list[sql.Composable]:
     return parts
 
 
-def create_index(
-    table: Table, name: str, columns: Sequence[str], method: str | None = None
-) -> str:
+def create_index(table: Table, name: str, columns: Sequence[str], method: str | None = None) -> str:
     """An index the RI lookup can search, built without blocking writes where possible.
 
     IF NOT EXISTS with a deterministic name makes a migration safe to re-run. Partitioned
@@ -108,10 +106,17 @@ def enable_trigger(table: Table, trigger: str) -> str:
 
 def rename_constraint(table: Table, old: str, new: str) -> str:
     return render(
-        sql.Composed([
-            _ALTER_TABLE, table_name(table), _RENAME, sql.Identifier(old), _TO, sql.Identifier(new),
-        ])
-    )  # fmt: skip
+        sql.Composed(
+            [
+                _ALTER_TABLE,
+                table_name(table),
+                _RENAME,
+                sql.Identifier(old),
+                _TO,
+                sql.Identifier(new),
+            ]
+        )
+    )
 
 
 def make_not_null(table: Table, validate: Sequence[str], columns: Sequence[str]) -> str:

@@ -58,16 +58,21 @@ class SourceIndex:
 
     def _add(self, line: str, where: SourceLine) -> None:
         tokens = [
-            (quoted.replace('""', '"') if quoted is not None else bare.lower(),
-             quoted is None, match.end())
+            (
+                quoted.replace('""', '"') if quoted is not None else bare.lower(),
+                quoted is None,
+                match.end(),
+            )
             for match in _TOKEN.finditer(line)
             for quoted, bare in [match.groups()]
-        ]  # fmt: skip
+        ]
         for i, (name, bare, _) in enumerate(tokens):
-            if bare and name == "table" and any(
-                t[1] and t[0] in ("create", "alter") for t in tokens[max(0, i - 3):i]
+            if (
+                bare
+                and name == "table"
+                and any(t[1] and t[0] in ("create", "alter") for t in tokens[max(0, i - 3) : i])
             ):
-                self._enter_table(line, tokens[i + 1:], where)
+                self._enter_table(line, tokens[i + 1 :], where)
                 break
         if self.table is not None:
             for name, _, _ in tokens:
@@ -79,7 +84,7 @@ class SourceIndex:
         if not names:
             return
         name, _, end = names[0]
-        if line[end:end + 1] == "." and len(names) > 1:
+        if line[end : end + 1] == "." and len(names) > 1:
             name = names[1][0]
         self.table = name
         if "create" in line.lower():

@@ -57,11 +57,15 @@ def _validate_is_safe(finding: Finding, report: Report) -> bool:
 def _why_not_validated(finding: Finding, report: Report) -> str:
     orphans = [f for f in report.findings if f.code == _ORPHANS and _key(f) == _key(finding)]
     if orphans:
-        return (f"-- not run: {_ORPHANS} found rows this key does not match (above); VALIDATE "
-                "fails on the first of them. Delete or repair them, then uncomment.")
-    return ("-- not run: this key's rows were not scanned for orphans (FK501 not run, --orphans "
-            "off, a sampled or failed scan), so VALIDATE may fail on one; run fkaudit fix with "
-            "FK501, or uncomment once you know there are none.")
+        return (
+            f"-- not run: {_ORPHANS} found rows this key does not match (above); VALIDATE "
+            "fails on the first of them. Delete or repair them, then uncomment."
+        )
+    return (
+        "-- not run: this key's rows were not scanned for orphans (FK501 not run, --orphans "
+        "off, a sampled or failed scan), so VALIDATE may fail on one; run fkaudit fix with "
+        "FK501, or uncomment once you know there are none."
+    )
 
 
 def _mechanical(findings: Iterable[Finding]) -> list[Finding]:
@@ -96,14 +100,15 @@ def render_migration(report: Report) -> str:
     fixes = [f for f in fixes if f not in deferred]
     decisions = _decisions(report, deferred)
     lines = [
-        printable(f"-- fkaudit fix for database {report.database} "
-                  f"(PostgreSQL {report.server_version})"),
+        printable(
+            f"-- fkaudit fix for database {report.database} (PostgreSQL {report.server_version})"
+        ),
         "-- Run it with psql outside a transaction block (CREATE INDEX CONCURRENTLY cannot run",
-        '-- inside one), stopping at the first error:',
+        "-- inside one), stopping at the first error:",
         '--   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f fix.sql',
         f"-- {len(fixes)} finding(s) fixed mechanically; {len(decisions)} change(s) that "
         "need a decision are commented out at the end.",
-    ]  # fmt: skip
+    ]
     written: set[str] = set()
     for finding in fixes:
         assert finding.fix is not None
@@ -116,8 +121,11 @@ def render_migration(report: Report) -> str:
             lines.append(_NOTES[finding.code])
         lines.append(finding.fix)
     if decisions:
-        lines += ["", "-- Decisions: each changes data or the schema's meaning, or may fail; "
-                  "uncomment what you want."]  # fmt: skip
+        lines += [
+            "",
+            "-- Decisions: each changes data or the schema's meaning, or may fail; "
+            "uncomment what you want.",
+        ]
     for finding, statements, why in decisions:
         lines += ["", _comment(finding)]
         if why:

@@ -152,8 +152,11 @@ class _Reader:
                 continue
             if c == "\\":
                 if start is not None or paren:
-                    raise self.fail(i, f"psql meta-command {self.command_name(i)} inside a "
-                                       f"statement: a schema file holds {_ALLOWED}")  # fmt: skip
+                    raise self.fail(
+                        i,
+                        f"psql meta-command {self.command_name(i)} inside a "
+                        f"statement: a schema file holds {_ALLOWED}",
+                    )
                 step, i = self.meta_command(i)
                 if step is not None:
                     steps.append(step)
@@ -277,14 +280,14 @@ class _Reader:
     # -- backslash -----------------------------------------------------------------------
 
     def command_name(self, i: int) -> str:
-        name = re.match(r"[^\s\\]*", self.s[i + 1:])
-        return "\\" + (name[0] if name and name[0] else self.s[i + 1:i + 2])
+        name = re.match(r"[^\s\\]*", self.s[i + 1 :])
+        return "\\" + (name[0] if name and name[0] else self.s[i + 1 : i + 2])
 
     def meta_command(self, i: int) -> tuple[Step | None, int]:
         """The allowed meta-command at i and the index after its line, or ScriptError."""
         name = self.command_name(i)
         end = self.end_of_line(i)
-        rest = self.s[i + len(name):end].strip()
+        rest = self.s[i + len(name) : end].strip()
         line = self.line(i)
         if name in ("\\restrict", "\\unrestrict") and _KEY.fullmatch(rest):
             return None, end
@@ -294,11 +297,17 @@ class _Reader:
             return Connect(line, self.connect_target(i, rest)), end
         shown = name if len(name) <= 20 else name[:20] + "..."
         if name in ("\\restrict", "\\unrestrict", "\\encoding"):
-            raise self.fail(i, f"{name} takes one plain word (pg_dump writes a letters-and-digits "
-                               "key or an encoding name), nothing else")  # fmt: skip
+            raise self.fail(
+                i,
+                f"{name} takes one plain word (pg_dump writes a letters-and-digits "
+                "key or an encoding name), nothing else",
+            )
         hint = "; give several files with --migrations DIR" if name in _INCLUDES else ""
-        raise self.fail(i, f"psql meta-command {shown} refused: a schema file may hold "
-                           f"{_ALLOWED} (fkaudit runs nothing on this machine){hint}")  # fmt: skip
+        raise self.fail(
+            i,
+            f"psql meta-command {shown} refused: a schema file may hold "
+            f"{_ALLOWED} (fkaudit runs nothing on this machine){hint}",
+        )
 
     def connect_target(self, i: int, rest: str) -> str:
         """The database of `\\connect`: a name, or a conninfo string naming only `dbname`."""
@@ -315,8 +324,11 @@ class _Reader:
             except Exception as exc:  # psycopg.ProgrammingError: not a conninfo string
                 raise self.fail(i, f"\\connect: {exc}") from None
             if set(params) != {"dbname"}:
-                raise self.fail(i, "\\connect may name a database only (dbname=...), no host, "
-                                   "user or other connection setting")  # fmt: skip
+                raise self.fail(
+                    i,
+                    "\\connect may name a database only (dbname=...), no host, "
+                    "user or other connection setting",
+                )
             target = str(params["dbname"])
         if not target or target == "-":
             raise self.fail(i, problem)
@@ -327,23 +339,34 @@ class _Reader:
         s = self.s
         after = self.end_of_line(i)
         if s[i:after].strip():
-            raise self.fail(i, "text after COPY ... FROM stdin; on the same line: psql would "
-                               "read the data first; put it after the \\. line")  # fmt: skip
+            raise self.fail(
+                i,
+                "text after COPY ... FROM stdin; on the same line: psql would "
+                "read the data first; put it after the \\. line",
+            )
         data_start = min(after + 1, len(s))
         j = data_start
         while j < len(s):
             stop = self.end_of_line(j)
             row = s[j:stop].rstrip("\r")
             if row == "\\.":
-                copy = CopyIn(line, text.encode("latin-1"), s[data_start:j].encode("latin-1"),
-                              self.line(data_start))  # fmt: skip
+                copy = CopyIn(
+                    line,
+                    text.encode("latin-1"),
+                    s[data_start:j].encode("latin-1"),
+                    self.line(data_start),
+                )
                 return copy, stop
             if row.startswith("\\.") and not row.startswith("\\.\\"):
-                raise self.fail(j, "COPY data line starting with \\. but not \\. alone: where "
-                                   "the data ends is ambiguous")  # fmt: skip
+                raise self.fail(
+                    j,
+                    "COPY data line starting with \\. but not \\. alone: where "
+                    "the data ends is ambiguous",
+                )
             j = stop + 1
-        copy = CopyIn(line, text.encode("latin-1"), s[data_start:].encode("latin-1"),
-                      self.line(data_start))  # fmt: skip
+        copy = CopyIn(
+            line, text.encode("latin-1"), s[data_start:].encode("latin-1"), self.line(data_start)
+        )
         return copy, len(s)
 
 
@@ -360,9 +383,9 @@ def _function_head(words: list[str]) -> bool:
     judges it (first letters of the first four words that are among those keywords)."""
     first = [w[0] if w in _HEAD_WORDS else "" for w in words[:4]]
     first += [""] * (4 - len(first))
-    return first[0] == "c" and (first[1] in ("f", "p")
-                                or (first[1] == "o" and first[2] == "r"
-                                    and first[3] in ("f", "p")))  # fmt: skip
+    return first[0] == "c" and (
+        first[1] in ("f", "p") or (first[1] == "o" and first[2] == "r" and first[3] in ("f", "p"))
+    )
 
 
 def _begin_depth(word: str, begin: int) -> int:

@@ -97,16 +97,18 @@ def migration_files(directory: Path) -> tuple[Path, ...]:
     if not directory.is_dir():
         raise FkauditError(f"--migrations {directory}: not a directory")
     files = [
-        path for path in directory.rglob("*.sql")
+        path
+        for path in directory.rglob("*.sql")
         if path.is_file() and path.name != "down.sql" and not path.name.endswith(".down.sql")
-    ]  # fmt: skip
+    ]
     if not files:
         raise FkauditError(f"--migrations {directory}: no .sql files in it")
     flyway = {path: _flyway_version(path.name) for path in files}
     if all(flyway.values()):
         versioned = [(v, p) for p, v in flyway.items() if v is not None and v[0] != "U"]
-        return tuple(p for v, p in sorted(versioned, key=lambda vp: (vp[0][0] == "R", vp[0][1],
-                                                                      vp[1].name)))  # fmt: skip
+        return tuple(
+            p for v, p in sorted(versioned, key=lambda vp: (vp[0][0] == "R", vp[0][1], vp[1].name))
+        )
     return tuple(sorted(files, key=lambda p: natural_key(p.relative_to(directory))))
 
 
@@ -150,7 +152,8 @@ def _caught(error: psycopg.Error, path: Path, line: int, major: int) -> SqlError
     """`ERROR: message (first CONTEXT line)` where the server says, else at `line`."""
     diag = error.diag
     message = f"{diag.severity_nonlocalized or diag.severity or 'ERROR'}: " + (
-        (diag.message_primary or str(error)).strip())
+        (diag.message_primary or str(error)).strip()
+    )
     context = (diag.context or "").strip().splitlines()
     if context:
         message += f" ({context[0].strip()})"
@@ -163,13 +166,17 @@ def unprivileged(refused: str, major: int) -> str:
     """What to add to a permission error: the files ran as an ordinary role, and, where an
     older server is why, which major would have let it."""
     if refused.startswith("permission denied to create extension") and major < 13:
-        return (f": {UNPRIVILEGED}, and before PostgreSQL 13 only a superuser creates "
-                "extensions (fkaudit does for `CREATE EXTENSION IF NOT EXISTS name [WITH SCHEMA "
-                "public]`): write it so, or audit with a newer server (the embedded one)")
+        return (
+            f": {UNPRIVILEGED}, and before PostgreSQL 13 only a superuser creates "
+            "extensions (fkaudit does for `CREATE EXTENSION IF NOT EXISTS name [WITH SCHEMA "
+            "public]`): write it so, or audit with a newer server (the embedded one)"
+        )
     if refused.startswith("permission denied to create role") and major < 16:
-        return (f": {UNPRIVILEGED}, and before PostgreSQL 16 CREATEROLE could grant itself "
-                "any privilege: audit with a newer server (the embedded one), or leave "
-                "CREATE ROLE out (fkaudit creates roles named by OWNER TO and GRANT)")
+        return (
+            f": {UNPRIVILEGED}, and before PostgreSQL 16 CREATEROLE could grant itself "
+            "any privilege: audit with a newer server (the embedded one), or leave "
+            "CREATE ROLE out (fkaudit creates roles named by OWNER TO and GRANT)"
+        )
     return f": {UNPRIVILEGED}"
 
 
@@ -235,9 +242,12 @@ class SchemaLoader:
         """The superuser, in `postgres` (which the loader may not enter), in a database no file
         has touched yet, or for one statement fkaudit composes. Settings the loader may give a
         database it owns (`ALTER DATABASE ... SET`) are overridden where they could matter."""
-        return psycopg.connect(self.server.dsn(dbname), autocommit=True,
-                               options="-c search_path=pg_catalog -c local_preload_libraries="
-                                       " -c default_transaction_read_only=off")  # fmt: skip
+        return psycopg.connect(
+            self.server.dsn(dbname),
+            autocommit=True,
+            options="-c search_path=pg_catalog -c local_preload_libraries="
+            " -c default_transaction_read_only=off",
+        )
 
     def _prepare(self) -> None:
         """Keep the loader out of `postgres` and `template1`: objects it left there would meet
@@ -265,32 +275,46 @@ class SchemaLoader:
             loader = sql.Identifier(LOADER)
             # CREATEROLE only where PostgreSQL 16 confined it to the roles it creates: before,
             # it could grant itself pg_execute_server_program.
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB BYPASSRLS NOSUPERUSER {}").format(
-                loader, sql.SQL("CREATEROLE" if self.major >= 16 else "NOCREATEROLE")))
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN CREATEDB BYPASSRLS NOSUPERUSER {}").format(
+                    loader, sql.SQL("CREATEROLE" if self.major >= 16 else "NOCREATEROLE")
+                )
+            )
             if self.major >= 16:  # roles the files create: the loader may SET ROLE to them
-                conn.execute(sql.SQL("ALTER ROLE {} SET createrole_self_grant = 'set, inherit'"
-                                     ).format(loader))  # fmt: skip
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} SET createrole_self_grant = 'set, inherit'").format(
+                        loader
+                    )
+                )
             for name in roles:
                 role = sql.Identifier(name)
                 conn.execute(sql.SQL("CREATE ROLE {} CREATEDB").format(role))
                 conn.execute(sql.SQL("GRANT {} TO {} WITH ADMIN OPTION").format(role, loader))
-            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                sql.Identifier(DATABASE), loader))  # fmt: skip
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(DATABASE), loader)
+            )
         with self._admin(DATABASE) as conn:  # still empty: no file has run in it
             if self.major < 15:  # as PostgreSQL 15 has it: the database owner owns `public`
                 conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(loader))
             for name in extensions:  # see _extensions_to_precreate
-                conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA public"
-                                     ).format(sql.Identifier(name)))  # fmt: skip
+                conn.execute(
+                    sql.SQL("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA public").format(
+                        sql.Identifier(name)
+                    )
+                )
             # COMMENT ON EXTENSION (pg_dump writes one for each; older ones for plpgsql too)
             # needs the extension's owner, and an extension has no ALTER ... OWNER TO. Owning
             # one lets the loader drop it, no more: its objects stay the superuser's.
-            conn.execute(sql.SQL("UPDATE pg_catalog.pg_extension SET extowner = {}::regrole"
-                                 " WHERE extname = ANY({})").format(
-                sql.Literal(LOADER), sql.Literal(["plpgsql", *extensions])))  # fmt: skip
+            conn.execute(
+                sql.SQL(
+                    "UPDATE pg_catalog.pg_extension SET extowner = {}::regrole"
+                    " WHERE extname = ANY({})"
+                ).format(sql.Literal(LOADER), sql.Literal(["plpgsql", *extensions]))
+            )
         with self._connect(DATABASE) as conn:  # the loader, owner of the database and `public`
-            conn.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO PUBLIC").format(
-                sql.Identifier(DATABASE)))  # fmt: skip
+            conn.execute(
+                sql.SQL("GRANT CREATE ON DATABASE {} TO PUBLIC").format(sql.Identifier(DATABASE))
+            )
             conn.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
 
     def _built_database(self, files: Sequence[Path]) -> str:
@@ -298,22 +322,28 @@ class SchemaLoader:
         switched to (`CREATE DATABASE x; \\connect x`)."""
         with self._admin() as conn:
             names = _databases(conn)
-        with_tables = [name for name in names
-                       if _has_tables(self.server.dsn(name, user=LOADER))]  # fmt: skip
+        with_tables = [name for name in names if _has_tables(self.server.dsn(name, user=LOADER))]
         shown = ", ".join(str(path) for path in files[:3]) + (", ..." if len(files) > 3 else "")
         if not with_tables:
-            raise FkauditError(f"{shown}: applied, but no table exists afterwards "
-                               "(nothing to audit: a down migration?)")  # fmt: skip
+            raise FkauditError(
+                f"{shown}: applied, but no table exists afterwards "
+                "(nothing to audit: a down migration?)"
+            )
         if len(with_tables) > 1:
-            raise FkauditError(f"{shown}: tables end up in several databases "
-                               f"({', '.join(with_tables)}); fkaudit audits one")  # fmt: skip
+            raise FkauditError(
+                f"{shown}: tables end up in several databases "
+                f"({', '.join(with_tables)}); fkaudit audits one"
+            )
         return with_tables[0]
 
     def _connect(self, dbname: str) -> psycopg.Connection[tuple[Any, ...]]:
-        return psycopg.connect(self.server.dsn(dbname, user=LOADER), autocommit=True,
-                               options=self.options,
-                               application_name="fkaudit-schema-file",
-                               client_encoding="UTF8")  # fmt: skip
+        return psycopg.connect(
+            self.server.dsn(dbname, user=LOADER),
+            autocommit=True,
+            options=self.options,
+            application_name="fkaudit-schema-file",
+            client_encoding="UTF8",
+        )
 
     def _apply(self, scripts: Sequence[Script]) -> SqlError | None:
         """Each file in its own session, as a migration tool gives each migration, so a dump's
@@ -347,8 +377,9 @@ class SchemaLoader:
                 except psycopg.Error as exc:
                     if isinstance(step, Encoding):
                         return _caught(exc, script.path, step.line, self.major)
-                    return _caught(exc, script.path, _error_line(exc, step, conn.info.encoding),
-                                   self.major)  # fmt: skip
+                    return _caught(
+                        exc, script.path, _error_line(exc, step, conn.info.encoding), self.major
+                    )
         finally:
             conn.close()
         return None
@@ -362,8 +393,9 @@ class SchemaLoader:
             if not self._switch_system_triggers(conn, step, exc):
                 raise
 
-    def _switch_system_triggers(self, conn: psycopg.Connection[tuple[Any, ...]], step: Step,
-                                refused: psycopg.Error) -> bool:  # fmt: skip
+    def _switch_system_triggers(
+        self, conn: psycopg.Connection[tuple[Any, ...]], step: Step, refused: psycopg.Error
+    ) -> bool:
         """`ALTER TABLE [ONLY] t DISABLE|ENABLE TRIGGER ALL` (pg_dump --disable-triggers, a bulk
         load, what FK402 reports) also switches the foreign keys' system triggers, which only a
         superuser may. The server refused the loader only after checking that it owns t; the
@@ -377,16 +409,21 @@ class SchemaLoader:
             row = conn.execute(
                 "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN "
                 "pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.oid OPERATOR(pg_catalog.=) %s::pg_catalog.regclass", [name]
+                "WHERE c.oid OPERATOR(pg_catalog.=) %s::pg_catalog.regclass",
+                [name],
             ).fetchone()
         except (UnicodeDecodeError, psycopg.Error):
             return False
         if row is None:
             return False
         with self._admin(conn.info.dbname) as admin:
-            admin.execute(sql.SQL("ALTER TABLE {}{} {} TRIGGER ALL").format(
-                sql.SQL("ONLY " if match[1] else ""), sql.Identifier(*row),
-                sql.SQL("ENABLE" if match[3].upper() == b"ENABLE" else "DISABLE")))  # fmt: skip
+            admin.execute(
+                sql.SQL("ALTER TABLE {}{} {} TRIGGER ALL").format(
+                    sql.SQL("ONLY " if match[1] else ""),
+                    sql.Identifier(*row),
+                    sql.SQL("ENABLE" if match[3].upper() == b"ENABLE" else "DISABLE"),
+                )
+            )
         return True
 
     @staticmethod
@@ -405,11 +442,30 @@ class SchemaLoader:
 _PRECREATED = frozenset({"pg_stat_statements", "vector"})
 # PostgreSQL 13's trusted extensions (control files saying `trusted = true`): from 13 on the
 # loader creates them itself; on 12, where nothing is trusted, the superuser does.
-_TRUSTED_SINCE_13 = frozenset({
-    "btree_gin", "btree_gist", "citext", "cube", "dict_int", "fuzzystrmatch", "hstore",
-    "intarray", "isn", "lo", "ltree", "pg_trgm", "pgcrypto", "seg", "tablefunc", "tcn",
-    "tsm_system_rows", "tsm_system_time", "unaccent", "uuid-ossp",
-})  # fmt: skip
+_TRUSTED_SINCE_13 = frozenset(
+    {
+        "btree_gin",
+        "btree_gist",
+        "citext",
+        "cube",
+        "dict_int",
+        "fuzzystrmatch",
+        "hstore",
+        "intarray",
+        "isn",
+        "lo",
+        "ltree",
+        "pg_trgm",
+        "pgcrypto",
+        "seg",
+        "tablefunc",
+        "tcn",
+        "tsm_system_rows",
+        "tsm_system_time",
+        "unaccent",
+        "uuid-ossp",
+    }
+)
 _CREATE_EXTENSION = re.compile(
     rb'CREATE\s+EXTENSION\s+IF\s+NOT\s+EXISTS\s+("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
     rb'(?:\s+WITH)?(?:\s+SCHEMA\s+(?:public|"public"))?(?:\s+CASCADE)?\s*;?\s*',
@@ -466,8 +522,9 @@ def _run_owner_change(conn: psycopg.Connection[tuple[Any, ...]], step: Step) -> 
             raise
         kind = sql.SQL("SCHEMA" if refused[1] == "schema" else "DATABASE")
         try:
-            conn.execute(sql.SQL("GRANT CREATE ON {} {} TO PUBLIC").format(
-                kind, sql.Identifier(refused[2])))  # fmt: skip
+            conn.execute(
+                sql.SQL("GRANT CREATE ON {} {} TO PUBLIC").format(kind, sql.Identifier(refused[2]))
+            )
         except psycopg.Error:
             raise exc from None
         SchemaLoader._run(conn, step)

@@ -87,8 +87,13 @@ def _unprivileged_account() -> pwd.struct_passwd | None:
 class ThrowawayServer:
     """Context manager: a fresh cluster, started on enter, stopped and deleted on exit."""
 
-    def __init__(self, bindir: str | Path | None = None, *, start_timeout: int = 60,
-                 superuser: str = "postgres") -> None:  # fmt: skip
+    def __init__(
+        self,
+        bindir: str | Path | None = None,
+        *,
+        start_timeout: int = 60,
+        superuser: str = "postgres",
+    ) -> None:
         self.bindir = Path(bindir) if bindir else embedded_bindir()
         self.superuser = superuser  # the bootstrap superuser initdb creates
         self.start_timeout = start_timeout
@@ -115,8 +120,9 @@ class ThrowawayServer:
         `user` defaults to the bootstrap superuser."""
         from psycopg.conninfo import make_conninfo
 
-        return make_conninfo(host=str(self.socket_dir), port=5432, user=user or self.superuser,
-                             dbname=dbname)  # fmt: skip
+        return make_conninfo(
+            host=str(self.socket_dir), port=5432, user=user or self.superuser, dbname=dbname
+        )
 
     # -- running commands as the server account ---------------------------------------------
 
@@ -197,9 +203,18 @@ class ThrowawayServer:
                 directory.mkdir(mode=0o700 if directory == self.data_dir else 0o755)
                 self._own(directory)
             init = self._run(
-                self.bindir / "initdb", "-D", self.data_dir, "-U", self.superuser, "-A", "trust",
-                "-E", "UTF8", "--locale=C", "--no-sync",
-            )  # fmt: skip
+                self.bindir / "initdb",
+                "-D",
+                self.data_dir,
+                "-U",
+                self.superuser,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            )
             if init.returncode != 0:
                 raise FkauditError(f"initdb failed: {_last_line(init.stderr or init.stdout)}")
             settings = {**_SETTINGS, "unix_socket_directories": f"'{self.socket_dir}'"}
@@ -207,10 +222,17 @@ class ThrowawayServer:
                 conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
             log = self.data_dir / "server.log"
             started = self._run(
-                self.bindir / "pg_ctl", "-D", self.data_dir, "-l", log, "-w",
-                "-t", str(self.start_timeout), "start",
+                self.bindir / "pg_ctl",
+                "-D",
+                self.data_dir,
+                "-l",
+                log,
+                "-w",
+                "-t",
+                str(self.start_timeout),
+                "start",
                 timeout=self.start_timeout + 10,
-            )  # fmt: skip
+            )
             if started.returncode != 0:
                 detail = log.read_text(errors="replace") if log.exists() else started.stderr
                 raise FkauditError(f"PostgreSQL did not start: {_last_line(detail)}")
@@ -240,10 +262,21 @@ class ThrowawayServer:
 
     def _stop_postmaster(self) -> None:
         try:
-            stopped = self._run(
-                self.bindir / "pg_ctl", "-D", self.data_dir, "-m", "fast", "-w", "-t", "30",
-                "stop", timeout=40,
-            ).returncode == 0  # fmt: skip
+            stopped = (
+                self._run(
+                    self.bindir / "pg_ctl",
+                    "-D",
+                    self.data_dir,
+                    "-m",
+                    "fast",
+                    "-w",
+                    "-t",
+                    "30",
+                    "stop",
+                    timeout=40,
+                ).returncode
+                == 0
+            )
         except (subprocess.TimeoutExpired, OSError):
             stopped = False
         if not stopped:

@@ -52,8 +52,9 @@ def assert_no_violations(
     level = Severity.parse(fail_on) if isinstance(fail_on, str) else fail_on
     level = level or config.fail_on or Severity.WARNING
     scope = scope or Scope(schemas=config.schemas, exclude_schemas=config.exclude_schemas)
-    report = audit(target, select=select, ignore=ignore, scope=scope, config=config,
-                   orphans=orphans)  # fmt: skip
+    report = audit(
+        target, select=select, ignore=ignore, scope=scope, config=config, orphans=orphans
+    )
     if baseline is not None:
         judged = judge(report, scope, config, orphans)
         report = compare(report, load_baseline(Path(baseline)), judged)

@@ -27,9 +27,7 @@ from pathlib import Path
 from typing import Any
 
 CASES_DIR = Path(__file__).parent / "cases"
-_DIRECTIVE = re.compile(
-    r"^--\s*(rules|case|fires|option|min-version|expect-error)\s*:?\s*(.*)$"
-)
+_DIRECTIVE = re.compile(r"^--\s*(rules|case|fires|option|min-version|expect-error)\s*:?\s*(.*)$")
 
 
 @dataclass(frozen=True)

@@ -151,12 +151,14 @@ class PgBouncer:
     def _launch(self, ini: Path) -> bool:
         kwargs: dict[str, Any] = {}
         if self.account is not None:
-            kwargs = {"user": self.account.pw_uid, "group": self.account.pw_gid,
-                      "extra_groups": []}  # fmt: skip
+            kwargs = {"user": self.account.pw_uid, "group": self.account.pw_gid, "extra_groups": []}
         self.process = subprocess.Popen(
-            [self.binary, str(ini)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            cwd=self.root, **kwargs,
-        )  # fmt: skip
+            [self.binary, str(ini)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.root,
+            **kwargs,
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

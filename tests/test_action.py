@@ -96,23 +96,36 @@ def test_without_dsn_the_environment_is_left_alone() -> None:
 
 def test_schema_file() -> None:
     assert command_for(**{"schema-file": "db/structure.sql"}) == [
-        "check", "--schema-file", "db/structure.sql", "--format", "github",
-    ]  # fmt: skip
+        "check",
+        "--schema-file",
+        "db/structure.sql",
+        "--format",
+        "github",
+    ]
 
 
 def test_migrations() -> None:
     assert command_for(migrations="db/migrations") == [
-        "check", "--migrations", "db/migrations", "--format", "github",
-    ]  # fmt: skip
+        "check",
+        "--migrations",
+        "db/migrations",
+        "--format",
+        "github",
+    ]
 
 
 def test_sarif_writes_the_sarif_file() -> None:
     assert command_for(format="sarif") == [
-        "check", "--format", "sarif", "--output", "fkaudit.sarif",
-    ]  # fmt: skip
+        "check",
+        "--format",
+        "sarif",
+        "--output",
+        "fkaudit.sarif",
+    ]
     assert command_for(format="sarif", **{"sarif-file": "reports/fk.sarif"})[-2:] == [
-        "--output", "reports/fk.sarif",
-    ]  # fmt: skip
+        "--output",
+        "reports/fk.sarif",
+    ]
 
 
 def test_sarif_file_is_only_used_with_format_sarif() -> None:
@@ -130,41 +143,76 @@ def test_empty_format_leaves_fkaudit_its_default() -> None:
 
 def test_fail_on_and_baseline() -> None:
     assert command_for(**{"fail-on": "error", "baseline": "fkaudit-baseline.json"}) == [
-        "check", "--format", "github", "--fail-on", "error",
-        "--baseline", "fkaudit-baseline.json",
-    ]  # fmt: skip
+        "check",
+        "--format",
+        "github",
+        "--fail-on",
+        "error",
+        "--baseline",
+        "fkaudit-baseline.json",
+    ]
 
 
 def test_everything_at_once() -> None:
     inputs = {
-        "schema-file": "schema.sql", "format": "sarif", "fail-on": "warning",
-        "baseline": "base.json", "args": "--select FK1", "upload-sarif": "true",
+        "schema-file": "schema.sql",
+        "format": "sarif",
+        "fail-on": "warning",
+        "baseline": "base.json",
+        "args": "--select FK1",
+        "upload-sarif": "true",
         "sarif-file": "out/fk.sarif",
-    }  # fmt: skip
+    }
     assert command_for(**inputs) == [
-        "check", "--schema-file", "schema.sql", "--format", "sarif", "--output", "out/fk.sarif",
-        "--fail-on", "warning", "--baseline", "base.json", "--select", "FK1",
-    ]  # fmt: skip
+        "check",
+        "--schema-file",
+        "schema.sql",
+        "--format",
+        "sarif",
+        "--output",
+        "out/fk.sarif",
+        "--fail-on",
+        "warning",
+        "--baseline",
+        "base.json",
+        "--select",
+        "FK1",
+    ]
 
 
 def test_args_are_shell_quoted_and_come_last() -> None:
-    command = command_for(args='--select "FK1, FK2" --exclude-table \'audit.*\'', format="json")
+    command = command_for(args="--select \"FK1, FK2\" --exclude-table 'audit.*'", format="json")
     assert command == [
-        "check", "--format", "json", "--select", "FK1, FK2", "--exclude-table", "audit.*",
-    ]  # fmt: skip
+        "check",
+        "--format",
+        "json",
+        "--select",
+        "FK1, FK2",
+        "--exclude-table",
+        "audit.*",
+    ]
 
 
 def test_args_may_span_lines() -> None:
     # `args: |` in YAML: one option per line, with the block scalar's final newline.
     assert command_for(args="--ignore FK306\n--jobs 4\n") == [
-        "check", "--format", "github", "--ignore", "FK306", "--jobs", "4",
-    ]  # fmt: skip
+        "check",
+        "--format",
+        "github",
+        "--ignore",
+        "FK306",
+        "--jobs",
+        "4",
+    ]
 
 
 def test_args_are_not_shell_code() -> None:
     assert command_for(args="$(touch /tmp/pwned); `id` >x")[-4:] == [
-        "$(touch", "/tmp/pwned);", "`id`", ">x",
-    ]  # fmt: skip
+        "$(touch",
+        "/tmp/pwned);",
+        "`id`",
+        ">x",
+    ]
 
 
 def test_args_override_earlier_options() -> None:
@@ -226,14 +274,20 @@ def test_sarif_file_must_be_one_line() -> None:
 
 
 def test_inputs_are_read_from_their_variables_and_stripped() -> None:
-    inputs = run.read_inputs({
-        "FKAUDIT_INPUT_SCHEMA_FILE": " schema.sql\n",
-        "FKAUDIT_INPUT_ARGS": "--jobs 4\n",
-        "FKAUDIT_INPUT_FORMAT": "sarif",
-        "INPUT_DSN": "not ours",
-    })  # fmt: skip
-    assert inputs == {**{name: "" for name in run.INPUT_ENV}, "schema-file": "schema.sql",
-                      "args": "--jobs 4", "format": "sarif"}  # fmt: skip
+    inputs = run.read_inputs(
+        {
+            "FKAUDIT_INPUT_SCHEMA_FILE": " schema.sql\n",
+            "FKAUDIT_INPUT_ARGS": "--jobs 4\n",
+            "FKAUDIT_INPUT_FORMAT": "sarif",
+            "INPUT_DSN": "not ours",
+        }
+    )
+    assert inputs == {
+        **{name: "" for name in run.INPUT_ENV},
+        "schema-file": "schema.sql",
+        "args": "--jobs 4",
+        "format": "sarif",
+    }
 
 
 def test_the_printed_command_reads_like_the_cli() -> None:
@@ -320,9 +374,14 @@ def test_the_fkaudit_it_runs_must_be_installed(
 def run_step(tmp_path: Path, **inputs: str) -> subprocess.CompletedProcess[str]:
     """Run run.py in a separate process from `tmp_path` (the workspace), as action.yml does."""
     return subprocess.run(
-        [sys.executable, str(RUN_PY)], env=action_env(tmp_path, **inputs), cwd=tmp_path,
-        capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+        [sys.executable, str(RUN_PY)],
+        env=action_env(tmp_path, **inputs),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 def throwaway_server_args() -> str:
@@ -364,9 +423,9 @@ def test_dsn_end_to_end(tmp_path: Path, dsn_with_password: str) -> None:
 
 def test_schema_file_to_sarif_end_to_end(tmp_path: Path) -> None:
     done = run_step(
-        tmp_path, **{"schema-file": str(SHOP_SQL), "format": "sarif",
-                     "args": throwaway_server_args()},
-    )  # fmt: skip
+        tmp_path,
+        **{"schema-file": str(SHOP_SQL), "format": "sarif", "args": throwaway_server_args()},
+    )
     assert done.returncode == 0, done.stderr
     outputs = read_outputs(tmp_path)
     sarif = tmp_path / "fkaudit.sarif"
@@ -381,15 +440,30 @@ def test_baseline_end_to_end(tmp_path: Path) -> None:
     """A baseline of the demo's findings makes the same schema pass (CI's `action` job)."""
     baseline = tmp_path / "baseline.json"
     recorded = subprocess.run(
-        [sys.executable, "-m", "fkaudit", "baseline", str(baseline), "--schema-file",
-         str(SHOP_SQL), *shlex.split(throwaway_server_args())],
-        capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "fkaudit",
+            "baseline",
+            str(baseline),
+            "--schema-file",
+            str(SHOP_SQL),
+            *shlex.split(throwaway_server_args()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert recorded.returncode == 0, recorded.stderr
     done = run_step(
-        tmp_path, **{"schema-file": str(SHOP_SQL), "baseline": str(baseline),
-                     "args": throwaway_server_args()},
-    )  # fmt: skip
+        tmp_path,
+        **{
+            "schema-file": str(SHOP_SQL),
+            "baseline": str(baseline),
+            "args": throwaway_server_args(),
+        },
+    )
     assert done.returncode == 0, done.stderr
     assert read_outputs(tmp_path) == {"exit-code": "0"}, done.stdout + done.stderr
 
@@ -447,8 +521,9 @@ def test_run_step_passes_exactly_the_inputs_run_py_reads() -> None:
 
 def test_defaults_agree_with_run_py() -> None:
     assert {name: str(spec.get("default", "")) for name, spec in INPUTS.items()} == {
-        **DEFAULTS, "python-version": "3.12",
-    }  # fmt: skip
+        **DEFAULTS,
+        "python-version": "3.12",
+    }
     assert INPUTS["sarif-file"]["default"] == run.DEFAULT_SARIF_FILE
 
 

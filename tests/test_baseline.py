@@ -37,7 +37,10 @@ def test_round_trip(db: str, conn: psycopg.Connection[Any], tmp_path: Path) -> N
     assert "wrote 4 baseline entries" in written.output
     recorded = entries(baseline)
     assert [(e["rule"], e["table"]) for e in recorded] == [
-        ("FK101", "notes"), ("FK201", "notes"), ("FK101", "orders"), ("FK201", "orders")
+        ("FK101", "notes"),
+        ("FK201", "notes"),
+        ("FK101", "orders"),
+        ("FK201", "orders"),
     ]
     assert cli("check", db).exit_code == 1
     clean = cli("check", db, "--baseline", str(baseline))
@@ -50,7 +53,8 @@ def test_round_trip(db: str, conn: psycopg.Connection[Any], tmp_path: Path) -> N
     assert new.exit_code == 1
     report = json.loads(new.output)
     assert {(f["code"], f["table"]) for f in report["findings"]} == {
-        ("FK101", "refunds"), ("FK201", "refunds")
+        ("FK101", "refunds"),
+        ("FK201", "refunds"),
     }
     assert report["summary"]["baselined"] == 4 and report["summary"]["stale_baseline"] == []
 
@@ -100,8 +104,7 @@ def test_entries_outside_the_run_are_neither_stale_nor_dropped(
     conn.execute(SCHEMA)
     baseline = tmp_path / "b.json"
     assert cli("baseline", str(baseline), db).exit_code == 0
-    narrow = cli("check", db, "--baseline", str(baseline), "--select", "FK101",
-                 "--table", "orders")  # fmt: skip
+    narrow = cli("check", db, "--baseline", str(baseline), "--select", "FK101", "--table", "orders")
     assert narrow.exit_code == 0 and "stale" not in narrow.output, narrow.output
     assert cli("baseline", str(baseline), db, "--select", "FK101").exit_code == 0
     assert len(entries(baseline)) == 4  # FK201 entries kept though FK201 did not run
@@ -123,8 +126,9 @@ def test_bad_baseline_files_exit_2(db: str, tmp_path: Path) -> None:
     assert lonely.exit_code == 2 and "--update-baseline needs --baseline" in lonely.output
 
 
-def test_update_baseline_creates_a_missing_file(db: str, conn: psycopg.Connection[Any],
-                                                tmp_path: Path) -> None:  # fmt: skip
+def test_update_baseline_creates_a_missing_file(
+    db: str, conn: psycopg.Connection[Any], tmp_path: Path
+) -> None:
     conn.execute(SCHEMA)
     baseline = tmp_path / "new.json"
     result = cli("check", db, "--baseline", str(baseline), "--update-baseline")
@@ -132,13 +136,13 @@ def test_update_baseline_creates_a_missing_file(db: str, conn: psycopg.Connectio
     assert len(entries(baseline)) == 4
 
 
-def test_baseline_refuses_an_incomplete_audit(db: str, conn: psycopg.Connection[Any],
-                                              tmp_path: Path) -> None:  # fmt: skip
+def test_baseline_refuses_an_incomplete_audit(
+    db: str, conn: psycopg.Connection[Any], tmp_path: Path
+) -> None:
     conn.execute(SCHEMA)
     conn.execute("CREATE ROLE fkaudit_baseline_blind LOGIN")
     conn.execute("ALTER TABLE orders DROP CONSTRAINT orders_customer_id_fkey")
-    conn.execute("ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers "
-                 "NOT VALID")  # fmt: skip
+    conn.execute("ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers NOT VALID")
     try:
         blind = psycopg.conninfo.make_conninfo(db, user="fkaudit_baseline_blind")
         baseline = tmp_path / "b.json"
@@ -150,12 +154,16 @@ def test_baseline_refuses_an_incomplete_audit(db: str, conn: psycopg.Connection[
         conn.execute("DROP ROLE fkaudit_baseline_blind")
 
 
-@pytest.mark.parametrize("constraint", ["a,b", "quote\"d", "ünïcode"])
-def test_names_round_trip(constraint: str, db: str, conn: psycopg.Connection[Any],
-                          tmp_path: Path) -> None:  # fmt: skip
+@pytest.mark.parametrize("constraint", ["a,b", 'quote"d', "ünïcode"])
+def test_names_round_trip(
+    constraint: str, db: str, conn: psycopg.Connection[Any], tmp_path: Path
+) -> None:
     conn.execute("CREATE TABLE p (id int PRIMARY KEY)")
-    conn.execute(psycopg.sql.SQL("CREATE TABLE c (p_id int CONSTRAINT {} REFERENCES p)")
-                 .format(psycopg.sql.Identifier(constraint)))  # fmt: skip
+    conn.execute(
+        psycopg.sql.SQL("CREATE TABLE c (p_id int CONSTRAINT {} REFERENCES p)").format(
+            psycopg.sql.Identifier(constraint)
+        )
+    )
     baseline = tmp_path / "b.json"
     assert cli("baseline", str(baseline), db).exit_code == 0
     assert entries(baseline)[0]["constraint"] == constraint
@@ -167,8 +175,10 @@ def test_entries_without_a_constraint_round_trip(tmp_path: Path) -> None:
     """Table-level findings (FK306 cascade depth) have no constraint; they sort and reload."""
     from fkaudit.baseline import BaselineEntry, load_baseline, write_baseline
 
-    written = (BaselineEntry("public", "a", None, "FK306", "1" * 16),
-               BaselineEntry("public", "a", "a_fk", "FK101", "2" * 16))  # fmt: skip
+    written = (
+        BaselineEntry("public", "a", None, "FK306", "1" * 16),
+        BaselineEntry("public", "a", "a_fk", "FK101", "2" * 16),
+    )
     path = tmp_path / "b.json"
     write_baseline(path, reversed(written))
     assert load_baseline(path) == written
@@ -183,8 +193,9 @@ ALTER TABLE c ADD CONSTRAINT c_p_fk FOREIGN KEY (p_id) REFERENCES p NOT VALID;
 """
 
 
-def test_entries_a_run_did_not_check_are_kept(db: str, conn: psycopg.Connection[Any],
-                                              tmp_path: Path) -> None:  # fmt: skip
+def test_entries_a_run_did_not_check_are_kept(
+    db: str, conn: psycopg.Connection[Any], tmp_path: Path
+) -> None:
     """Orphan entries without a full scan, suppressed findings: neither stale nor dropped."""
     conn.execute(ORPHANS)
     baseline = tmp_path / "b.json"

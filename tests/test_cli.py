@@ -51,8 +51,18 @@ def test_json_document(shop: str) -> None:
         ("FK301", "fk_events_customer"),
     }
     first = document["findings"][0]
-    for key in ("code", "name", "severity", "schema", "table", "constraint", "columns",
-                "message", "fix", "fingerprint"):  # fmt: skip
+    for key in (
+        "code",
+        "name",
+        "severity",
+        "schema",
+        "table",
+        "constraint",
+        "columns",
+        "message",
+        "fix",
+        "fingerprint",
+    ):
         assert key in first
     summary = document["summary"]
     assert summary["by_severity"] == {"error": 1, "warning": 3, "info": 0}
@@ -74,7 +84,7 @@ def test_table_output_groups_by_table_and_summarises(shop: str) -> None:
     assert result.exit_code == 1
     assert "app.orders" in result.output and "audit_log.events" in result.output
     assert (
-        'fix FK101 orders_customer_id_fkey: CREATE INDEX CONCURRENTLY IF NOT EXISTS '
+        "fix FK101 orders_customer_id_fkey: CREATE INDEX CONCURRENTLY IF NOT EXISTS "
         '"orders_customer_id_idx" ON "app"."orders"'
     ) in result.output
     assert "4 finding(s) (1 error, 3 warning, 0 info) in 3 foreign key(s) on 4 table(s)" in (

@@ -36,8 +36,7 @@ def test_the_file_is_found_upward_and_flags_override_it(
     shop: str, tmp_path: Path, monkeypatch: Any
 ) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.fkaudit]\nselect = ["FK1", "FK3"]\nfail-on = "error"\n'
-        'exclude = ["audit_log.*"]\n',
+        '[tool.fkaudit]\nselect = ["FK1", "FK3"]\nfail-on = "error"\nexclude = ["audit_log.*"]\n',
         encoding="utf-8",
     )
     nested = tmp_path / "src" / "app"

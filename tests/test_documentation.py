@@ -93,9 +93,15 @@ PRODUCT = ("fkaudit", "tests", "benchmarks", "docs", ".github", "action.yml", "R
 # on the development machines, the spec kept there, and the old citations of that spec.
 OUTSIDE = ("../" + "shared", "shared/" + "DESIGN", "DESIGN" + " §")
 DESIGN_SECTIONS = (
-    "What it is", "Architecture", "Foreign-key semantics", "Safety contract", "Conventions",
-    "Testing", "Performance targets", "Trust",
-)  # fmt: skip
+    "What it is",
+    "Architecture",
+    "Foreign-key semantics",
+    "Safety contract",
+    "Conventions",
+    "Testing",
+    "Performance targets",
+    "Trust",
+)
 _CITATION = re.compile(r"docs/design\.md §(\d+)(?:\.(\d+))?")
 
 

@@ -94,9 +94,7 @@ def test_fingerprints_survive_unrelated_changes(db: str, conn: psycopg.Connectio
     conn.execute("INSERT INTO c SELECT generate_series(1, 1000)")
     conn.execute("ALTER TABLE c ADD COLUMN extra text")
     conn.execute("ANALYZE")
-    after = {
-        f.fingerprint for f in fkaudit.audit(db).findings if f.table == "c"
-    }
+    after = {f.fingerprint for f in fkaudit.audit(db).findings if f.table == "c"}
     assert before == after and len(before) == 2
 
 
@@ -141,7 +139,6 @@ def test_fk_to_an_extension_owned_table_is_inspected(
     finally:
         conn.execute("ALTER EXTENSION btree_gist DROP TABLE ext_child")
         conn.execute("ALTER EXTENSION btree_gist DROP TABLE ref")
-
 
 
 def test_an_audit_keeps_no_catalog_alive(conn: psycopg.Connection[Any]) -> None:

@@ -89,9 +89,7 @@ def test_fix_script_removes_exactly_the_fixable_findings(
         both = {c for code, c in by_rule if code == "FK201" and ("FK202", c) in by_rule}
         assert both and all(by_rule["FK201", c] == by_rule["FK202", c] for c in both)
         assert all(result.output.count(str(by_rule["FK202", c])) == 1 for c in both)
-    expected = {
-        identity(f, renamed) for f in before if not f.fix and f.constraint not in dropped
-    }
+    expected = {identity(f, renamed) for f in before if not f.fix and f.constraint not in dropped}
     after = {identity(f, {}) for f in fkaudit.audit(db, config=config, orphans="all").findings}
     assert after == expected
     assert "-- FK303 nullable-cascade-foreign-key" in result.output  # a suggestion, commented
@@ -103,8 +101,10 @@ def apply(db: str, script_text: str, tmp_path: Path) -> subprocess.CompletedProc
     script.write_text(script_text, encoding="utf-8")
     return subprocess.run(
         [psql(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f", str(script)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def statements(script: str) -> list[str]:
@@ -163,5 +163,6 @@ def test_fix_never_validates_over_counted_orphans(
     again = CliRunner().invoke(main, ["fix", db])
     assert statements(again.output) == ['ALTER TABLE "public"."c" VALIDATE CONSTRAINT "c_p_fk";']
     assert apply(db, again.output, tmp_path).returncode == 0
-    assert conn.execute("SELECT convalidated FROM pg_constraint WHERE conname = 'c_p_fk'"
-                        ).fetchone() == (True,)  # fmt: skip
+    assert conn.execute(
+        "SELECT convalidated FROM pg_constraint WHERE conname = 'c_p_fk'"
+    ).fetchone() == (True,)

@@ -31,8 +31,14 @@ from fkaudit.reporters.markdown_format import code_block, escape
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "golden"
 SCHEMA = GOLDEN / "schema.sql"
-EXTENSIONS = {"table": "txt", "json": "json", "sarif": "sarif", "junit": "xml",
-              "github": "github.txt", "markdown": "md"}  # fmt: skip
+EXTENSIONS = {
+    "table": "txt",
+    "json": "json",
+    "sarif": "sarif",
+    "junit": "xml",
+    "github": "github.txt",
+    "markdown": "md",
+}
 # The OASIS SARIF 2.1.0 schema, kept in the repository (tests/data/README.md says whence).
 SARIF_SCHEMA = REPO / "tests" / "data" / "sarif-schema-2.1.0.json"
 
@@ -143,8 +149,19 @@ def test_sarif_of_the_demo_schema_validates(tmp_path: Path) -> None:
 
     shop = REPO / "fkaudit" / "demo" / "shop.sql"
     out = tmp_path / "shop.sarif"
-    result = CliRunner().invoke(main, ["check", "--schema-file", str(shop), "--format", "sarif",
-                                       "--output", str(out), *_bindir_args()])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "--schema-file",
+            str(shop),
+            "--format",
+            "sarif",
+            "--output",
+            str(out),
+            *_bindir_args(),
+        ],
+    )
     assert result.exit_code == 1, result.output
     assert "finding(s)" in result.output  # the table went to stdout
     log = assert_valid_sarif(out.read_text(encoding="utf-8"))
@@ -177,8 +194,12 @@ def test_junit_has_a_case_per_rule_and_foreign_key(
         assert int(suite.get("failures", -1)) == len(
             [c for c in cases if c.find("failure") is not None]
         )
-    failed = {(s, c.get("name")) for s, suite in suites.items() for c in suite.iter("testcase")
-              if c.find("failure") is not None}  # fmt: skip
+    failed = {
+        (s, c.get("name"))
+        for s, suite in suites.items()
+        for c in suite.iter("testcase")
+        if c.find("failure") is not None
+    }
     expected = {(f.code, printable(f.qualified_object)) for f in golden_report.findings}
     assert failed == expected
     # The baselined finding passes, and says why.
@@ -190,8 +211,11 @@ def test_junit_has_a_case_per_rule_and_foreign_key(
 def test_junit_reports_errors_and_incomplete_scans(golden_report: Report) -> None:
     from fkaudit.engine import RuleError
 
-    broken = replace(golden_report, errors=(RuleError("FK101", 'crashed: "x" <y>\nz'),),
-                     incomplete=(RuleError("FK501", "scan of c timed out"),))  # fmt: skip
+    broken = replace(
+        golden_report,
+        errors=(RuleError("FK101", 'crashed: "x" <y>\nz'),),
+        incomplete=(RuleError("FK501", "scan of c timed out"),),
+    )
     root = ET.fromstring(renderer("junit")(broken))
     assert (root.get("errors"), root.get("skipped")) == ("1", "1")
     error = root.find("testsuite/testcase/error")
@@ -216,9 +240,9 @@ def test_github_commands_cannot_be_broken_out_of() -> None:
     assert "\n" not in line
 
 
-def test_github_format_writes_the_job_summary(db: str, conn: psycopg.Connection[Any],
-                                              tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_github_format_writes_the_job_summary(
+    db: str, conn: psycopg.Connection[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
     from fkaudit.cli import main
@@ -267,7 +291,8 @@ def test_output_writes_the_format_and_prints_the_table(
     commands = CliRunner().invoke(main, ["check", db, "--format", "github", "--output", "x"])
     assert commands.exit_code == 2 and "act only on stdout" in commands.output
     unwritable = tmp_path / "missing-dir" / "x.sarif"
-    result = CliRunner().invoke(main, ["check", db, "--format", "sarif", "--output",
-                                       str(unwritable)])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["check", db, "--format", "sarif", "--output", str(unwritable)]
+    )
     assert result.exit_code == 2
     assert "cannot write" in result.output and "Traceback" not in result.output

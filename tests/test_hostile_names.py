@@ -117,7 +117,7 @@ def test_no_format_lets_a_name_start_a_line(
         else:
             reported = {r["properties"]["constraint"] for r in document["runs"][0]["results"]}
         stored = conn.execute("SELECT conname FROM pg_constraint WHERE contype = 'f'").fetchall()
-        assert {name for name, in stored} <= reported
+        assert {name for (name,) in stored} <= reported
 
 
 def test_a_hostile_database_name_stays_in_its_comment(

@@ -97,9 +97,7 @@ def test_reading_matches_the_server(conn: psycopg.Connection[Any], expression: s
     for nulls in NULL_SETS:
         ours = rejects_nulls(formula, [attnums[c] for c in nulls])
         assert ours == _server_rejects(conn, nulls), (expression, nulls, conbin)
-    assert not_null_attnums(formula) == {
-        attnums[c] for c in COLUMNS if _server_rejects(conn, (c,))
-    }
+    assert not_null_attnums(formula) == {attnums[c] for c in COLUMNS if _server_rejects(conn, (c,))}
 
 
 @pytest.mark.parametrize("expression", SOUND_ONLY)
@@ -130,6 +128,19 @@ def test_tokens_split_as_the_server_reads() -> None:
     """Backslash-escaped delimiters stay inside their token, with or without the fast split."""
     escaped = r"{A :x a\ b\(c\} (i 1 2) <> \{ :y z}"
     assert nodetree.tokens(escaped) == [
-        "{", "A", ":x", r"a\ b\(c\}", "(", "i", "1", "2", ")", "<>", r"\{", ":y", "z", "}",
-    ]  # fmt: skip
+        "{",
+        "A",
+        ":x",
+        r"a\ b\(c\}",
+        "(",
+        "i",
+        "1",
+        "2",
+        ")",
+        "<>",
+        r"\{",
+        ":y",
+        "z",
+        "}",
+    ]
     assert nodetree.tokens("{A\t:x\n(b)}") == ["{", "A", ":x", "(", "b", ")", "}"]

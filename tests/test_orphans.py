@@ -115,8 +115,7 @@ def test_partitioned_child_and_parent_self_reference_and_quoted_names(
         " PARTITION BY LIST (region)",
         """CREATE TABLE "Kunde ü eu" PARTITION OF "Kunde ü" FOR VALUES IN ('eu')""",
         """INSERT INTO "Kunde ü" VALUES (1, 'eu')""",
-        'CREATE TABLE "Auftrag" ("kunde nr" int, region text, day date)'
-        " PARTITION BY RANGE (day)",
+        'CREATE TABLE "Auftrag" ("kunde nr" int, region text, day date) PARTITION BY RANGE (day)',
         """CREATE TABLE "Auftrag 1" PARTITION OF "Auftrag"
            FOR VALUES FROM ('2026-01-01') TO ('2026-02-01')""",
         """CREATE TABLE "Auftrag 2" PARTITION OF "Auftrag"
@@ -188,8 +187,10 @@ def test_a_table_the_role_cannot_read_makes_the_run_incomplete(
         assert "orphan scan of c_p on public.c did not complete: permission denied" in (
             result.output
         )
-        assert 'GRANT SELECT ON "public"."c", "public"."p" TO "fkaudit_scanner"; (or --orphans ' \
+        assert (
+            'GRANT SELECT ON "public"."c", "public"."p" TO "fkaudit_scanner"; (or --orphans '
             "off)" in result.output
+        )
         assert "scanner-pw" not in result.output
         result = CliRunner().invoke(
             main, ["check", scanner, "--select", "FK501", "--allow-incomplete"]
@@ -257,8 +258,10 @@ def test_ctrl_c_cancels_the_running_scans(conn: psycopg.Connection[Any], db: str
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "fkaudit", "check", db, "--select", "FK501", "--jobs", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while _scalar(conn, active) < 2:  # both scans running on the server
@@ -318,8 +321,10 @@ def test_no_progress_when_stderr_is_not_a_terminal(conn: psycopg.Connection[Any]
     )
     result = subprocess.run(
         [sys.executable, "-m", "fkaudit", "check", db, "--select", "FK501"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0 and result.stderr == ""
 
 
@@ -397,9 +402,11 @@ def test_an_implied_reference_whose_scan_fails_is_still_reported(
     with psycopg.connect(db) as blocker:
         blocker.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")
         report = fkaudit.audit(
-            db, select=["FK502"], allow_incomplete=True,
+            db,
+            select=["FK502"],
+            allow_incomplete=True,
             limits=SessionLimits(lock_timeout_ms=200),
-        )  # fmt: skip
+        )
     assert [f.code for f in report.findings] == ["FK502"]
     assert report.findings[0].details["orphan_count"] is None
     assert [e.code for e in report.incomplete] == ["FK502"]

@@ -91,9 +91,7 @@ def application_writes(pooled: str, rounds: int = 6) -> list[str]:
             ]
             for index, client in enumerate(clients):
                 try:
-                    client.execute(
-                        "INSERT INTO app_log (note) VALUES (%s)", (f"{number}.{index}",)
-                    )
+                    client.execute("INSERT INTO app_log (note) VALUES (%s)", (f"{number}.{index}",))
                 except psycopg.Error as exc:
                     errors.append(f"{type(exc).__name__}: {exc}")
             for client in clients:
@@ -149,9 +147,19 @@ def test_parallel_orphan_scans_through_pgbouncer(
     for _ in range(3):
         result = CliRunner().invoke(
             main,
-            ["check", pooled, "--format", "json", "--select", "FK501",
-             "--orphans", "all", "--jobs", "4"],
-        )  # fmt: skip
+            [
+                "check",
+                pooled,
+                "--format",
+                "json",
+                "--select",
+                "FK501",
+                "--orphans",
+                "all",
+                "--jobs",
+                "4",
+            ],
+        )
         assert result.exit_code == 1, result.stderr
         document = json.loads(result.stdout)
         assert document["summary"]["errors"] == []

@@ -13,8 +13,13 @@ from psycopg import conninfo
 import fkaudit
 from fkaudit.connection import SessionLimits, connect, transaction
 
-SETTINGS = ("transaction_read_only", "default_transaction_read_only", "statement_timeout",
-            "lock_timeout", "application_name")  # fmt: skip
+SETTINGS = (
+    "transaction_read_only",
+    "default_transaction_read_only",
+    "statement_timeout",
+    "lock_timeout",
+    "application_name",
+)
 
 
 def _settings(conn: psycopg.Connection[Any]) -> dict[str, str]:

@@ -54,52 +54,115 @@ def _write(root: Path, files: dict[str, str]) -> None:
 
 # (files, where the command is: "file:line", the command psql would have run)
 HIDDEN = [
-    pytest.param({"x.sql": PARENT_CHILD + "\\! touch MARKER\n"}, "x.sql:3", "\\!",
-                 id="column 0"),
-    pytest.param({"x.sql": "CREATE TABLE p (id int PRIMARY KEY); \\! touch MARKER\n"},
-                 "x.sql:1", "\\!", id="after a statement on its line"),
-    pytest.param({"x.sql": "SELECT 1 \\! touch MARKER\n;\n"}, "x.sql:1", "\\!",
-                 id="inside a statement"),
-    pytest.param({"x.sql": "-- a comment \\! not this one\n/* outer /* inner */ still */"
-                           " \\! touch MARKER\n"}, "x.sql:2", "\\!",
-                 id="after nested and dash comments"),
-    pytest.param({"x.sql": PARENT_CHILD + "SELECT 'it''s', E'\\'', \"a\"\"b\" \\! touch MARKER\n"},
-                 "x.sql:3", "\\!", id="after strings holding quotes"),
-    pytest.param({"x.sql": "SELECT 'a\\' \\! touch MARKER';\n"}, "x.sql:1", "\\!",
-                 id="a backslash ends no standard string"),
-    pytest.param({"x.sql": "SELECT 'a'\n  'b' AS x, 1e'\\'' \\! touch MARKER\n"}, "x.sql:2", "\\!",
-                 id="after a continued string and an E string after a number"),
-    pytest.param({"x.sql": "DO $b$ BEGIN PERFORM 1; END $b$;\nSELECT $$x$$ \\! touch MARKER\n"},
-                 "x.sql:2", "\\!", id="after dollar quotes"),
-    pytest.param({"x.sql": "SELECT 1 AS a$b$ \\! touch MARKER\n"}, "x.sql:1", "\\!",
-                 id="a$b$ is an identifier, not a dollar quote"),
-    pytest.param({"x.sql": "CREATE TABLE t (v text);\nCOPY t (v) FROM stdin;\n\\!x\n\\.\n"
-                           "\\! touch MARKER\n"}, "x.sql:5", "\\!", id="after COPY data"),
-    pytest.param({"m/001_a.sql": "CREATE TABLE p (id int PRIMARY KEY);\n",
-                  "m/002_b.sql": "CREATE TABLE c (p_id int REFERENCES p);\n\n\\! touch MARKER\n"
-                                 "CREATE INDEX ON c (p_id);\n",
-                  "m/003_c.sql": "SELECT 1;\n"}, "002_b.sql:3", "\\!",
-                 id="between statements of a migration"),
+    pytest.param({"x.sql": PARENT_CHILD + "\\! touch MARKER\n"}, "x.sql:3", "\\!", id="column 0"),
+    pytest.param(
+        {"x.sql": "CREATE TABLE p (id int PRIMARY KEY); \\! touch MARKER\n"},
+        "x.sql:1",
+        "\\!",
+        id="after a statement on its line",
+    ),
+    pytest.param(
+        {"x.sql": "SELECT 1 \\! touch MARKER\n;\n"}, "x.sql:1", "\\!", id="inside a statement"
+    ),
+    pytest.param(
+        {
+            "x.sql": "-- a comment \\! not this one\n/* outer /* inner */ still */"
+            " \\! touch MARKER\n"
+        },
+        "x.sql:2",
+        "\\!",
+        id="after nested and dash comments",
+    ),
+    pytest.param(
+        {"x.sql": PARENT_CHILD + "SELECT 'it''s', E'\\'', \"a\"\"b\" \\! touch MARKER\n"},
+        "x.sql:3",
+        "\\!",
+        id="after strings holding quotes",
+    ),
+    pytest.param(
+        {"x.sql": "SELECT 'a\\' \\! touch MARKER';\n"},
+        "x.sql:1",
+        "\\!",
+        id="a backslash ends no standard string",
+    ),
+    pytest.param(
+        {"x.sql": "SELECT 'a'\n  'b' AS x, 1e'\\'' \\! touch MARKER\n"},
+        "x.sql:2",
+        "\\!",
+        id="after a continued string and an E string after a number",
+    ),
+    pytest.param(
+        {"x.sql": "DO $b$ BEGIN PERFORM 1; END $b$;\nSELECT $$x$$ \\! touch MARKER\n"},
+        "x.sql:2",
+        "\\!",
+        id="after dollar quotes",
+    ),
+    pytest.param(
+        {"x.sql": "SELECT 1 AS a$b$ \\! touch MARKER\n"},
+        "x.sql:1",
+        "\\!",
+        id="a$b$ is an identifier, not a dollar quote",
+    ),
+    pytest.param(
+        {
+            "x.sql": "CREATE TABLE t (v text);\nCOPY t (v) FROM stdin;\n\\!x\n\\.\n"
+            "\\! touch MARKER\n"
+        },
+        "x.sql:5",
+        "\\!",
+        id="after COPY data",
+    ),
+    pytest.param(
+        {
+            "m/001_a.sql": "CREATE TABLE p (id int PRIMARY KEY);\n",
+            "m/002_b.sql": "CREATE TABLE c (p_id int REFERENCES p);\n\n\\! touch MARKER\n"
+            "CREATE INDEX ON c (p_id);\n",
+            "m/003_c.sql": "SELECT 1;\n",
+        },
+        "002_b.sql:3",
+        "\\!",
+        id="between statements of a migration",
+    ),
     pytest.param({"x.sql": "SELECT 'touch MARKER' \\gexec\n"}, "x.sql:1", "\\gexec", id="gexec"),
     pytest.param({"x.sql": "SELECT 1 \\g |touch MARKER\n"}, "x.sql:1", "\\g", id="g pipe"),
     pytest.param({"x.sql": "\\o |touch MARKER\nSELECT 1;\n"}, "x.sql:1", "\\o", id="o pipe"),
-    pytest.param({"x.sql": PARENT_CHILD + "\\copy p from program 'touch MARKER'\n"}, "x.sql:3",
-                 "\\copy", id="copy program"),
+    pytest.param(
+        {"x.sql": PARENT_CHILD + "\\copy p from program 'touch MARKER'\n"},
+        "x.sql:3",
+        "\\copy",
+        id="copy program",
+    ),
     pytest.param({"x.sql": "\\w MARKER\n"}, "x.sql:1", "\\w", id="w file"),
     pytest.param({"x.sql": "\\setenv PAGER 'touch MARKER'\n"}, "x.sql:1", "\\setenv", id="setenv"),
     pytest.param({"x.sql": "\\set x `touch MARKER`\n"}, "x.sql:1", "\\set", id="set backtick"),
     pytest.param({"x.sql": "\\cd /\n"}, "x.sql:1", "\\cd", id="cd"),
     pytest.param({"x.sql": "SELECT 1\\; SELECT 2;\n"}, "x.sql:1", "\\;", id="psql joiner"),
     pytest.param({"x.sql": "\\\\ \\! touch MARKER\n"}, "x.sql:1", "\\\\", id="double backslash"),
-    pytest.param({"x.sql": "\\connect `touch MARKER`\n"}, "x.sql:1", "\\connect",
-                 id="connect with a backtick"),
-    pytest.param({"x.sql": "\\connect fkaudit \\! touch MARKER\n"}, "x.sql:1", "\\connect",
-                 id="a second command after connect"),
-    pytest.param({"x.sql": "\\connect \"host=/tmp dbname=x\"\n"}, "x.sql:1", "\\connect",
-                 id="connect elsewhere"),
-    pytest.param({"x.sql": "\\restrict abc \\! touch MARKER\n"}, "x.sql:1", "\\restrict",
-                 id="a second command after restrict"),
-]  # fmt: skip
+    pytest.param(
+        {"x.sql": "\\connect `touch MARKER`\n"},
+        "x.sql:1",
+        "\\connect",
+        id="connect with a backtick",
+    ),
+    pytest.param(
+        {"x.sql": "\\connect fkaudit \\! touch MARKER\n"},
+        "x.sql:1",
+        "\\connect",
+        id="a second command after connect",
+    ),
+    pytest.param(
+        {"x.sql": '\\connect "host=/tmp dbname=x"\n'},
+        "x.sql:1",
+        "\\connect",
+        id="connect elsewhere",
+    ),
+    pytest.param(
+        {"x.sql": "\\restrict abc \\! touch MARKER\n"},
+        "x.sql:1",
+        "\\restrict",
+        id="a second command after restrict",
+    ),
+]
 
 
 @pytest.mark.parametrize(("files", "where", "command"), HIDDEN)
@@ -108,13 +171,17 @@ def test_meta_commands_are_refused_wherever_they_hide(
 ) -> None:
     marker = tmp_path / "PWNED"
     _write(tmp_path, {name: text.replace("MARKER", str(marker)) for name, text in files.items()})
-    target = (["--schema-file", str(tmp_path / "x.sql")] if "x.sql" in files
-              else ["--migrations", str(tmp_path / "m")])  # fmt: skip
+    target = (
+        ["--schema-file", str(tmp_path / "x.sql")]
+        if "x.sql" in files
+        else ["--migrations", str(tmp_path / "m")]
+    )
     result = CliRunner().invoke(main, ["check", *target])
     assert result.exit_code == 2, result.output
     head, _, why = result.output.partition(f"/{where}: ")
     assert head.startswith("fkaudit: error: ") and why.split()[:4].count(command) == 1, (
-        result.output)
+        result.output
+    )
     assert len(result.output.splitlines()) == 1 and "Traceback" not in result.output
     assert not marker.exists()
 
@@ -146,9 +213,14 @@ def test_the_callers_pgoptions_reach_the_files_sessions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A custom setting the dump reads, and a search_path that decides where tables go."""
-    _write(tmp_path, {"x.sql": "DO $$ BEGIN IF current_setting('myapp.tenant') <> 'acme' THEN "
-                               "RAISE EXCEPTION 'tenant %', current_setting('myapp.tenant'); "
-                               "END IF; END $$;\nCREATE SCHEMA app;\n" + PARENT_CHILD})  # fmt: skip
+    _write(
+        tmp_path,
+        {
+            "x.sql": "DO $$ BEGIN IF current_setting('myapp.tenant') <> 'acme' THEN "
+            "RAISE EXCEPTION 'tenant %', current_setting('myapp.tenant'); "
+            "END IF; END $$;\nCREATE SCHEMA app;\n" + PARENT_CHILD
+        },
+    )
     monkeypatch.setenv("PGOPTIONS", "-c myapp.tenant=acme -c search_path=app,public")
     result, found = audit("--schema-file", str(tmp_path / "x.sql"))
     assert result.exit_code == 1, result.output
@@ -174,14 +246,17 @@ CREATE VIEW v AS SELECT (ARRAY[1, 2, 3])[1:2] AS s, '\'::text AS backslash;
 INSERT INTO customers VALUES (1, E'tab\there\\', '\.'), (2, NULL, E'\\.\n\\! x');
 INSERT INTO billing.invoices VALUES (1, 1);
 """
-SOURCE_DB = "fk audit's \"shop\""
+SOURCE_DB = 'fk audit\'s "shop"'
 
 
 def _pg_dumps(server_major: int) -> list[Path]:
     """Every pg_dump at hand that can dump this server: the suite's bindir, the embedded
     wheel's, Debian's /usr/lib/postgresql/N/bin."""
-    candidates = [Path(os.environ["FKAUDIT_TEST_PG_BINDIR"])] if os.environ.get(
-        "FKAUDIT_TEST_PG_BINDIR") else []  # fmt: skip
+    candidates = (
+        [Path(os.environ["FKAUDIT_TEST_PG_BINDIR"])]
+        if os.environ.get("FKAUDIT_TEST_PG_BINDIR")
+        else []
+    )
     with contextlib.suppress(FkauditError):  # the embedded extra is not installed
         candidates.append(embedded_bindir())
     candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"))
@@ -212,10 +287,14 @@ def source_db(server_dsn: str) -> Iterator[str]:
             conn.execute('DROP ROLE IF EXISTS "fkaudit dump owner", fkaudit_dump_reader')
 
 
-@pytest.mark.parametrize("options", [["--schema-only"], ["--create"], []],
-                         ids=["schema-only", "create with data", "full"])  # fmt: skip
-def test_real_pg_dump_output_loads(options: list[str], source_db: str, server_version: int,
-                                   tmp_path: Path) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    "options",
+    [["--schema-only"], ["--create"], []],
+    ids=["schema-only", "create with data", "full"],
+)
+def test_real_pg_dump_output_loads(
+    options: list[str], source_db: str, server_version: int, tmp_path: Path
+) -> None:
     dumps = _pg_dumps(server_version // 10000)
     if not dumps:
         pytest.skip(f"no pg_dump of major >= {server_version // 10000} at hand")
@@ -251,43 +330,72 @@ def open_dir() -> Iterator[Path]:
 SUPERUSER_ONLY = [
     pytest.param("COPY p FROM PROGRAM 'touch MARKER';\n", 3, id="COPY FROM PROGRAM"),
     pytest.param("COPY (SELECT 1) TO PROGRAM 'touch MARKER';\n", 3, id="COPY TO PROGRAM"),
-    pytest.param("SELECT 1;\nDO $$\nBEGIN\n  EXECUTE 'COP' || 'Y p FROM PROG' || 'RAM ''touch "
-                 "MARKER''';\nEND $$;\n", 4, id="COPY PROGRAM hidden in DO and EXECUTE"),
+    pytest.param(
+        "SELECT 1;\nDO $$\nBEGIN\n  EXECUTE 'COP' || 'Y p FROM PROG' || 'RAM ''touch "
+        "MARKER''';\nEND $$;\n",
+        4,
+        id="COPY PROGRAM hidden in DO and EXECUTE",
+    ),
     pytest.param("COPY (SELECT 1) TO 'MARKER';\n", 3, id="COPY TO a file"),
-    pytest.param("CREATE TABLE leak (t text);\nCOPY leak FROM '/etc/hostname';\n", 4,
-                 id="COPY FROM a file"),
-    pytest.param("ALTER SYSTEM SET archive_command = 'touch MARKER';\nSELECT pg_reload_conf();\n",
-                 3, id="ALTER SYSTEM"),
-    pytest.param("SELECT lo_from_bytea(4242, 'x');\nSELECT lo_export(4242, 'MARKER');\n", 4,
-                 id="lo_export"),
+    pytest.param(
+        "CREATE TABLE leak (t text);\nCOPY leak FROM '/etc/hostname';\n", 4, id="COPY FROM a file"
+    ),
+    pytest.param(
+        "ALTER SYSTEM SET archive_command = 'touch MARKER';\nSELECT pg_reload_conf();\n",
+        3,
+        id="ALTER SYSTEM",
+    ),
+    pytest.param(
+        "SELECT lo_from_bytea(4242, 'x');\nSELECT lo_export(4242, 'MARKER');\n", 4, id="lo_export"
+    ),
     pytest.param("SELECT lo_import('/etc/hostname');\n", 3, id="lo_import"),
-    pytest.param("CREATE TABLE leak AS SELECT pg_read_file('/etc/hostname') AS t;\n", 3,
-                 id="pg_read_file"),
-    pytest.param("CREATE FUNCTION handler() RETURNS language_handler\n  AS '$libdir/plpgsql', "
-                 "'plpgsql_call_handler' LANGUAGE c;\n", 3, id="C function"),
-    pytest.param("CREATE FUNCTION export(oid, text) RETURNS int LANGUAGE internal\n"
-                 "  AS 'be_lo_export';\nSELECT lo_from_bytea(4242, 'x');\n"
-                 "SELECT export(4242, 'MARKER');\n", 3, id="internal function"),
-    pytest.param("GRANT pg_execute_server_program TO CURRENT_USER;\n"
-                 "COPY p FROM PROGRAM 'touch MARKER';\n", 3,
-                 id="granting itself the program role"),
-    pytest.param("CREATE ROLE root SUPERUSER;\nSET ROLE root;\n"
-                 "COPY p FROM PROGRAM 'touch MARKER';\n", 3, id="creating a superuser"),
-    pytest.param("ALTER ROLE CURRENT_USER SUPERUSER;\nCOPY p FROM PROGRAM 'touch MARKER';\n", 3,
-                 id="becoming a superuser"),
-]  # fmt: skip
+    pytest.param(
+        "CREATE TABLE leak AS SELECT pg_read_file('/etc/hostname') AS t;\n", 3, id="pg_read_file"
+    ),
+    pytest.param(
+        "CREATE FUNCTION handler() RETURNS language_handler\n  AS '$libdir/plpgsql', "
+        "'plpgsql_call_handler' LANGUAGE c;\n",
+        3,
+        id="C function",
+    ),
+    pytest.param(
+        "CREATE FUNCTION export(oid, text) RETURNS int LANGUAGE internal\n"
+        "  AS 'be_lo_export';\nSELECT lo_from_bytea(4242, 'x');\n"
+        "SELECT export(4242, 'MARKER');\n",
+        3,
+        id="internal function",
+    ),
+    pytest.param(
+        "GRANT pg_execute_server_program TO CURRENT_USER;\nCOPY p FROM PROGRAM 'touch MARKER';\n",
+        3,
+        id="granting itself the program role",
+    ),
+    pytest.param(
+        "CREATE ROLE root SUPERUSER;\nSET ROLE root;\nCOPY p FROM PROGRAM 'touch MARKER';\n",
+        3,
+        id="creating a superuser",
+    ),
+    pytest.param(
+        "ALTER ROLE CURRENT_USER SUPERUSER;\nCOPY p FROM PROGRAM 'touch MARKER';\n",
+        3,
+        id="becoming a superuser",
+    ),
+]
 
 
 @pytest.mark.parametrize(("attack", "line"), SUPERUSER_ONLY)
-def test_what_only_a_superuser_may_do_is_refused(attack: str, line: int, open_dir: Path,
-                                                 tmp_path: Path) -> None:  # fmt: skip
+def test_what_only_a_superuser_may_do_is_refused(
+    attack: str, line: int, open_dir: Path, tmp_path: Path
+) -> None:
     marker = open_dir / "PWNED"
     _write(tmp_path, {"x.sql": PARENT_CHILD + attack.replace("MARKER", str(marker))})
-    result = CliRunner().invoke(main, ["check", "--schema-file", str(tmp_path / "x.sql"),
-                                       *matrix_bindir()])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["check", "--schema-file", str(tmp_path / "x.sql"), *matrix_bindir()]
+    )
     assert result.exit_code == 2, result.output
     assert result.output.startswith(f"fkaudit: error: {tmp_path / 'x.sql'}:{line}: ERROR: ")
     assert result.output.rstrip("\n").endswith(
-        ": schema files are applied as an unprivileged role"), result.output
+        ": schema files are applied as an unprivileged role"
+    ), result.output
     assert len(result.output.splitlines()) == 1 and "Traceback" not in result.output
     assert not marker.exists()

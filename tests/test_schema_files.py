@@ -44,8 +44,11 @@ def matrix_bindir() -> list[str]:
     [
         pytest.param(
             ["--schema-file", "pg_dump/structure.sql"],
-            {"billing.invoices.invoices_order_id_fkey", "billing.payments.payments_refund_of_fkey",
-             "public.Order Items.Order Items_product_id_fkey"},
+            {
+                "billing.invoices.invoices_order_id_fkey",
+                "billing.payments.payments_refund_of_fkey",
+                "public.Order Items.Order Items_product_id_fkey",
+            },
             id="pg_dump with owners, grants and \\restrict",
         ),
         pytest.param(
@@ -60,11 +63,11 @@ def matrix_bindir() -> list[str]:
         ),
         pytest.param(
             ["--migrations", "prisma/migrations"],
-            {'public.Membership.Membership_teamId_fkey', 'public.OrderItem.OrderItem_orderId_fkey'},
+            {"public.Membership.Membership_teamId_fkey", "public.OrderItem.OrderItem_orderId_fkey"},
             id="prisma folders",
         ),
     ],
-)  # fmt: skip
+)
 def test_real_dumps(args: list[str], unindexed: set[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(FIXTURES)
     result, found = audit_fk101(*args)
@@ -101,32 +104,39 @@ def test_sql_error_reports_file_line_and_message(monkeypatch: pytest.MonkeyPatch
     assert result.output == (
         'fkaudit: error: broken/schema.sql:33: ERROR: type "intt" does not exist\n'
     )
-    result = CliRunner().invoke(main, ["check", "--migrations", "broken-migrations",
-                                       *matrix_bindir()])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["check", "--migrations", "broken-migrations", *matrix_bindir()]
+    )
     assert result.exit_code == 2
     assert result.output == (  # no error position: the first line of the failing statement
-        'fkaudit: error: broken-migrations/002_bad.sql:5: ERROR: relation "orders" does not '
-        "exist\n"
+        'fkaudit: error: broken-migrations/002_bad.sql:5: ERROR: relation "orders" does not exist\n'
     )
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["postgresql://x@localhost/db", "--schema-file", "rails/structure.sql"],
-         "give one of DSN, --schema-file and --migrations"),
-        (["--schema-file", "rails/structure.sql", "--migrations", "django"],
-         "give one of DSN, --schema-file and --migrations"),
+        (
+            ["postgresql://x@localhost/db", "--schema-file", "rails/structure.sql"],
+            "give one of DSN, --schema-file and --migrations",
+        ),
+        (
+            ["--schema-file", "rails/structure.sql", "--migrations", "django"],
+            "give one of DSN, --schema-file and --migrations",
+        ),
         (["--schema-file", "no-such.sql"], "does not exist"),
         (["--migrations", "rails/structure.sql"], "is a file"),
         (["--migrations", "."], None),  # the folder has .sql files under it: that works
         (["--pg-bindir", "/tmp"], "--pg-bindir needs --schema-file or --migrations"),
-        (["--schema-file", "rails/structure.sql", "--pg-bindir", "/nonexistent"],
-         "no PostgreSQL server binaries in /nonexistent"),
+        (
+            ["--schema-file", "rails/structure.sql", "--pg-bindir", "/nonexistent"],
+            "no PostgreSQL server binaries in /nonexistent",
+        ),
     ],
-)  # fmt: skip
-def test_bad_targets_exit_2(args: list[str], message: str | None,
-                            monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:  # fmt: skip
+)
+def test_bad_targets_exit_2(
+    args: list[str], message: str | None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.chdir(FIXTURES)
     if message is None:
         empty = tmp_path / "empty"
@@ -139,8 +149,9 @@ def test_bad_targets_exit_2(args: list[str], message: str | None,
 
 def test_findings_point_at_the_defining_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(FIXTURES)
-    result = CliRunner().invoke(main, ["check", "--migrations", "migrations", "--select",
-                                       "FK101", "--format", "github"])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["check", "--migrations", "migrations", "--select", "FK101", "--format", "github"]
+    )
     assert result.exit_code == 1
     annotation = result.stdout.splitlines()[0]
     # Auto-named: no file spells the name, so the CREATE TABLE of its table is the place.
@@ -149,18 +160,21 @@ def test_findings_point_at_the_defining_line(monkeypatch: pytest.MonkeyPatch) ->
     assert annotation.startswith(f"::warning file=migrations/V10__order_lines.sql,line={line},")
 
 
-def test_fix_and_baseline_take_schema_files(tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_fix_and_baseline_take_schema_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(FIXTURES)
     fix = CliRunner().invoke(main, ["fix", "--schema-file", "rails/structure.sql"])
     assert fix.exit_code == 1
     assert 'CREATE INDEX CONCURRENTLY IF NOT EXISTS "projects_owner_id_idx"' in fix.stdout
     baseline = tmp_path / "rails.json"
-    made = CliRunner().invoke(main, ["baseline", str(baseline), "--schema-file",
-                                     "rails/structure.sql"])  # fmt: skip
+    made = CliRunner().invoke(
+        main, ["baseline", str(baseline), "--schema-file", "rails/structure.sql"]
+    )
     assert made.exit_code == 0, made.output
-    checked = CliRunner().invoke(main, ["check", "--schema-file", "rails/structure.sql",
-                                        "--baseline", str(baseline)])  # fmt: skip
+    checked = CliRunner().invoke(
+        main, ["check", "--schema-file", "rails/structure.sql", "--baseline", str(baseline)]
+    )
     assert checked.exit_code == 0, checked.output
 
 
@@ -176,26 +190,48 @@ PARENT_CHILD = "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (p_id int R
 @pytest.mark.parametrize(
     "files",
     [
-        pytest.param({"x.sql": "CREATE DATABASE \"my 'db'\";\n\\connect \"my 'db'\"\n"
-                               + PARENT_CHILD}, id="pg_dump --create switches database"),
-        pytest.param({"m/001.sql": "-- +goose Up\n" + PARENT_CHILD
-                      + "-- +goose Down\nDROP TABLE c;\nDROP TABLE p;\n"}, id="goose down section"),
-        pytest.param({"m/001.sql": "-- migrate:up\n" + PARENT_CHILD
-                      + "-- migrate:down\nDROP TABLE c, p;\n"}, id="dbmate down section"),
-        pytest.param({"m/V1__p.sql": "CREATE TABLE p (id int PRIMARY KEY);\n",
-                      "m/V1_1__c.sql": "CREATE TABLE c (p_id int REFERENCES p);\n",
-                      "m/R__later.sql": "CREATE VIEW v AS SELECT * FROM c;\n",
-                      "m/U1_1__undo.sql": "DROP TABLE c;\n"},
-                     id="flyway versions, R last, no undo"),
-        pytest.param({"x.sql": "CREATE ROLE app;\n" + PARENT_CHILD
-                      + "ALTER TABLE p OWNER TO app;\nGRANT SELECT ON c TO \"Reader, Role\";\n"},
-                     id="a role created by the file and one it lacks"),
+        pytest.param(
+            {"x.sql": "CREATE DATABASE \"my 'db'\";\n\\connect \"my 'db'\"\n" + PARENT_CHILD},
+            id="pg_dump --create switches database",
+        ),
+        pytest.param(
+            {
+                "m/001.sql": "-- +goose Up\n"
+                + PARENT_CHILD
+                + "-- +goose Down\nDROP TABLE c;\nDROP TABLE p;\n"
+            },
+            id="goose down section",
+        ),
+        pytest.param(
+            {"m/001.sql": "-- migrate:up\n" + PARENT_CHILD + "-- migrate:down\nDROP TABLE c, p;\n"},
+            id="dbmate down section",
+        ),
+        pytest.param(
+            {
+                "m/V1__p.sql": "CREATE TABLE p (id int PRIMARY KEY);\n",
+                "m/V1_1__c.sql": "CREATE TABLE c (p_id int REFERENCES p);\n",
+                "m/R__later.sql": "CREATE VIEW v AS SELECT * FROM c;\n",
+                "m/U1_1__undo.sql": "DROP TABLE c;\n",
+            },
+            id="flyway versions, R last, no undo",
+        ),
+        pytest.param(
+            {
+                "x.sql": "CREATE ROLE app;\n"
+                + PARENT_CHILD
+                + 'ALTER TABLE p OWNER TO app;\nGRANT SELECT ON c TO "Reader, Role";\n'
+            },
+            id="a role created by the file and one it lacks",
+        ),
     ],
-)  # fmt: skip
+)
 def test_schema_files_that_need_care(files: dict[str, str], tmp_path: Path) -> None:
     _write(tmp_path, files)
-    target = ["--schema-file", str(tmp_path / "x.sql")] if "x.sql" in files else [
-        "--migrations", str(tmp_path / "m")]
+    target = (
+        ["--schema-file", str(tmp_path / "x.sql")]
+        if "x.sql" in files
+        else ["--migrations", str(tmp_path / "m")]
+    )
     result, found = audit_fk101(*target)
     assert result.exit_code == 1, result.output
     assert found == {"public.c.c_p_id_fkey"}
@@ -204,23 +240,38 @@ def test_schema_files_that_need_care(files: dict[str, str], tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
-        pytest.param({"x.sql": "CREATE TABLE p (id int PRIMARY KEY);\n\\i inc.sql\n",
-                      "inc.sql": "\n\nCREATE TABLE c (\n  p_id int REFERENCES nothere\n);\n"},
-                     "x.sql:2: psql meta-command \\i refused", id="\\i include is refused"),
-        pytest.param({"x.sql": "CREATE TABLE p (id int);\nDO $$\nBEGIN\n  PERFORM 1;\n"
-                               "  EXECUTE 'SELECT * FROM\n nothere';\nEND\n$$;\n"},
-                     'x.sql:2: ERROR: relation "nothere" does not exist (PL/pgSQL function '
-                     "inline_code_block line 4 at EXECUTE)", id="DO block"),
-        pytest.param({"x.sql": "CREATE TABLE t (id int);\n\nCOPY t (id) FROM stdin;\n1\nx\n\\.\n"},
-                     'x.sql:5: ERROR: invalid input syntax for type integer: "x" (COPY t, line 2',
-                     id="COPY data: the row's own line"),
-        pytest.param({"x.sql": "CREATE TABLE p (id int);\nDROP TABLE p;\n"},
-                     "x.sql: applied, but no table exists afterwards", id="nothing left"),
+        pytest.param(
+            {
+                "x.sql": "CREATE TABLE p (id int PRIMARY KEY);\n\\i inc.sql\n",
+                "inc.sql": "\n\nCREATE TABLE c (\n  p_id int REFERENCES nothere\n);\n",
+            },
+            "x.sql:2: psql meta-command \\i refused",
+            id="\\i include is refused",
+        ),
+        pytest.param(
+            {
+                "x.sql": "CREATE TABLE p (id int);\nDO $$\nBEGIN\n  PERFORM 1;\n"
+                "  EXECUTE 'SELECT * FROM\n nothere';\nEND\n$$;\n"
+            },
+            'x.sql:2: ERROR: relation "nothere" does not exist (PL/pgSQL function '
+            "inline_code_block line 4 at EXECUTE)",
+            id="DO block",
+        ),
+        pytest.param(
+            {"x.sql": "CREATE TABLE t (id int);\n\nCOPY t (id) FROM stdin;\n1\nx\n\\.\n"},
+            'x.sql:5: ERROR: invalid input syntax for type integer: "x" (COPY t, line 2',
+            id="COPY data: the row's own line",
+        ),
+        pytest.param(
+            {"x.sql": "CREATE TABLE p (id int);\nDROP TABLE p;\n"},
+            "x.sql: applied, but no table exists afterwards",
+            id="nothing left",
+        ),
     ],
-)  # fmt: skip
-def test_schema_file_errors_name_the_place(files: dict[str, str], expected: str,
-                                           tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+)
+def test_schema_file_errors_name_the_place(
+    files: dict[str, str], expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     _write(tmp_path, files)
     result = CliRunner().invoke(main, ["check", "--schema-file", "x.sql"])
@@ -234,38 +285,63 @@ def test_the_users_libpq_environment_does_not_reach_the_throwaway_server(
 ) -> None:
     _write(tmp_path, {"x.sql": PARENT_CHILD})
     # PGOPTIONS is the exception, kept on purpose: test_schema_file_trust.py
-    for key, value in {"PGSSLMODE": "require", "PGHOSTADDR": "10.1.2.3",
-                       "PGSERVICE": "nosuch"}.items():
-        monkeypatch.setenv(key, value)  # fmt: skip
+    for key, value in {
+        "PGSSLMODE": "require",
+        "PGHOSTADDR": "10.1.2.3",
+        "PGSERVICE": "nosuch",
+    }.items():
+        monkeypatch.setenv(key, value)
     result, found = audit_fk101("--schema-file", str(tmp_path / "x.sql"))
     assert result.exit_code == 1 and found == {"public.c.c_p_id_fkey"}, result.output
     assert os.environ["PGSSLMODE"] == "require"  # restored for whatever runs next
 
 
-def test_constraints_are_located_per_table(tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_constraints_are_located_per_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two tables with a constraint of the same name: each annotation lands on its own."""
     monkeypatch.chdir(tmp_path)
-    _write(tmp_path, {"x.sql": "\n".join([
-        "CREATE TABLE customers (id int PRIMARY KEY);",
-        "CREATE TABLE orders (id int PRIMARY KEY, c int,",
-        "  CONSTRAINT fk_customer FOREIGN KEY (c) REFERENCES customers);",
-        "CREATE TABLE invoices (id int PRIMARY KEY, c int);",
-        "ALTER TABLE ONLY public.invoices",
-        "    ADD CONSTRAINT fk_customer FOREIGN KEY (c) REFERENCES customers;",
-    ])})  # fmt: skip
-    result = CliRunner().invoke(main, ["check", "--schema-file", "x.sql", "--select", "FK101",
-                                       "--format", "github"])  # fmt: skip
-    lines = {text.split("::")[2].split(":")[0]: text.split(",")[1]
-             for text in result.stdout.splitlines() if text.startswith("::")}  # fmt: skip
-    assert lines == {"public.orders.fk_customer": "line=3",
-                     "public.invoices.fk_customer": "line=6"}  # fmt: skip
-    artifact = CliRunner().invoke(main, ["check", "--schema-file", "x.sql", "--select", "FK101",
-                                         "--format", "sarif", "--sarif-artifact",
-                                         "db/structure.sql"])  # fmt: skip
-    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
-            for r in json.loads(artifact.stdout)["runs"][0]["results"]
-            for loc in r["locations"]}  # fmt: skip
+    _write(
+        tmp_path,
+        {
+            "x.sql": "\n".join(
+                [
+                    "CREATE TABLE customers (id int PRIMARY KEY);",
+                    "CREATE TABLE orders (id int PRIMARY KEY, c int,",
+                    "  CONSTRAINT fk_customer FOREIGN KEY (c) REFERENCES customers);",
+                    "CREATE TABLE invoices (id int PRIMARY KEY, c int);",
+                    "ALTER TABLE ONLY public.invoices",
+                    "    ADD CONSTRAINT fk_customer FOREIGN KEY (c) REFERENCES customers;",
+                ]
+            )
+        },
+    )
+    result = CliRunner().invoke(
+        main, ["check", "--schema-file", "x.sql", "--select", "FK101", "--format", "github"]
+    )
+    lines = {
+        text.split("::")[2].split(":")[0]: text.split(",")[1]
+        for text in result.stdout.splitlines()
+        if text.startswith("::")
+    }
+    assert lines == {"public.orders.fk_customer": "line=3", "public.invoices.fk_customer": "line=6"}
+    artifact = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "--schema-file",
+            "x.sql",
+            "--select",
+            "FK101",
+            "--format",
+            "sarif",
+            "--sarif-artifact",
+            "db/structure.sql",
+        ],
+    )
+    uris = {
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for r in json.loads(artifact.stdout)["runs"][0]["results"]
+        for loc in r["locations"]
+    }
     assert uris == {"db/structure.sql"}
 
 
@@ -287,106 +363,199 @@ def _available_extensions() -> set[str]:
 
 
 # Trusted since PostgreSQL 13, then two that only a superuser may create but schemas use.
-EXTENSIONS = ("pgcrypto", "citext", "btree_gist", "hstore", "uuid-ossp", "pg_trgm",
-              "pg_stat_statements", "vector")  # fmt: skip
+EXTENSIONS = (
+    "pgcrypto",
+    "citext",
+    "btree_gist",
+    "hstore",
+    "uuid-ossp",
+    "pg_trgm",
+    "pg_stat_statements",
+    "vector",
+)
 
 LOADABLE = [
-    pytest.param({"x.sql": "EXTENSIONS\nCREATE TABLE p (id public.citext PRIMARY KEY DEFAULT "
-                  "lower('x'));\nCREATE TABLE c (p_id public.citext REFERENCES p);\n"}, 12,
-                 id="extensions as pg_dump writes them, with comments"),
-    pytest.param({"x.sql": "CREATE SCHEMA ext;\nCREATE EXTENSION citext WITH SCHEMA ext;\n"
-                  "CREATE TABLE p (id ext.citext PRIMARY KEY);\n"
-                  "CREATE TABLE c (p_id ext.citext REFERENCES p);\n"}, 13,
-                 id="a trusted extension in a schema of the file's"),
-    pytest.param({"x.sql": "CREATE EXTENSION IF NOT EXISTS plpgsql WITH SCHEMA pg_catalog;\n"
-                  "COMMENT ON EXTENSION plpgsql IS 'PL/pgSQL procedural language';\n"
-                  + PARENT_CHILD}, 12, id="old pg_dump's plpgsql comment"),
-    pytest.param({"x.sql": "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'UTF8';\n"
-                  "ALTER DATABASE shop OWNER TO postgres;\n\\connect shop\n"
-                  "CREATE SCHEMA s;\nALTER SCHEMA s OWNER TO app;\n" + PARENT_CHILD
-                  + "ALTER TABLE p OWNER TO postgres;\nCREATE FUNCTION s.f() RETURNS int "
-                  "LANGUAGE sql AS 'SELECT 1';\nALTER FUNCTION s.f() OWNER TO postgres;\n"
-                  "REVOKE CONNECT ON DATABASE shop FROM PUBLIC;\n"}, 12,
-                 id="pg_dump --create: owners in a database the file made"),
-    pytest.param({"x.sql": "COMMENT ON SCHEMA public IS 'standard public schema';\n"
-                  "CREATE SCHEMA s AUTHORIZATION app;\nCREATE FUNCTION s.f() RETURNS int "
-                  "LANGUAGE sql AS 'SELECT 1';\nALTER FUNCTION s.f() OWNER TO postgres;\n"
-                  + PARENT_CHILD + "ALTER TABLE p OWNER TO postgres;\n"}, 12,
-                 id="a superuser's function in another role's schema"),
-    pytest.param({"x.sql": "SET ROLE app;\n" + PARENT_CHILD + "RESET ROLE;\n"
-                  "ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT SELECT ON "
-                  "TABLES TO reader;\nALTER DEFAULT PRIVILEGES FOR ROLE app GRANT ALL ON "
-                  "SEQUENCES TO reader;\nCREATE PUBLICATION pub FOR TABLE p;\n"
-                  "ALTER PUBLICATION pub OWNER TO app;\n"}, 12,
-                 id="SET ROLE, default privileges, a publication of tables"),
-    pytest.param({"x.sql": "CREATE ROLE app LOGIN;\n" + PARENT_CHILD
-                  + "ALTER TABLE p OWNER TO app;\nGRANT SELECT ON c TO app;\n"}, 16,
-                 id="a role the file creates"),
-]  # fmt: skip
+    pytest.param(
+        {
+            "x.sql": "EXTENSIONS\nCREATE TABLE p (id public.citext PRIMARY KEY DEFAULT "
+            "lower('x'));\nCREATE TABLE c (p_id public.citext REFERENCES p);\n"
+        },
+        12,
+        id="extensions as pg_dump writes them, with comments",
+    ),
+    pytest.param(
+        {
+            "x.sql": "CREATE SCHEMA ext;\nCREATE EXTENSION citext WITH SCHEMA ext;\n"
+            "CREATE TABLE p (id ext.citext PRIMARY KEY);\n"
+            "CREATE TABLE c (p_id ext.citext REFERENCES p);\n"
+        },
+        13,
+        id="a trusted extension in a schema of the file's",
+    ),
+    pytest.param(
+        {
+            "x.sql": "CREATE EXTENSION IF NOT EXISTS plpgsql WITH SCHEMA pg_catalog;\n"
+            "COMMENT ON EXTENSION plpgsql IS 'PL/pgSQL procedural language';\n" + PARENT_CHILD
+        },
+        12,
+        id="old pg_dump's plpgsql comment",
+    ),
+    pytest.param(
+        {
+            "x.sql": "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'UTF8';\n"
+            "ALTER DATABASE shop OWNER TO postgres;\n\\connect shop\n"
+            "CREATE SCHEMA s;\nALTER SCHEMA s OWNER TO app;\n"
+            + PARENT_CHILD
+            + "ALTER TABLE p OWNER TO postgres;\nCREATE FUNCTION s.f() RETURNS int "
+            "LANGUAGE sql AS 'SELECT 1';\nALTER FUNCTION s.f() OWNER TO postgres;\n"
+            "REVOKE CONNECT ON DATABASE shop FROM PUBLIC;\n"
+        },
+        12,
+        id="pg_dump --create: owners in a database the file made",
+    ),
+    pytest.param(
+        {
+            "x.sql": "COMMENT ON SCHEMA public IS 'standard public schema';\n"
+            "CREATE SCHEMA s AUTHORIZATION app;\nCREATE FUNCTION s.f() RETURNS int "
+            "LANGUAGE sql AS 'SELECT 1';\nALTER FUNCTION s.f() OWNER TO postgres;\n"
+            + PARENT_CHILD
+            + "ALTER TABLE p OWNER TO postgres;\n"
+        },
+        12,
+        id="a superuser's function in another role's schema",
+    ),
+    pytest.param(
+        {
+            "x.sql": "SET ROLE app;\n" + PARENT_CHILD + "RESET ROLE;\n"
+            "ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT SELECT ON "
+            "TABLES TO reader;\nALTER DEFAULT PRIVILEGES FOR ROLE app GRANT ALL ON "
+            "SEQUENCES TO reader;\nCREATE PUBLICATION pub FOR TABLE p;\n"
+            "ALTER PUBLICATION pub OWNER TO app;\n"
+        },
+        12,
+        id="SET ROLE, default privileges, a publication of tables",
+    ),
+    pytest.param(
+        {
+            "x.sql": "CREATE ROLE app LOGIN;\n"
+            + PARENT_CHILD
+            + "ALTER TABLE p OWNER TO app;\nGRANT SELECT ON c TO app;\n"
+        },
+        16,
+        id="a role the file creates",
+    ),
+]
 
 
 @pytest.mark.parametrize(("files", "since"), LOADABLE)
-def test_what_real_files_hold_loads_as_an_ordinary_role(files: dict[str, str], since: int,
-                                                        tmp_path: Path) -> None:  # fmt: skip
+def test_what_real_files_hold_loads_as_an_ordinary_role(
+    files: dict[str, str], since: int, tmp_path: Path
+) -> None:
     available = _available_extensions()
-    created = "".join(f'CREATE EXTENSION IF NOT EXISTS "{name}" WITH SCHEMA public;\n'
-                      f"COMMENT ON EXTENSION \"{name}\" IS 'as pg_dump writes it';\n"
-                      for name in EXTENSIONS if name in available)  # fmt: skip
+    created = "".join(
+        f'CREATE EXTENSION IF NOT EXISTS "{name}" WITH SCHEMA public;\n'
+        f"COMMENT ON EXTENSION \"{name}\" IS 'as pg_dump writes it';\n"
+        for name in EXTENSIONS
+        if name in available
+    )
     _write(tmp_path, {name: text.replace("EXTENSIONS\n", created) for name, text in files.items()})
     result, found = audit_fk101("--schema-file", str(tmp_path / "x.sql"), *matrix_bindir())
     if _server_major() < since:
         assert result.exit_code == 2, result.output
-        assert "schema files are applied as an unprivileged role, and before PostgreSQL " \
-            f"{since}" in result.output and len(result.output.splitlines()) == 1, result.output
+        assert (
+            f"schema files are applied as an unprivileged role, and before PostgreSQL {since}"
+            in result.output
+            and len(result.output.splitlines()) == 1
+        ), result.output
         return
     assert result.exit_code == 1, result.output
     assert found == {"public.c.c_p_id_fkey"}
 
 
 REFUSED = [
-    pytest.param("SET SESSION AUTHORIZATION app;\n", 'set session authorization "app"',
-                 id="pg_dump --use-set-session-authorization"),
-    pytest.param("CREATE FUNCTION et() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;\n"
-                 "CREATE EVENT TRIGGER e ON ddl_command_end EXECUTE PROCEDURE et();\n",
-                 'event trigger "e"', id="event trigger"),
-    pytest.param("CREATE PUBLICATION pub FOR ALL TABLES;\n", "FOR ALL TABLES publication",
-                 id="publication for all tables"),
-    pytest.param("CREATE SUBSCRIPTION sub CONNECTION 'dbname=x' PUBLICATION pub\n"
-                 "  WITH (connect = false, slot_name = 'sub');\n", "subscription",
-                 id="subscription"),
-    pytest.param("CREATE EXTENSION IF NOT EXISTS file_fdw WITH SCHEMA public;\n",
-                 'extension "file_fdw"', id="an untrusted extension"),
-]  # fmt: skip
+    pytest.param(
+        "SET SESSION AUTHORIZATION app;\n",
+        'set session authorization "app"',
+        id="pg_dump --use-set-session-authorization",
+    ),
+    pytest.param(
+        "CREATE FUNCTION et() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;\n"
+        "CREATE EVENT TRIGGER e ON ddl_command_end EXECUTE PROCEDURE et();\n",
+        'event trigger "e"',
+        id="event trigger",
+    ),
+    pytest.param(
+        "CREATE PUBLICATION pub FOR ALL TABLES;\n",
+        "FOR ALL TABLES publication",
+        id="publication for all tables",
+    ),
+    pytest.param(
+        "CREATE SUBSCRIPTION sub CONNECTION 'dbname=x' PUBLICATION pub\n"
+        "  WITH (connect = false, slot_name = 'sub');\n",
+        "subscription",
+        id="subscription",
+    ),
+    pytest.param(
+        "CREATE EXTENSION IF NOT EXISTS file_fdw WITH SCHEMA public;\n",
+        'extension "file_fdw"',
+        id="an untrusted extension",
+    ),
+]
 
 
 @pytest.mark.parametrize(("sql", "what"), REFUSED)
-def test_what_needs_a_superuser_is_refused_in_one_line(sql: str, what: str,
-                                                       tmp_path: Path) -> None:  # fmt: skip
+def test_what_needs_a_superuser_is_refused_in_one_line(sql: str, what: str, tmp_path: Path) -> None:
     _write(tmp_path, {"x.sql": PARENT_CHILD + sql})
-    result = CliRunner().invoke(main, ["check", "--schema-file", str(tmp_path / "x.sql"),
-                                       *matrix_bindir()])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["check", "--schema-file", str(tmp_path / "x.sql"), *matrix_bindir()]
+    )
     assert result.exit_code == 2, result.output
     line = 3 + sql.count("\n") - 1 if "event trigger" in what else 3
     assert result.output.startswith(f"fkaudit: error: {tmp_path / 'x.sql'}:{line}: ERROR: ")
-    assert what in result.output and "schema files are applied as an unprivileged role" in (
-        result.output) and len(result.output.splitlines()) == 1, result.output
+    assert (
+        what in result.output
+        and "schema files are applied as an unprivileged role" in (result.output)
+        and len(result.output.splitlines()) == 1
+    ), result.output
 
 
 def test_the_audit_sees_every_row_of_tables_other_roles_own(tmp_path: Path) -> None:
     """FK501 and FK302 read rows: the audit runs as the loader, which holds the owners' roles
     and bypasses row-level security, so a forced policy hiding every row hides nothing."""
-    _write(tmp_path, {"x.sql": (
-        "CREATE TABLE p (id int PRIMARY KEY);\nINSERT INTO p VALUES (1);\n"
-        "CREATE TABLE c (id int, p_id int DEFAULT 0);\nINSERT INTO c VALUES (1, 1), (2, 7);\n"
-        "ALTER TABLE c ADD CONSTRAINT c_p_id_fkey FOREIGN KEY (p_id) REFERENCES p\n"
-        "  ON DELETE SET DEFAULT NOT VALID;\nCREATE INDEX ON c (p_id);\n"
-        "ALTER TABLE p OWNER TO app;\nALTER TABLE c OWNER TO other;\nREVOKE ALL ON p, c FROM "
-        "PUBLIC;\nALTER TABLE p ENABLE ROW LEVEL SECURITY;\nALTER TABLE p FORCE ROW LEVEL "
-        "SECURITY;\nALTER TABLE c ENABLE ROW LEVEL SECURITY;\nALTER TABLE c FORCE ROW LEVEL "
-        "SECURITY;\nCREATE POLICY none ON c USING (false);\n")})  # fmt: skip
-    result = CliRunner().invoke(main, ["check", "--schema-file", str(tmp_path / "x.sql"),
-                                       "--orphans", "all", "--select", "FK302,FK501",
-                                       "--format", "json", *matrix_bindir()])  # fmt: skip
+    _write(
+        tmp_path,
+        {
+            "x.sql": (
+                "CREATE TABLE p (id int PRIMARY KEY);\nINSERT INTO p VALUES (1);\n"
+                "CREATE TABLE c (id int, p_id int DEFAULT 0);\n"
+                "INSERT INTO c VALUES (1, 1), (2, 7);\n"
+                "ALTER TABLE c ADD CONSTRAINT c_p_id_fkey FOREIGN KEY (p_id) REFERENCES p\n"
+                "  ON DELETE SET DEFAULT NOT VALID;\nCREATE INDEX ON c (p_id);\n"
+                "ALTER TABLE p OWNER TO app;\nALTER TABLE c OWNER TO other;\n"
+                "REVOKE ALL ON p, c FROM PUBLIC;\n"
+                "ALTER TABLE p ENABLE ROW LEVEL SECURITY;\n"
+                "ALTER TABLE p FORCE ROW LEVEL SECURITY;\n"
+                "ALTER TABLE c ENABLE ROW LEVEL SECURITY;\n"
+                "ALTER TABLE c FORCE ROW LEVEL SECURITY;\n"
+                "CREATE POLICY none ON c USING (false);\n"
+            )
+        },
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "--schema-file",
+            str(tmp_path / "x.sql"),
+            "--orphans",
+            "all",
+            "--select",
+            "FK302,FK501",
+            "--format",
+            "json",
+            *matrix_bindir(),
+        ],
+    )
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
     assert sorted(f["code"] for f in report["findings"]) == ["FK302", "FK501"], report
@@ -397,17 +566,33 @@ def test_the_audit_sees_every_row_of_tables_other_roles_own(tmp_path: Path) -> N
 def test_system_triggers_switched_off_as_a_dump_does(tmp_path: Path) -> None:
     """`DISABLE TRIGGER ALL` reaches the foreign keys' system triggers, which only a superuser
     may switch: fkaudit does it for a table the loader owns, and FK402 sees the result."""
-    _write(tmp_path, {"x.sql": (
-        'CREATE TABLE p (id int PRIMARY KEY);\n'
-        'CREATE TABLE "Order Items" (p_id int REFERENCES p);\n'
-        'CREATE INDEX ON "Order Items" (p_id);\n'
-        "SELECT pg_catalog.set_config('search_path', '', false);\n"
-        'ALTER TABLE ONLY public."Order Items" DISABLE TRIGGER ALL;\n'
-        "ALTER TABLE public.p DISABLE TRIGGER ALL;\n"
-        "ALTER TABLE public.p ENABLE TRIGGER ALL;\n")})  # fmt: skip
-    result = CliRunner().invoke(main, ["check", "--schema-file", str(tmp_path / "x.sql"),
-                                       "--select", "FK402", "--format", "json",
-                                       *matrix_bindir()])  # fmt: skip
+    _write(
+        tmp_path,
+        {
+            "x.sql": (
+                "CREATE TABLE p (id int PRIMARY KEY);\n"
+                'CREATE TABLE "Order Items" (p_id int REFERENCES p);\n'
+                'CREATE INDEX ON "Order Items" (p_id);\n'
+                "SELECT pg_catalog.set_config('search_path', '', false);\n"
+                'ALTER TABLE ONLY public."Order Items" DISABLE TRIGGER ALL;\n'
+                "ALTER TABLE public.p DISABLE TRIGGER ALL;\n"
+                "ALTER TABLE public.p ENABLE TRIGGER ALL;\n"
+            )
+        },
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "--schema-file",
+            str(tmp_path / "x.sql"),
+            "--select",
+            "FK402",
+            "--format",
+            "json",
+            *matrix_bindir(),
+        ],
+    )
     assert result.exit_code == 1, result.output
     found = {(f["table"], f["constraint"]) for f in json.loads(result.stdout)["findings"]}
     assert found == {("Order Items", "Order Items_p_id_fkey")}

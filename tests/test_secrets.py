@@ -27,9 +27,12 @@ QUOTED_PASSWORD = "it's a s3cret \\ word"
 def run_fkaudit(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "fkaudit", *args],
-        capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
         check=False,
-    )  # fmt: skip
+    )
 
 
 def one_error_line(result: subprocess.CompletedProcess[str], *secrets: str) -> str:

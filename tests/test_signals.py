@@ -30,8 +30,10 @@ def _scalar(conn: psycopg.Connection[Any], query: str) -> int:
 def _start(db: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "fkaudit", "check", db, *args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for(conn: psycopg.Connection[Any], proc: subprocess.Popen[str], query: str) -> None:

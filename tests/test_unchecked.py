@@ -37,8 +37,11 @@ def reader(conn: psycopg.Connection[Any], db: str) -> Iterator[str]:
     conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(ROLE)))
     conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'reader-pw'").format(sql.Identifier(ROLE)))
     dbname = str(conninfo.conninfo_to_dict(db)["dbname"])
-    conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
-        sql.Identifier(dbname), sql.Identifier(ROLE)))  # fmt: skip
+    conn.execute(
+        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+            sql.Identifier(dbname), sql.Identifier(ROLE)
+        )
+    )
     yield conninfo.make_conninfo(db, user=ROLE, password="reader-pw")
     conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(ROLE)))
     conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(ROLE)))
@@ -60,8 +63,10 @@ def test_no_select_on_the_referenced_table_is_an_incomplete_run(reader: str) -> 
 
     allowed = check(reader, "--allow-incomplete")
     assert allowed.exit_code == 0, allowed.output
-    assert f"fkaudit: warning: FK302 set-default-without-valid-default could not check " \
+    assert (
+        f"fkaudit: warning: FK302 set-default-without-valid-default could not check "
         f"{CONSTRAINT}" in allowed.stderr
+    )
 
 
 def test_a_column_grant_is_enough_to_check(conn: psycopg.Connection[Any], reader: str) -> None:
@@ -75,8 +80,10 @@ def test_a_column_grant_is_enough_to_check(conn: psycopg.Connection[Any], reader
 def test_no_usage_on_the_schema_names_that_grant(conn: psycopg.Connection[Any], db: str) -> None:
     conn.execute("CREATE SCHEMA ref")
     conn.execute("CREATE TABLE ref.status (id int PRIMARY KEY)")
-    conn.execute("CREATE TABLE orders (id int PRIMARY KEY, status_id int NOT NULL DEFAULT 0 "
-                 "REFERENCES ref.status ON DELETE SET DEFAULT)")  # fmt: skip
+    conn.execute(
+        "CREATE TABLE orders (id int PRIMARY KEY, status_id int NOT NULL DEFAULT 0 "
+        "REFERENCES ref.status ON DELETE SET DEFAULT)"
+    )
     conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(ROLE)))
     conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'pw'").format(sql.Identifier(ROLE)))
     try:
@@ -99,8 +106,9 @@ def test_row_level_security_is_an_incomplete_run(
     assert "row-level security on public.status would hide rows from the check" in result.stderr
 
 
-def test_a_lock_past_lock_timeout_is_an_incomplete_run(conn: psycopg.Connection[Any], db: str
-                                                       ) -> None:  # fmt: skip
+def test_a_lock_past_lock_timeout_is_an_incomplete_run(
+    conn: psycopg.Connection[Any], db: str
+) -> None:
     conn.execute(SCHEMA)  # type: ignore[arg-type]
     with psycopg.connect(db) as holder:
         holder.execute("LOCK TABLE status IN ACCESS EXCLUSIVE MODE")  # e.g. a running migration
@@ -113,8 +121,10 @@ def test_a_lock_past_lock_timeout_is_an_incomplete_run(conn: psycopg.Connection[
 def test_a_suppressed_check_does_not_make_the_run_incomplete(
     conn: psycopg.Connection[Any], reader: str
 ) -> None:
-    conn.execute("COMMENT ON CONSTRAINT orders_status_id_fkey ON orders IS "
-                 "'fkaudit:ignore FK302 -- the default row is created by the app'")  # fmt: skip
+    conn.execute(
+        "COMMENT ON CONSTRAINT orders_status_id_fkey ON orders IS "
+        "'fkaudit:ignore FK302 -- the default row is created by the app'"
+    )
     result = check(reader)
     assert result.exit_code == 0, result.output
     assert "could not check" not in result.output

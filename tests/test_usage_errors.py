@@ -16,8 +16,12 @@ COMMANDS = ("check", "baseline", "fix", "demo", "rules", "explain")
 def run_fkaudit(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "fkaudit", *args],
-        capture_output=True, text=True, timeout=120, env=os.environ, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ,
+        check=False,
+    )
 
 
 def assert_usage_error(result: subprocess.CompletedProcess[str], *expected: str) -> str:

@@ -195,8 +195,11 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     else:
         if importlib.util.find_spec("fkaudit") is None:
             # `python -m` would exit 1 ("No module named fkaudit"), which reads as "findings".
-            print("::error title=fkaudit action::fkaudit is not installed in "
-                  f"{escape_data(sys.executable)}", flush=True)  # fmt: skip
+            print(
+                "::error title=fkaudit action::fkaudit is not installed in "
+                f"{escape_data(sys.executable)}",
+                flush=True,
+            )
             code = EXIT_USAGE
         else:
             if sarif is not None and sarif.is_file():

@@ -85,9 +85,7 @@ def _scan(text: str) -> Iterator[tuple[int, int]]:
 def _split_conjunction(predicate: str) -> list[str]:
     """Top-level AND terms of a deparsed predicate, redundant outer parentheses removed."""
     text = predicate.strip()
-    while text.startswith("(") and all(
-        depth > 0 for i, depth in _scan(text) if i < len(text) - 1
-    ):
+    while text.startswith("(") and all(depth > 0 for i, depth in _scan(text) if i < len(text) - 1):
         text = text[1:-1].strip()
     cuts = [i for i, depth in _scan(text) if depth == 0 and text.startswith(" AND ", i)]
     bounds = zip([-5, *cuts], [*cuts, len(text)], strict=True)
@@ -102,9 +100,9 @@ def predicate_implied(predicate: str | None, table: Table, attnums: Sequence[int
     """
     if predicate is None:
         return True
-    allowed = {
-        f"({table.column(n).quoted_name} IS NOT NULL)" for n in attnums
-    } | {f"{table.column(n).quoted_name} IS NOT NULL" for n in attnums}
+    allowed = {f"({table.column(n).quoted_name} IS NOT NULL)" for n in attnums} | {
+        f"{table.column(n).quoted_name} IS NOT NULL" for n in attnums
+    }
     return all(term in allowed for term in _split_conjunction(predicate))
 
 

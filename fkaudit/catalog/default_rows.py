@@ -80,14 +80,16 @@ def _needs_probe(fk: ForeignKey, defaults: dict[int, ColumnDefault]) -> bool:
 def _refused(parent: Table, access: Access | None, role: str) -> str | None:
     """Why the probe cannot be run as this role, naming what would let it run; None: it can."""
     if access is None or not access.schema_usage:
-        return (f"permission denied for schema {parent.schema}: "
-                f"{grant_usage(parent.schema, role)}")
+        return f"permission denied for schema {parent.schema}: {grant_usage(parent.schema, role)}"
     if not access.select:
-        return (f"permission denied for table {parent.qualified_name}: "
-                f"{grant_select([parent], role)}")
+        return (
+            f"permission denied for table {parent.qualified_name}: {grant_select([parent], role)}"
+        )
     if access.row_security:
-        return (f"row-level security on {parent.qualified_name} would hide rows from the check: "
-                "run as its owner or a role with BYPASSRLS")
+        return (
+            f"row-level security on {parent.qualified_name} would hide rows from the check: "
+            "run as its owner or a role with BYPASSRLS"
+        )
     return None
 
 
@@ -147,8 +149,10 @@ def _run(conn: psycopg.Connection[Any], probes: list[sql.Composed]) -> dict[int,
 def _failure(exc: psycopg.Error, parent: Table, role: str) -> str:
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, psycopg.errors.LockNotAvailable):
-        return (f"a lock on {parent.qualified_name} was not granted within lock_timeout "
-                "(it is being altered): run again later")
+        return (
+            f"a lock on {parent.qualified_name} was not granted within lock_timeout "
+            "(it is being altered): run again later"
+        )
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
         return f"{first_line}: {grant_select([parent], role)}"
     return first_line

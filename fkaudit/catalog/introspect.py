@@ -119,9 +119,17 @@ def _tables(
         # reltuples is -1 (PG14+) for a table never vacuumed or analyzed: unknown, not empty.
         estimated = None if reltuples is None or reltuples < 0 else round(reltuples)
         tables[oid] = Table(
-            oid, schema, name, relkind, parent, estimated, size, tuple(columns.get(oid, ())),
-            extension_member, null_checks.get(oid, ()),
-        )  # fmt: skip
+            oid,
+            schema,
+            name,
+            relkind,
+            parent,
+            estimated,
+            size,
+            tuple(columns.get(oid, ())),
+            extension_member,
+            null_checks.get(oid, ()),
+        )
     return tables
 
 
@@ -130,40 +138,84 @@ def _indexes(rows: Iterable[Row], opfamily_of_opclass: dict[int, int]) -> tuple[
     family = opfamily_of_opclass.get
     return tuple(
         Index(
-            oid, table_oid, name, method,
+            oid,
+            table_oid,
+            name,
+            method,
             tuple(attnums[:nkeys]),  # key_attnums
             tuple(attnums[nkeys:]),  # include_attnums
             tuple(family(c, 0) for c in opclasses[:nkeys]),  # key_opfamilies
             tuple(collations[:nkeys]),  # key_collations
-            predicate, unique, primary, valid, ready, live,
+            predicate,
+            unique,
+            primary,
+            valid,
+            ready,
+            live,
         )
         for (
-            oid, table_oid, name, method, nkeys, attnums, opclasses, collations, predicate,
-            unique, primary, valid, ready, live,
+            oid,
+            table_oid,
+            name,
+            method,
+            nkeys,
+            attnums,
+            opclasses,
+            collations,
+            predicate,
+            unique,
+            primary,
+            valid,
+            ready,
+            live,
         ) in rows
-    )  # fmt: skip
+    )
 
 
 def _foreign_keys(rows: Iterable[Row], trigger_rows: Iterable[Row]) -> tuple[ForeignKey, ...]:
     fks = []
     for (
-        oid, schema, name, table_oid, ref_oid, attnums, ref_attnums, pf_ops,
-        on_delete, on_update, match, deferrable, deferred, validated,
-        parent, delete_set, enforced, period,
+        oid,
+        schema,
+        name,
+        table_oid,
+        ref_oid,
+        attnums,
+        ref_attnums,
+        pf_ops,
+        on_delete,
+        on_update,
+        match,
+        deferrable,
+        deferred,
+        validated,
+        parent,
+        delete_set,
+        enforced,
+        period,
     ) in rows:
         fks.append(
             ForeignKey(
-                oid, schema, name, table_oid, ref_oid,
-                attnums=tuple(attnums), ref_attnums=tuple(ref_attnums),
+                oid,
+                schema,
+                name,
+                table_oid,
+                ref_oid,
+                attnums=tuple(attnums),
+                ref_attnums=tuple(ref_attnums),
                 pf_eq_operators=tuple(pf_ops),
-                on_delete=_ACTIONS[on_delete], on_update=_ACTIONS[on_update],
+                on_delete=_ACTIONS[on_delete],
+                on_update=_ACTIONS[on_update],
                 match_type=_MATCH_TYPES[match],
-                deferrable=deferrable, initially_deferred=deferred,
-                validated=validated, enforced=enforced, is_period=period,
+                deferrable=deferrable,
+                initially_deferred=deferred,
+                validated=validated,
+                enforced=enforced,
+                is_period=period,
                 delete_set_attnums=tuple(delete_set) if delete_set else None,
                 parent_constraint_oid=parent,
             )
-        )  # fmt: skip
+        )
     return _with_triggers(fks, trigger_rows)
 
 
@@ -234,9 +286,17 @@ def introspect(
     scope = scope or Scope()
     version = conn.info.server_version
     (
-        table_rows, column_rows, index_rows, opclass_rows, fk_rows, trigger_rows,
-        set_default_rows, comment_rows, other_name_rows, null_check_rows,
-    ) = result_sets(conn, catalog_queries(version))  # fmt: skip
+        table_rows,
+        column_rows,
+        index_rows,
+        opclass_rows,
+        fk_rows,
+        trigger_rows,
+        set_default_rows,
+        comment_rows,
+        other_name_rows,
+        null_check_rows,
+    ) = result_sets(conn, catalog_queries(version))
     operator_rows, type_rows, operator_type_rows, cast_rows = result_sets(
         conn, type_and_operator_queries(), second_batch_parameters(column_rows, fk_rows)
     )
@@ -249,14 +309,18 @@ def introspect(
     tables = _tables(table_rows, _columns_by_table(column_rows, null_checks), null_checks)
     # Drop constraints whose tables are in system schemas.
     fks = tuple(
-        fk for fk in _foreign_keys(fk_rows, trigger_rows)
+        fk
+        for fk in _foreign_keys(fk_rows, trigger_rows)
         if fk.table_oid in tables and fk.ref_table_oid in tables
-    )  # fmt: skip
+    )
     set_defaults = _set_default_columns(set_default_rows)
     default_row_exists, default_row_unchecked = check_default_rows(
-        conn, [fk for fk in fks if fk.oid in set_defaults], tables, set_defaults,
+        conn,
+        [fk for fk in fks if fk.oid in set_defaults],
+        tables,
+        set_defaults,
         access_by_key(set_default_rows),
-    )  # fmt: skip
+    )
     return Catalog(
         server_version_num=version,
         database=conn.info.dbname,

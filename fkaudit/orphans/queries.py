@@ -116,8 +116,7 @@ def count_and_sample_query(
     """
     child = catalog.table(fk.table_oid)
     keys = sql.SQL(", ").join(
-        sql.SQL("({})::pg_catalog.text").format(_column(CHILD, child.column(n)))
-        for n in fk.attnums
+        sql.SQL("({})::pg_catalog.text").format(_column(CHILD, child.column(n))) for n in fk.attnums
     )
     return sql.SQL("SELECT pg_catalog.count(*) OVER (), {} {} LIMIT {}").format(
         keys, _from(catalog, fk, sample_percent), sql.Literal(limit)

@@ -62,6 +62,7 @@ class ScanListener(Protocol):
 
     def finished(self, result: ScanResult) -> None: ...
 
+
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 
 
@@ -88,9 +89,12 @@ def largest_first(catalog: Catalog, fks: Iterable[ForeignKey]) -> list[ForeignKe
     """Largest referencing table first (the longest scan starts first), then by name."""
     return sorted(
         fks,
-        key=lambda fk: (-(catalog.estimated_rows(fk.table_oid) or 0),
-                        catalog.table(fk.table_oid).qualified_name, fk.name),
-    )  # fmt: skip
+        key=lambda fk: (
+            -(catalog.estimated_rows(fk.table_oid) or 0),
+            catalog.table(fk.table_oid).qualified_name,
+            fk.name,
+        ),
+    )
 
 
 def scan_one(

@@ -28,9 +28,10 @@ def escape_property(text: str) -> str:
 
 def command(name: str, message: str, **properties: str | int | None) -> str:
     given = ",".join(
-        f"{key}={escape_property(str(value))}" for key, value in properties.items()
+        f"{key}={escape_property(str(value))}"
+        for key, value in properties.items()
         if value is not None
-    )  # fmt: skip
+    )
     return f"::{name}{' ' + given if given else ''}::{escape_data(message)}"
 
 
@@ -40,20 +41,28 @@ def _annotation(finding: Finding, options: RenderOptions) -> str:
     if finding.fix:
         message += f"\nFix: {finding.fix}"
     return command(
-        _COMMANDS[finding.severity], message,
-        file=where.path if where else None, line=where.line if where else None,
+        _COMMANDS[finding.severity],
+        message,
+        file=where.path if where else None,
+        line=where.line if where else None,
         title=f"{finding.code} {finding.name}",
-    )  # fmt: skip
+    )
 
 
 def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     lines = [_annotation(f, options) for f in report.findings]
-    lines += [command("error", e.message, title="fkaudit could not complete")
-              for e in report.errors]  # fmt: skip
-    lines += [command("warning", e.message, title="fkaudit: incomplete")
-              for e in report.incomplete]  # fmt: skip
-    lines += [command("notice", f"{e.code} {printable(e.qualified_object)} is fixed: remove it "
-                      "from the baseline (--update-baseline)", title="stale baseline entry")
-              for e in report.stale_baseline]  # fmt: skip
+    lines += [
+        command("error", e.message, title="fkaudit could not complete") for e in report.errors
+    ]
+    lines += [command("warning", e.message, title="fkaudit: incomplete") for e in report.incomplete]
+    lines += [
+        command(
+            "notice",
+            f"{e.code} {printable(e.qualified_object)} is fixed: remove it "
+            "from the baseline (--update-baseline)",
+            title="stale baseline entry",
+        )
+        for e in report.stale_baseline
+    ]
     lines.append(summary_line(report))
     return "\n".join(lines)

@@ -81,4 +81,3 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     return printable_json(
         f'{{{arrays}\n  "summary": {_ENCODER.encode(summary_to_dict(report))}\n}}'
     )
-

@@ -42,8 +42,11 @@ def _case_name(key: ObjectKey) -> str:
 
 def _describe(finding: Finding) -> str:
     lines = [f"{finding.severity.label}: {finding.message}"]
-    lines += [f"{label}: {sql}" for label, sql in (("fix", finding.fix),
-                                                   ("suggestion", finding.suggestion)) if sql]
+    lines += [
+        f"{label}: {sql}"
+        for label, sql in (("fix", finding.fix), ("suggestion", finding.suggestion))
+        if sql
+    ]
     return xml_text("\n".join(lines))
 
 
@@ -79,7 +82,8 @@ def _suite(
             body.append(
                 f"      <failure type={_attr(failing[0].severity.label)} "
                 f"message={_attr(failing[0].message)}>"
-                + escape("\n\n".join(_describe(f) for f in failing)) + "</failure>"
+                + escape("\n\n".join(_describe(f) for f in failing))
+                + "</failure>"
             )
         if notes:
             body.append(f"      <system-out>{escape(chr(10).join(notes))}</system-out>")
@@ -87,8 +91,9 @@ def _suite(
     for error, kind in errors:
         tag = "error" if kind == "error" else "skipped"
         problem = f"      <{tag} message={_attr(error.message)} />"
-        cases.append(f"    <testcase classname={classname} name={_attr(kind)}>\n{problem}\n"
-                     "    </testcase>")  # fmt: skip
+        cases.append(
+            f"    <testcase classname={classname} name={_attr(kind)}>\n{problem}\n    </testcase>"
+        )
     counts = {
         "tests": len(keys) + len(errors),
         "failures": failures,
@@ -125,8 +130,15 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for code in sorted({*report.rules_run, *found, *problems}):
         keys = sorted(fks.union(found.get(code, {}), accepted.get(code, {})))
-        text, counts = _suite(code, keys, names, found.get(code, {}), accepted.get(code, {}),
-                              problems.get(code, []), options)  # fmt: skip
+        text, counts = _suite(
+            code,
+            keys,
+            names,
+            found.get(code, {}),
+            accepted.get(code, {}),
+            problems.get(code, []),
+            options,
+        )
         suites.append(text)
         for key, n in counts.items():
             totals[key] += n

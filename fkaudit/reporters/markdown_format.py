@@ -35,16 +35,18 @@ def code_block(text: str, language: str = "sql") -> str:
 def _row(finding: Finding) -> str:
     label = finding.severity.label
     severity = f"**{label}**" if finding.severity is Severity.ERROR else label
-    cells = [severity, f"{finding.code} {escape(finding.name)}",
-             escape(finding.qualified_object), escape(finding.message)]  # fmt: skip
+    cells = [
+        severity,
+        f"{finding.code} {escape(finding.name)}",
+        escape(finding.qualified_object),
+        escape(finding.message),
+    ]
     return "| " + " | ".join(cells) + " |"
 
 
 def _fixes(findings: tuple[Finding, ...]) -> list[str]:
     statements = [
-        printable(f"-- {f.code} {f.qualified_object}") + f"\n{f.fix}"
-        for f in findings
-        if f.fix
+        printable(f"-- {f.code} {f.qualified_object}") + f"\n{f.fix}" for f in findings if f.fix
     ]
     if not statements:
         return []
@@ -63,8 +65,10 @@ def headline(report: Report) -> str:
     if report.errors:
         return f"### fkaudit could not complete the audit ({len(report.errors)} error(s))"
     if not report.findings:
-        return "### fkaudit: no new foreign-key problems" if report.baselined else (
-            "### fkaudit: no foreign-key problems"
+        return (
+            "### fkaudit: no new foreign-key problems"
+            if report.baselined
+            else ("### fkaudit: no foreign-key problems")
         )
     return f"### fkaudit: {len(report.findings)} finding(s) ({counts})"
 
@@ -78,19 +82,27 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         lines += ["| severity | rule | object | message |", "|---|---|---|---|"]
         lines += [_row(f) for f in report.findings[:MAX_ROWS]]
         if len(report.findings) > MAX_ROWS:
-            lines.append(f"\n… and {len(report.findings) - MAX_ROWS} more: run fkaudit for the "
-                         "full report.")  # fmt: skip
+            lines.append(
+                f"\n… and {len(report.findings) - MAX_ROWS} more: run fkaudit for the full report."
+            )
         lines.append("")
         lines += _fixes(report.findings[:MAX_ROWS])
     if report.stale_baseline:
         lines.append("Stale baseline entries (fixed since; `--update-baseline` removes them):")
         lines += [f"- {e.code} {escape(e.qualified_object)}" for e in report.stale_baseline]
         lines.append("")
-    extras = [f"{n} {what}" for n, what in ((len(report.baselined), "accepted by the baseline"),
-                                            (len(report.suppressed), "suppressed")) if n]
+    extras = [
+        f"{n} {what}"
+        for n, what in (
+            (len(report.baselined), "accepted by the baseline"),
+            (len(report.suppressed), "suppressed"),
+        )
+        if n
+    ]
     lines.append(
         f"_{report.foreign_keys_inspected} foreign key(s) on {report.tables_inspected} table(s) "
         f"of {escape(report.database)} (PostgreSQL {report.server_version})"
-        + "".join(f"; {extra}" for extra in extras) + "._"
+        + "".join(f"; {extra}" for extra in extras)
+        + "._"
     )
     return "\n".join(lines)

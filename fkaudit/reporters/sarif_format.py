@@ -23,7 +23,9 @@ from fkaudit.findings import Finding, Severity
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions, SourceLine
 from fkaudit.rules import Rule, rule_by_code
 
-SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 FINGERPRINT_KEY = "fkaudit/v1"
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -62,17 +64,21 @@ def _result(
         "ruleId": finding.code,
         "level": _LEVELS[finding.severity],
         "message": {"text": text},
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": {"uri": _uri(where.path)},
-                "region": {"startLine": where.line},
-            },
-            "logicalLocations": [{
-                "name": finding.constraint or finding.table,
-                "fullyQualifiedName": finding.qualified_object,
-                "kind": "member" if finding.constraint else "type",
-            }],
-        }],
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(where.path)},
+                    "region": {"startLine": where.line},
+                },
+                "logicalLocations": [
+                    {
+                        "name": finding.constraint or finding.table,
+                        "fullyQualifiedName": finding.qualified_object,
+                        "kind": "member" if finding.constraint else "type",
+                    }
+                ],
+            }
+        ],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": {
             "severity": finding.severity.label,
@@ -119,31 +125,40 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     log = {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "fkaudit",
-                "version": __version__,
-                "semanticVersion": __version__,
-                "rules": [_rule_descriptor(rule) for rule in rules],
-            }},
-            "invocations": [{
-                "executionSuccessful": not report.errors,
-                "toolExecutionNotifications": notifications,
-            }],
-            "results": [],  # filled in by render
-            "properties": {
-                "database": report.database,
-                "serverVersion": report.server_version,
-                "foreignKeysInspected": report.foreign_keys_inspected,
-                "tablesInspected": report.tables_inspected,
-                "staleBaseline": [
-                    {"ruleId": e.code, "object": e.qualified_object,
-                     "fingerprint": e.fingerprint}
-                    for e in report.stale_baseline
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "fkaudit",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": [_rule_descriptor(rule) for rule in rules],
+                    }
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": not report.errors,
+                        "toolExecutionNotifications": notifications,
+                    }
                 ],
-            },
-        }],
-    }  # fmt: skip
+                "results": [],  # filled in by render
+                "properties": {
+                    "database": report.database,
+                    "serverVersion": report.server_version,
+                    "foreignKeysInspected": report.foreign_keys_inspected,
+                    "tablesInspected": report.tables_inspected,
+                    "staleBaseline": [
+                        {
+                            "ruleId": e.code,
+                            "object": e.qualified_object,
+                            "fingerprint": e.fingerprint,
+                        }
+                        for e in report.stale_baseline
+                    ],
+                },
+            }
+        ],
+    }
     # The small parts indented for people; the results one per line, by the C encoder: an
     # indented dump is pure Python and took a second for 10,000 findings.
     skeleton = json.dumps(log, indent=2, ensure_ascii=False)

@@ -67,8 +67,10 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         blocks.append("suppressed by fkaudit:ignore comments")
         blocks.append(
             tabulate(
-                [[f.severity.label, f.code, printable(f.qualified_object), f.message]
-                 for f in report.suppressed],
+                [
+                    [f.severity.label, f.code, printable(f.qualified_object), f.message]
+                    for f in report.suppressed
+                ],
                 headers=["severity", "rule", "object", "message"],
                 tablefmt="simple",
                 maxcolwidths=[None, None, 36, 72],

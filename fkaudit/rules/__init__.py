@@ -85,7 +85,6 @@ class Rule(abc.ABC):
             details=dict(details or {}),
         )
 
-
     def unchecked_for(self, catalog: Catalog, fk: ForeignKey, reason: str) -> Finding:
         """This check could not run on `fk`: the run is incomplete, never silently clean.
 

@@ -65,15 +65,20 @@ class ForeignKeyTypeMismatch(Rule):
                 severity=max(_SEVERITY[kind] for kind, _, _ in problems),
                 suggestion="\n".join(
                     alter_column_type(child, c.name, p.type_name) for c, p in retype
-                ) or None,
+                )
+                or None,
                 details={
                     "columns": [
-                        {"column": c.name, "type": c.type_name,
-                         "referenced_type": p.type_name, "problem": kind}
+                        {
+                            "column": c.name,
+                            "type": c.type_name,
+                            "referenced_type": p.type_name,
+                            "problem": kind,
+                        }
                         for kind, c, p in problems
                     ]
                 },
-            )  # fmt: skip
+            )
 
 
 _SEVERITY = {"cast": Severity.ERROR, "narrower": Severity.WARNING, "collation": Severity.WARNING}

@@ -85,9 +85,7 @@ class AutoNamedForeignKey(Rule):
 
     def bind(self, rules: Sequence[Rule]) -> None:
         """Agree with a configured naming convention (FK202) instead of fighting it."""
-        self.convention = next(
-            (r for r in rules if isinstance(r, ForeignKeyNameConvention)), None
-        )
+        self.convention = next((r for r in rules if isinstance(r, ForeignKeyNameConvention)), None)
 
     def check(self, catalog: Catalog) -> Iterator[Finding]:
         taken = constraint_names_by_schema(catalog)

@@ -64,9 +64,11 @@ class SetDefaultWithoutValidDefault(Rule):
             unchecked = catalog.default_row_unchecked.get(fk.oid)
             if unchecked and not problem:
                 yield self.unchecked_for(
-                    catalog, fk, f"whether the referenced table has the row its SET DEFAULT "
+                    catalog,
+                    fk,
+                    f"whether the referenced table has the row its SET DEFAULT "
                     f"values point at could not be checked: {unchecked}",
-                )  # fmt: skip
+                )
             if problem:
                 actions = " and ".join(f"ON {event} SET DEFAULT" for event in events)
                 yield self.finding_for(
@@ -97,8 +99,9 @@ class SetDefaultWithoutValidDefault(Rule):
                 parts.append(f"{names} have no default, and {checks} {verb} them all NULL")
             return "; ".join(parts)
         if catalog.default_row_exists.get(fk.oid) is False:
-            values = ", ".join(f"{child.column(n).name} = {defaults[n].expression}"
-                               for n in fk.attnums)  # fmt: skip
+            values = ", ".join(
+                f"{child.column(n).name} = {defaults[n].expression}" for n in fk.attnums
+            )
             parent = catalog.table(fk.ref_table_oid).qualified_name
             return f"no row of {parent} matches the defaults ({values})"
         return None

@@ -107,10 +107,13 @@ class DeepCascade(Rule):
             columns=(),
             message=f"deleting one row of {table.qualified_name} cascades to {count} tables, "
             f"e.g. {' -> '.join(chain)}; "
-            + (f"about {rows:,} rows are deleted per row" if rows is not None
-               else "rows touched unknown (tables never analyzed)"),
+            + (
+                f"about {rows:,} rows are deleted per row"
+                if rows is not None
+                else "rows touched unknown (tables never analyzed)"
+            ),
             details={"tables_reached": count, "longest_path": chain, "estimated_rows": rows},
-        )  # fmt: skip
+        )
 
 
 def _rows_touched(

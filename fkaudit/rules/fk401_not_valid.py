@@ -55,7 +55,10 @@ class NotValidForeignKey(Rule):
                 fk,
                 f"{fk.name} is NOT VALID: rows that existed when it was added were never "
                 "checked and may reference nothing"
-                + ("" if can_validate else "; a partitioned table cannot validate it before "
-                   "PostgreSQL 18"),
+                + (
+                    ""
+                    if can_validate
+                    else "; a partitioned table cannot validate it before PostgreSQL 18"
+                ),
                 fix=validate_constraint(child, fk.name) if can_validate else None,
             )

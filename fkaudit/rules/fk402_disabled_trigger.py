@@ -51,9 +51,11 @@ class DisabledForeignKeyTrigger(Rule):
             if not idle:
                 continue
             where = sorted(
-                {f"{catalog.table(t.table_oid).qualified_name} ({_NOT_FIRING[t.enabled]})"
-                 for t in idle}
-            )  # fmt: skip
+                {
+                    f"{catalog.table(t.table_oid).qualified_name} ({_NOT_FIRING[t.enabled]})"
+                    for t in idle
+                }
+            )
             yield self.finding_for(
                 catalog,
                 fk,

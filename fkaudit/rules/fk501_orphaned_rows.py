@@ -91,16 +91,22 @@ class OrphanedRows(Rule):
         only = sql.SQL("" if child.is_partitioned else "ONLY ")
         where = orphan_filter(catalog, fk)
         statements = [
-            render(sql.SQL("DELETE FROM {}{} AS {} WHERE {}").format(
-                only, table_name(child), CHILD, where))
-        ]  # fmt: skip
+            render(
+                sql.SQL("DELETE FROM {}{} AS {} WHERE {}").format(
+                    only, table_name(child), CHILD, where
+                )
+            )
+        ]
         columns = [child.column(n) for n in fk.attnums]
         if not any(c.not_null for c in columns):
             assignments = sql.SQL(", ").join(
                 sql.SQL("{} = NULL").format(sql.Identifier(c.name)) for c in columns
             )
             statements.append(
-                render(sql.SQL("UPDATE {}{} AS {} SET {} WHERE {}").format(
-                    only, table_name(child), CHILD, assignments, where))
-            )  # fmt: skip
+                render(
+                    sql.SQL("UPDATE {}{} AS {} SET {} WHERE {}").format(
+                        only, table_name(child), CHILD, assignments, where
+                    )
+                )
+            )
         return "\n".join(statements)

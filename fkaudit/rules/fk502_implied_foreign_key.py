@@ -69,15 +69,26 @@ class ImpliedForeignKey(Rule):
             taken[child.schema].add(name)
             keys.append(
                 ForeignKey(
-                    -number, child.schema, name, ref.table_oid, ref.ref_table_oid,
-                    attnums=(ref.attnum,), ref_attnums=(ref.ref_attnum,),
+                    -number,
+                    child.schema,
+                    name,
+                    ref.table_oid,
+                    ref.ref_table_oid,
+                    attnums=(ref.attnum,),
+                    ref_attnums=(ref.ref_attnum,),
                     pf_eq_operators=(ref.operator,),
-                    on_delete=Action.NO_ACTION, on_update=Action.NO_ACTION,
-                    match_type=MatchType.SIMPLE, deferrable=False, initially_deferred=False,
-                    validated=True, enforced=True, is_period=False,
-                    delete_set_attnums=None, parent_constraint_oid=None,
+                    on_delete=Action.NO_ACTION,
+                    on_update=Action.NO_ACTION,
+                    match_type=MatchType.SIMPLE,
+                    deferrable=False,
+                    initially_deferred=False,
+                    validated=True,
+                    enforced=True,
+                    is_period=False,
+                    delete_set_attnums=None,
+                    parent_constraint_oid=None,
                 )
-            )  # fmt: skip
+            )
         return keys
 
     def finding(self, catalog: Catalog, fk: ForeignKey, scanned: OrphanCount | None) -> Finding:
@@ -96,10 +107,14 @@ class ImpliedForeignKey(Rule):
         add = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}")
         statement = render(
             add.format(
-                table_name(child), sql.Identifier(fk.name), sql.Identifier(column),
-                table_name(parent), sql.Identifier(key), sql.SQL(" NOT VALID" if staged else ""),
+                table_name(child),
+                sql.Identifier(fk.name),
+                sql.Identifier(column),
+                table_name(parent),
+                sql.Identifier(key),
+                sql.SQL(" NOT VALID" if staged else ""),
             )
-        )  # fmt: skip
+        )
         return self.finding_for(
             catalog,
             fk,
@@ -111,7 +126,7 @@ class ImpliedForeignKey(Rule):
                 "referenced_column": key,
                 "orphan_count": None if scanned is None else scanned.count,
             },
-        )  # fmt: skip
+        )
 
 
 def _unambiguous(catalog: Catalog) -> Iterator[ImpliedReference]:

@@ -43,9 +43,15 @@ from fkaudit.rules.wording import fk_columns
 def _behaviour(fk: ForeignKey) -> tuple[object, ...]:
     """Everything besides the columns that makes two keys act the same."""
     return (
-        fk.on_delete, fk.on_update, fk.match_type, fk.deferrable, fk.initially_deferred,
-        fk.enforced, fk.is_period, fk.delete_set_attnums,
-    )  # fmt: skip
+        fk.on_delete,
+        fk.on_update,
+        fk.match_type,
+        fk.deferrable,
+        fk.initially_deferred,
+        fk.enforced,
+        fk.is_period,
+        fk.delete_set_attnums,
+    )
 
 
 class DuplicateForeignKey(Rule):
@@ -80,8 +86,12 @@ class DuplicateForeignKey(Rule):
             fk,
             f"{fk.name} duplicates {kept.name} (same columns, same referenced table): every "
             "write is checked twice"
-            + ("" if same else "; their actions, match type or deferrability differ, so "
-               "decide which behaviour is intended before dropping one"),
+            + (
+                ""
+                if same
+                else "; their actions, match type or deferrability differ, so "
+                "decide which behaviour is intended before dropping one"
+            ),
             fix=drop if same else None,
             suggestion=None if same else drop,
             details={"duplicate_of": kept.name, "same_behaviour": same},

@@ -36,8 +36,7 @@ def nullable_phrase(columns: Sequence[Column]) -> str:
 def guarded_phrase(columns: Sequence[Column]) -> str:
     """`a, b (by CHECK constraint b_nn)`: columns rejecting NULL, and what rejects it."""
     return ", ".join(
-        f"{c.name} (by {reason})" if (reason := c.null_guard_reason()) else c.name
-        for c in columns
+        f"{c.name} (by {reason})" if (reason := c.null_guard_reason()) else c.name for c in columns
     )
 
 
