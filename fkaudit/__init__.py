@@ -26,15 +26,15 @@ if TYPE_CHECKING:
     from fkaudit.api import audit
     from fkaudit.catalog.scope import Scope
     from fkaudit.connection import SessionLimits
-    from fkaudit.engine import Report
     from fkaudit.errors import FkauditError
     from fkaudit.findings import Finding, Severity
+    from fkaudit.report import Report
 
 _LAZY = {
     "audit": "fkaudit.api",
     "Scope": "fkaudit.catalog.scope",
     "SessionLimits": "fkaudit.connection",
-    "Report": "fkaudit.engine",
+    "Report": "fkaudit.report",
     "FkauditError": "fkaudit.errors",
     "Finding": "fkaudit.findings",
     "Severity": "fkaudit.findings",

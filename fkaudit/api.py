@@ -26,7 +26,7 @@ from fkaudit.connection import (
     transaction,
     without_prepared_statements,
 )
-from fkaudit.engine import Report, RuleError, apply_suppressions, run_rules, select_rules
+from fkaudit.engine import apply_suppressions, run_rules, select_rules
 from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding
 from fkaudit.orphans.scan import (
@@ -36,6 +36,7 @@ from fkaudit.orphans.scan import (
     largest_first,
     scan,
 )
+from fkaudit.report import Report, RuleError
 from fkaudit.rules.fk501_orphaned_rows import OrphanedRows
 from fkaudit.rules.fk502_implied_foreign_key import ImpliedForeignKey
 

@@ -17,41 +17,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from fkaudit.catalog.scope import Scope
 from fkaudit.config import Config
-from fkaudit.engine import Report
 from fkaudit.errors import FkauditError
-from fkaudit.findings import Finding
+from fkaudit.report import BaselineEntry, Report
 
 FORMAT_VERSION = 1
 _HEADER = "fkaudit-baseline"
-
-
-@dataclass(frozen=True)
-class BaselineEntry:
-    """One accepted finding: enough to match it (fingerprint) and to read it (the rest)."""
-
-    schema: str
-    table: str
-    constraint: str | None
-    code: str
-    fingerprint: str
-
-    @classmethod
-    def of(cls, finding: Finding) -> BaselineEntry:
-        return cls(
-            finding.schema, finding.table, finding.constraint, finding.code, finding.fingerprint
-        )
-
-    def sort_key(self) -> tuple[str, str, str, str, str]:
-        return (self.schema, self.table, self.constraint or "", self.code, self.fingerprint)
-
-    @property
-    def qualified_object(self) -> str:
-        return ".".join(p for p in (self.schema, self.table, self.constraint) if p)
 
 
 # Decides whether this run could have reported an entry again (see the module docstring).

@@ -34,11 +34,10 @@ from fkaudit.orphans import MODES
 from fkaudit.reporters import FORMATS
 
 if TYPE_CHECKING:
-    from fkaudit.baseline import BaselineEntry
     from fkaudit.catalog.scope import Scope
     from fkaudit.config import Config
-    from fkaudit.engine import Report
     from fkaudit.findings import Severity
+    from fkaudit.report import BaselineEntry, Report
     from fkaudit.reporters import RenderOptions
 
 F = TypeVar("F", bound=Callable[..., Any])

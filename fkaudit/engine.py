@@ -1,4 +1,4 @@
-"""Select and configure rules, run each in isolation, apply suppressions, build a `Report`.
+"""Select and configure rules, run each in isolation, apply suppressions.
 
 A rule that raises does not crash the run and is not silently skipped: it becomes a reported
 internal error, and the run's exit code is 2 ("could not run"), because a clean result from a
@@ -9,69 +9,15 @@ from __future__ import annotations
 
 import difflib
 import traceback
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from fkaudit.catalog.model import Catalog
 from fkaudit.config import Config
-from fkaudit.errors import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, FkauditError
-from fkaudit.escape import printable
-from fkaudit.findings import Finding, Severity
+from fkaudit.errors import FkauditError
+from fkaudit.findings import Finding
+from fkaudit.report import RuleError
 from fkaudit.rules import Rule, all_rules
 from fkaudit.suppressions import read_suppressions, split_suppressed
-
-if TYPE_CHECKING:
-    from fkaudit.baseline import BaselineEntry
-
-
-@dataclass(frozen=True)
-class RuleError:
-    """A rule that crashed: which one, and the exception in one line."""
-
-    code: str
-    message: str
-
-    def __post_init__(self) -> None:
-        """Messages quote names and server errors: kept on one line for every format."""
-        object.__setattr__(self, "message", printable(self.message))
-
-
-@dataclass(frozen=True)
-class Report:
-    """The outcome of one audit: findings in deterministic order plus what was inspected."""
-
-    findings: tuple[Finding, ...]
-    errors: tuple[RuleError, ...] = ()
-    rules_run: tuple[str, ...] = ()
-    foreign_keys_inspected: int = 0
-    tables_inspected: int = 0
-    database: str = ""
-    server_version: str = ""
-    elapsed_seconds: float = 0.0
-    suppressed: tuple[Finding, ...] = ()  # silenced by `fkaudit:ignore` comments
-    incomplete: tuple[RuleError, ...] = ()  # checks that did not complete, allowed to pass
-    # (schema, table, constraint) of every foreign key inspected: JUnit lists passes per key.
-    foreign_keys: tuple[tuple[str, str, str], ...] = ()
-    baselined: tuple[Finding, ...] = ()  # accepted by a baseline: shown, never failing
-    stale_baseline: tuple[BaselineEntry, ...] = ()  # baseline entries nothing matches any more
-    # (schema, table, constraint) of every key an exact orphan scan found no orphan in: the only
-    # keys whose VALIDATE CONSTRAINT `fkaudit fix` knows will succeed.
-    scanned_clean: frozenset[tuple[str, str, str]] = frozenset()
-
-    def counts(self) -> dict[str, int]:
-        """Findings per severity label, every severity present (highest first)."""
-        counted = Counter(f.severity for f in self.findings)
-        return {s.label: counted.get(s, 0) for s in sorted(Severity, reverse=True)}
-
-    def exit_code(self, fail_on: Severity = Severity.WARNING) -> int:
-        """0 nothing at or above `fail_on`; 1 findings at or above it; 2 the run was incomplete."""
-        if self.errors:
-            return EXIT_ERROR
-        if any(f.severity >= fail_on for f in self.findings):
-            return EXIT_FINDINGS
-        return EXIT_CLEAN
 
 
 def _matches(rule: type[Rule], selector: str) -> bool:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from fkaudit.engine import Report
 from fkaudit.escape import printable
 from fkaudit.findings import Finding
+from fkaudit.report import Report
 
 # Lower runs first. Anything not listed (future rules) runs with the indexes. Enabling RI
 # triggers needs a superuser (they are system triggers), so it runs last: on a managed server

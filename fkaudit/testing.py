@@ -24,8 +24,8 @@ from fkaudit.api import audit
 from fkaudit.baseline import compare, judge, load_baseline
 from fkaudit.catalog.scope import Scope
 from fkaudit.config import Config, load_config
-from fkaudit.engine import Report
 from fkaudit.findings import Severity
+from fkaudit.report import Report
 
 
 def assert_no_violations(

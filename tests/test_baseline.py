@@ -173,7 +173,8 @@ def test_names_round_trip(
 
 def test_entries_without_a_constraint_round_trip(tmp_path: Path) -> None:
     """Table-level findings (FK306 cascade depth) have no constraint; they sort and reload."""
-    from fkaudit.baseline import BaselineEntry, load_baseline, write_baseline
+    from fkaudit.baseline import load_baseline, write_baseline
+    from fkaudit.report import BaselineEntry
 
     written = (
         BaselineEntry("public", "a", None, "FK306", "1" * 16),

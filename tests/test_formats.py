@@ -20,10 +20,10 @@ import psycopg
 import pytest
 
 import fkaudit
-from fkaudit.baseline import BaselineEntry, compare
-from fkaudit.engine import Report
+from fkaudit.baseline import compare
 from fkaudit.escape import printable
 from fkaudit.locate import locate_all
+from fkaudit.report import BaselineEntry, Report
 from fkaudit.reporters import FORMATS, RenderOptions, renderer
 from fkaudit.reporters.github_format import command
 from fkaudit.reporters.markdown_format import code_block, escape
@@ -209,7 +209,7 @@ def test_junit_has_a_case_per_rule_and_foreign_key(
 
 
 def test_junit_reports_errors_and_incomplete_scans(golden_report: Report) -> None:
-    from fkaudit.engine import RuleError
+    from fkaudit.report import RuleError
 
     broken = replace(
         golden_report,

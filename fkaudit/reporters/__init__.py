@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from fkaudit.findings import Severity
 
 if TYPE_CHECKING:  # the CLI imports FORMATS at start-up: keep this module light
-    from fkaudit.engine import Report
+    from fkaudit.report import Report
 
 FORMATS = ("table", "json", "sarif", "junit", "github", "markdown")
 

@@ -9,9 +9,9 @@ module only renders (GitHub shows at most a few annotations per step, the summar
 
 from __future__ import annotations
 
-from fkaudit.engine import Report
 from fkaudit.escape import printable
 from fkaudit.findings import Finding, Severity
+from fkaudit.report import Report
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 from fkaudit.reporters.table_format import summary_line
 

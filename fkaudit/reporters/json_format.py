@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fkaudit.engine import Report
 from fkaudit.escape import printable_json
 from fkaudit.findings import Finding
+from fkaudit.report import Report
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 
 # One encoder for all findings: json.dumps() with options builds a new encoder on every call.

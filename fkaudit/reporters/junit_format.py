@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from xml.sax.saxutils import escape, quoteattr
 
-from fkaudit.engine import Report, RuleError
 from fkaudit.escape import printable
 from fkaudit.findings import Finding
+from fkaudit.report import Report, RuleError
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 from fkaudit.rules import rule_by_code
 

@@ -8,9 +8,9 @@ stale baseline entries, and what was inspected. Names are escaped, so a table ca
 
 from __future__ import annotations
 
-from fkaudit.engine import Report
 from fkaudit.escape import printable
 from fkaudit.findings import Finding, Severity
+from fkaudit.report import Report
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 
 MAX_ROWS = 100

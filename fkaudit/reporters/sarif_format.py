@@ -17,9 +17,9 @@ from urllib.parse import quote
 
 from fkaudit import __version__
 from fkaudit.docgen import rule_markdown, sections
-from fkaudit.engine import Report, RuleError
 from fkaudit.escape import printable_json
 from fkaudit.findings import Finding, Severity
+from fkaudit.report import Report, RuleError
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions, SourceLine
 from fkaudit.rules import Rule, rule_by_code
 

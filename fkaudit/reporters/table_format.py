@@ -12,9 +12,9 @@ from itertools import groupby
 
 from tabulate import tabulate
 
-from fkaudit.engine import Report
 from fkaudit.escape import printable
 from fkaudit.findings import Finding
+from fkaudit.report import Report
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 
 
