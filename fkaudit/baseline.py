@@ -24,6 +24,7 @@ from fkaudit.catalog.scope import Scope
 from fkaudit.config import Config
 from fkaudit.errors import FkauditError
 from fkaudit.report import BaselineEntry, Report
+from fkaudit.settings import Resolved
 
 FORMAT_VERSION = 1
 _HEADER = "fkaudit-baseline"
@@ -190,3 +191,12 @@ def updated(
     kept = [e for e in baseline if not judged(e) or e.fingerprint in suppressed]
     current = map(BaselineEntry.of, (*report.findings, *report.baselined))
     return tuple(sorted({*kept, *current}, key=BaselineEntry.sort_key))
+
+
+def apply_baseline(
+    report: Report, entries: tuple[BaselineEntry, ...], settings: Resolved, orphans: str
+) -> Report:
+    """`report` with the findings `entries` accept moved aside and the stale entries listed.
+
+    Only entries this run could have found again are judged (see the module docstring)."""
+    return compare(report, entries, judge(report, settings.scope, settings.config, orphans))

@@ -21,11 +21,12 @@ from typing import Any
 import psycopg
 
 from fkaudit.api import audit
-from fkaudit.baseline import compare, judge, load_baseline
+from fkaudit.baseline import apply_baseline, load_baseline
 from fkaudit.catalog.scope import Scope
-from fkaudit.config import Config, load_config
+from fkaudit.config import Config
 from fkaudit.findings import Severity
 from fkaudit.report import Report
+from fkaudit.settings import configuration, resolve
 
 
 def assert_no_violations(
@@ -47,17 +48,26 @@ def assert_no_violations(
     Returns the report, for further assertions.
     """
     __tracebackhide__ = True  # pytest shows the caller's line, not this helper's
-    if not isinstance(config, Config):
-        config = load_config(Path(config) if config is not None else None)
     level = Severity.parse(fail_on) if isinstance(fail_on, str) else fail_on
-    level = level or config.fail_on or Severity.WARNING
-    scope = scope or Scope(schemas=config.schemas, exclude_schemas=config.exclude_schemas)
+    settings = resolve(
+        configuration(config),
+        select=tuple(select),
+        ignore=tuple(ignore),
+        scope=scope,
+        fail_on=level,
+    )
     report = audit(
-        target, select=select, ignore=ignore, scope=scope, config=config, orphans=orphans
+        target,
+        select=settings.select,
+        ignore=settings.ignore,
+        scope=settings.scope,
+        config=settings.config,
+        orphans=orphans,
     )
     if baseline is not None:
-        judged = judge(report, scope, config, orphans)
-        report = compare(report, load_baseline(Path(baseline)), judged)
+        entries = load_baseline(Path(baseline))
+        report = apply_baseline(report, entries, settings, orphans)
+    level = settings.fail_on
     failing = tuple(f for f in report.findings if f.severity >= level)
     if failing or report.errors:
         from fkaudit.reporters.table_format import render

@@ -1,0 +1,50 @@
+"""What `fkaudit rules` and `fkaudit explain` print: the rules as configured, one rule's docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tabulate import tabulate
+
+from fkaudit.config import load_config
+from fkaudit.engine import select_rules
+from fkaudit.errors import FkauditError
+from fkaudit.rules import all_rules, rule_by_code
+
+
+def rules_table(config_file: Path | None) -> str:
+    """Every rule with whether it runs, its severity and options under the configuration found
+    (or named), then its one-line summary; the first line names the configuration."""
+    config = load_config(config_file)
+    enabled = {rule.code for rule in select_rules(config.select, config.ignore, config)}
+    rows = []
+    for rule in all_rules():
+        settings = config.rule(rule.code)
+        options = {**rule.option_defaults, **settings.options}
+        rows.append(
+            [
+                rule.code,
+                rule.name,
+                "yes" if rule.code in enabled else "no",
+                (settings.severity or rule.default_severity).label,
+                ", ".join(f"{k}={v!r}" for k, v in options.items()),
+                rule.summary(),
+            ]
+        )
+    source = f"configuration: {config.path}" if config.path else "no configuration file found"
+    table = tabulate(
+        rows,
+        headers=["code", "name", "enabled", "severity", "options", "summary"],
+        tablefmt="simple",
+    )
+    return f"{source}\n{table}"
+
+
+def explanation(wanted: str) -> str:
+    """The full documentation of the rule named by code or name, under a heading line."""
+    found = rule_by_code(wanted)
+    if found is None:
+        known = ", ".join(r.code for r in all_rules())
+        raise FkauditError(f"unknown rule {wanted!r} (known rules: {known})")
+    heading = f"{found.code} {found.name} (default severity: {found.default_severity.label})"
+    return f"{heading}\n\n{found.documentation()}"

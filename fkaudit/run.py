@@ -1,0 +1,193 @@
+"""The runs the commands perform: open the target, audit it, judge it by a baseline, report.
+
+The command line, `fkaudit.testing` and `fkaudit.audit()` share the decisions of
+`fkaudit.settings`; this module adds what a run of the tool needs around an audit: a throwaway
+server for SQL files, the progress display, the baseline workflow, and handing the results to
+`fkaudit.delivery`. `fkaudit.cli` only declares commands and options and calls these.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fkaudit.baseline import apply_baseline, judge, load_baseline, updated, write_baseline
+from fkaudit.config import load_config
+from fkaudit.delivery import announce_problems, deliver
+from fkaudit.errors import FkauditError
+from fkaudit.process import outlive_the_command, paused_gc
+from fkaudit.report import BaselineEntry, Report
+from fkaudit.settings import ReportOptions, Resolved, RunOptions, TargetOptions
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to audit: a DSN, and the SQL files it was loaded from (schema-file mode)."""
+
+    dsn: str | None
+    files: tuple[Path, ...] = ()
+    label: str | None = None  # shown instead of the database name
+
+
+@contextmanager
+def open_target(dsn: str | None, options: TargetOptions) -> Iterator[Target]:
+    """The database named by `dsn`, or a throwaway one loaded from the options' SQL files.
+
+    The caller has checked that at most one of them is given."""
+    if options.schema_file is None and options.migrations is None:
+        yield Target(dsn)
+        return
+    from fkaudit.schemafile import loaded_database, migration_files
+
+    if options.schema_file is not None:
+        files: tuple[Path, ...] = (options.schema_file,)
+        label = str(options.schema_file)
+    else:
+        assert options.migrations is not None
+        files, label = tuple(migration_files(options.migrations)), str(options.migrations)
+    with loaded_database(files, options.pg_bindir) as loaded:
+        yield Target(loaded, files, label)
+
+
+@dataclass(frozen=True)
+class Audited:
+    """An audit and what judging it needs: the effective settings and the orphan mode."""
+
+    report: Report
+    settings: Resolved
+    orphans: str
+
+
+def audit_target(target: Target, options: RunOptions) -> Audited:
+    """Audit `target` with `options` over the configuration file they name (or find).
+
+    On a terminal, orphan scans show a progress line on stderr; checks that could not run are
+    printed on stderr as they are known, before any report.
+    """
+    from fkaudit.api import audit
+    from fkaudit.connection import SessionLimits
+
+    settings = options.resolve(load_config(options.config_file))
+    bars: list[Any] = []
+
+    def progress(catalog: Any, fks: list[Any]) -> Any:
+        from fkaudit.orphans.progress import ScanProgress
+
+        bars.append(ScanProgress(catalog, fks, sys.stderr))
+        return bars[-1]
+
+    try:
+        report = audit(
+            target.dsn,
+            select=settings.select,
+            ignore=settings.ignore,
+            scope=settings.scope,
+            limits=SessionLimits(
+                statement_timeout_ms=options.statement_timeout_s * 1000,
+                lock_timeout_ms=options.lock_timeout_s * 1000,
+            ),
+            config=settings.config,
+            orphans=options.orphans,
+            samples=options.samples,
+            jobs=options.jobs,
+            allow_incomplete=options.allow_incomplete,
+            progress=progress if sys.stderr.isatty() else None,
+            sample_percent=options.sample_percent,
+        )
+    finally:
+        for bar in bars:
+            bar.close()
+    announce_problems(report)
+    if target.label:
+        report = replace(report, database=target.label)
+    return Audited(report, settings, options.orphans)
+
+
+def rewrite_baseline(
+    path: Path, audited: Audited, verb: str
+) -> tuple[tuple[BaselineEntry, ...], tuple[BaselineEntry, ...]]:
+    """Write this audit's findings to the baseline at `path`, keeping the entries it could not
+    judge; (old entries, new entries). Refused for an incomplete audit, whose missing findings
+    would drop the entries of what it did not check."""
+    report = audited.report
+    if report.errors or report.incomplete:
+        raise FkauditError(
+            f"not {verb} {path}: the audit did not complete "
+            f"({len(report.errors) + len(report.incomplete)} check(s) failed)"
+        )
+    old = load_baseline(path) if path.exists() else ()
+    judged = judge(report, audited.settings.scope, audited.settings.config, audited.orphans)
+    entries = updated(old, report, judged)
+    write_baseline(path, entries)
+    return old, entries
+
+
+def report_audit(target: Target, options: RunOptions, report_options: ReportOptions) -> int:
+    """`fkaudit check`: audit, judge by the baseline (rewritten first with --update-baseline),
+    write the report(s); the exit code."""
+    with paused_gc():
+        audited = audit_target(target, options)
+        report = audited.report
+        path = report_options.baseline
+        if path is not None:
+            if report_options.update_baseline:
+                old, entries = rewrite_baseline(path, audited, "updating")
+                added, removed = len(set(entries) - set(old)), len(set(old) - set(entries))
+                click.echo(
+                    f"fkaudit: updated {path}: {len(entries)} entries "
+                    f"({added} added, {removed} removed)",
+                    err=True,
+                )
+            else:
+                entries = load_baseline(path)
+            report = apply_baseline(report, entries, audited.settings, audited.orphans)
+        deliver(report, target.files, report_options, audited.settings.fail_on)
+    outlive_the_command(report)
+    return report.exit_code(audited.settings.fail_on)
+
+
+def record_baseline(path: Path, target: Target, options: RunOptions) -> None:
+    """`fkaudit baseline`: write this audit's findings to the baseline at `path`."""
+    with paused_gc():
+        audited = audit_target(target, options)
+    _, entries = rewrite_baseline(path, audited, "writing")
+    click.echo(f"fkaudit: wrote {len(entries)} baseline entries to {path}", err=True)
+
+
+def print_migration(target: Target, options: RunOptions) -> int:
+    """`fkaudit fix`: the migration script on stdout; the exit code of `check`."""
+    from fkaudit.migration import render_migration
+
+    with paused_gc():
+        audited = audit_target(target, options)
+        migration = render_migration(audited.report)
+    click.echo(migration, nl=False)
+    outlive_the_command(audited.report)
+    return audited.report.exit_code(audited.settings.fail_on)
+
+
+@contextmanager
+def demo_target(pg_bindir: Path | None) -> Iterator[Target]:
+    """A throwaway server holding the bundled example shop schema."""
+    from importlib.resources import files
+
+    import psycopg
+
+    from fkaudit.server import ThrowawayServer
+
+    schema = files("fkaudit.demo").joinpath("shop.sql").read_text(encoding="utf-8")
+    with ThrowawayServer(pg_bindir) as server:
+        click.echo(
+            f"Started a throwaway PostgreSQL {server.major_version()}; "
+            "loading the example shop schema...",
+            err=True,
+        )
+        with psycopg.connect(server.dsn(), autocommit=True) as conn:
+            conn.execute(schema)  # a trusted, bundled file
+        yield Target(server.dsn())
