@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psycopg
@@ -55,26 +57,32 @@ def test_missing_binaries_are_a_clean_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_demo_cleans_up_when_interrupted(sig: signal.Signals) -> None:
     """Interrupt `fkaudit demo` while its server runs: server and directory are gone."""
-    before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("fkaudit-pg-*"))
-    args = [sys.executable, "-m", "fkaudit", "demo"]
-    if BINDIR:
-        args += ["--pg-bindir", BINDIR]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stderr is not None
-    # Signal once the server is up and the demo has moved on to loading and auditing.
-    first_line = proc.stderr.readline()
-    assert b"Started a throwaway PostgreSQL" in first_line, first_line
-    roots = {
-        p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("fkaudit-pg-*") if p not in before
-    }
-    assert roots, "the demo server never started"
-    proc.send_signal(sig)
-    _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode in (128 + sig, 1, 0), stderr  # 130 for Ctrl-C, 143 for SIGTERM
-    assert b"Traceback" not in stderr
-    for root in roots:
-        assert not root.exists()
-        assert not _postmaster_alive(root)
+    # A temporary directory of its own, so that only this demo's server root can appear in it
+    # (other suites on the machine start throwaway servers too); traversable by the server's
+    # account, as /tmp is, for when the tests run as root.
+    tmpdir = Path(tempfile.mkdtemp(prefix="fkaudit-demo-test-"))
+    tmpdir.chmod(0o711)
+    try:
+        args = [sys.executable, "-m", "fkaudit", "demo"]
+        if BINDIR:
+            args += ["--pg-bindir", BINDIR]
+        env = {**os.environ, "TMPDIR": str(tmpdir)}
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        assert proc.stderr is not None
+        # Signal once the server is up and the demo has moved on to loading and auditing.
+        first_line = proc.stderr.readline()
+        assert b"Started a throwaway PostgreSQL" in first_line, first_line
+        roots = set(tmpdir.glob("fkaudit-pg-*"))
+        assert roots, "the demo server never started"
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode in (128 + sig, 1, 0), stderr  # 130 for Ctrl-C, 143 for SIGTERM
+        assert b"Traceback" not in stderr
+        for root in roots:
+            assert not root.exists()
+            assert not _postmaster_alive(root)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def test_demo_fires_every_rule() -> None:
