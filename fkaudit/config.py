@@ -9,7 +9,6 @@ type is a `ConfigError` naming the file and the dotted key, with a suggestion wh
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import sys
@@ -22,6 +21,7 @@ from typing import Any, NoReturn
 from fkaudit.errors import FkauditError
 from fkaudit.findings import Severity
 from fkaudit.rules import Rule, all_rules
+from fkaudit.selectors import closest, find, is_known, suggest
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -165,12 +165,6 @@ def _dotted(parts: Iterable[str]) -> str:
     return ".".join(p if _BARE_KEY.match(p) else json.dumps(p) for p in parts)
 
 
-def _close(word: str, candidates: Iterable[str]) -> str | None:
-    folded = {c.lower(): c for c in candidates}
-    matches = difflib.get_close_matches(word.lower(), folded, n=1)
-    return folded[matches[0]] if matches else None
-
-
 def _type_name(value: object) -> str:
     """The TOML name of a value's type, the vocabulary of the file being fixed."""
     for kind, name in _TOML_TYPES:
@@ -214,7 +208,7 @@ class _Reader:
     def parse(self, path: Path, section: dict[str, Any]) -> Config:
         for key in section:
             if key not in _TOP_KEYS:
-                match = _close(key, _TOP_KEYS)
+                match = closest(key, _TOP_KEYS)
                 hint = f" (did you mean {match!r}?)" if match else ""
                 dotted = _dotted([*self.prefix, key])
                 raise ConfigError(f"{self.shown}: unknown key '{dotted}'{hint}")
@@ -239,11 +233,9 @@ class _Reader:
         """Codes, code prefixes (`FK1`) or names, checked now so a typo is not a no-op."""
         selectors = self.strings(value, [key])
         for selector in selectors:
-            token = selector.strip()
-            if not token or not any(
-                r.code.startswith(token.upper()) or r.name == token.lower() for r in self.rules
-            ):
-                match = _close(token, [n for r in self.rules for n in (r.code, r.name)])
+            # An empty string would pick every rule: in a file it is a mistake, never a choice.
+            if not selector.strip() or not is_known(selector, self.rules):
+                match = suggest(selector, self.rules)
                 hint = f" (did you mean {match!r}?)" if match else ""
                 self.fail([key], f"unknown rule {selector!r}{hint}")
         return selectors
@@ -257,12 +249,11 @@ class _Reader:
     def rule_sections(self, value: object) -> dict[str, RuleConfig]:
         if not isinstance(value, dict):
             self.fail(["rules"], f"expected a table, got {_describe(value)}")
-        known = {n.lower(): r for r in self.rules for n in (r.code, r.name)}
         sections: dict[str, RuleConfig] = {}
         for key, body in value.items():
-            rule = known.get(key.strip().lower())
+            rule = find(key, self.rules)
             if rule is None:
-                match = _close(key, [n for r in self.rules for n in (r.code, r.name)])
+                match = suggest(key, self.rules)
                 hint = f" (did you mean {match!r}?)" if match else ""
                 self.fail(["rules", key], f"unknown rule{hint}")
             if rule.code in sections:
@@ -293,7 +284,7 @@ class _Reader:
                     self.fail(where, f"expected {_expected(default)}, got {_describe(value)}")
                 options[name] = value
             else:
-                match = _close(name, [*_RULE_KEYS, *rule.option_defaults])
+                match = closest(name, [*_RULE_KEYS, *rule.option_defaults])
                 notes = [f"did you mean {match!r}?"] if match else []
                 listed = ", ".join(rule.option_defaults)
                 notes.append(

@@ -7,7 +7,6 @@ run that did not finish checking would be a lie.
 
 from __future__ import annotations
 
-import difflib
 import traceback
 from collections.abc import Iterable, Sequence
 
@@ -17,16 +16,8 @@ from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding
 from fkaudit.report import RuleError
 from fkaudit.rules import Rule, all_rules
+from fkaudit.selectors import is_known, matches, names_exactly, unknown_rule
 from fkaudit.suppressions import read_suppressions, split_suppressed
-
-
-def _matches(rule: type[Rule], selector: str) -> bool:
-    token = selector.strip()
-    return rule.code.startswith(token.upper()) or rule.name == token.lower()
-
-
-def _named_exactly(rule: type[Rule], selectors: Sequence[str]) -> bool:
-    return any(s.strip().upper() == rule.code or s.strip().lower() == rule.name for s in selectors)
 
 
 def select_rules(
@@ -40,12 +31,8 @@ def select_rules(
     """
     rules = all_rules()
     for selector in [*select, *ignore]:
-        if not any(_matches(rule, selector) for rule in rules):
-            words = [r.code for r in rules] + [r.name for r in rules]
-            close = difflib.get_close_matches(selector.strip(), words, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            known = ", ".join(rule.code for rule in rules)
-            raise FkauditError(f"unknown rule {selector!r} ({hint}known rules: {known})")
+        if not is_known(selector, rules):
+            raise FkauditError(unknown_rule(selector, rules))
     config = config or Config()
     chosen, configured = [], []
     for rule in rules:
@@ -53,10 +40,10 @@ def select_rules(
         enabled = settings.enabled
         if enabled is None:
             enabled = rule.enabled_by_default or bool(settings.options)
-        wanted = _named_exactly(rule, select) or (
-            enabled and (not select or any(_matches(rule, s) for s in select))
+        wanted = any(names_exactly(s, rule.code, rule.name) for s in select) or (
+            enabled and (not select or any(matches(s, rule.code, rule.name) for s in select))
         )
-        if wanted and not any(_matches(rule, s) for s in ignore):
+        if wanted and not any(matches(s, rule.code, rule.name) for s in ignore):
             chosen.append(rule(settings.severity, settings.options))
         elif settings.options:
             configured.append(rule(settings.severity, settings.options))

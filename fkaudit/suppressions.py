@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 from fkaudit.catalog.model import Catalog
 from fkaudit.findings import Finding
+from fkaudit.selectors import matches, well_formed_in_comment
 
 _DIRECTIVE = re.compile(r"fkaudit:ignore(?P<selectors>[^\n]*?)(?:--(?P<reason>[^\n]*))?$", re.M)
-_SELECTOR = re.compile(r"^(FK\d{1,3}|[a-z]+(?:-[a-z]+)+)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,7 @@ class Suppression:
     def covers_code(self, code: str, name: str) -> bool:
         if self.invalid:
             return False
-        return not self.selectors or any(
-            code.startswith(s.upper()) or name == s.lower() for s in self.selectors
-        )
+        return not self.selectors or any(matches(s, code, name) for s in self.selectors)
 
     def matches(self, finding: Finding) -> bool:
         return (
@@ -72,9 +70,9 @@ def read_suppressions(catalog: Catalog) -> list[Suppression]:
                     table.schema,
                     table.name,
                     comment.constraint,
-                    tuple(t for t in tokens if _SELECTOR.match(t)),
+                    tuple(t for t in tokens if well_formed_in_comment(t)),
                     (match.group("reason") or "").strip(),
-                    tuple(t for t in tokens if not _SELECTOR.match(t)),
+                    tuple(t for t in tokens if not well_formed_in_comment(t)),
                 )
             )
     return found

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
+from fkaudit.selectors import find
 
 _RULE_MODULE = re.compile(r"^fk\d{3}_\w+$")
 
@@ -114,8 +115,4 @@ def all_rules() -> tuple[type[Rule], ...]:
 
 def rule_by_code(code: str) -> type[Rule] | None:
     """Look a rule up by code (`FK101`) or name (`unindexed-foreign-key`)."""
-    wanted = code.strip()
-    for rule in all_rules():
-        if rule.code == wanted.upper() or rule.name == wanted.lower():
-            return rule
-    return None
+    return find(code, all_rules())
