@@ -29,16 +29,9 @@ from fkaudit.connection import (
 from fkaudit.engine import apply_suppressions, run_rules, select_rules
 from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding
-from fkaudit.orphans.scan import (
-    ScanFailure,
-    ScanListener,
-    keys_to_scan,
-    largest_first,
-    scan,
-)
+from fkaudit.orphans.scan import ScanFailure, ScanListener, largest_first, scan
 from fkaudit.report import Report, RuleError
-from fkaudit.rules.fk501_orphaned_rows import OrphanedRows
-from fkaudit.rules.fk502_implied_foreign_key import ImpliedForeignKey
+from fkaudit.rules import DataRule
 
 if TYPE_CHECKING:
     from fkaudit.config import Config
@@ -63,8 +56,7 @@ def read_catalog(
 def _scan_orphans(
     target: str | psycopg.Connection[Any] | None,
     catalog: Catalog,
-    orphan_rule: OrphanedRows | None,
-    implied_rule: ImpliedForeignKey | None,
+    data_rules: Sequence[DataRule],
     mode: str,
     samples: int,
     jobs: int,
@@ -72,11 +64,11 @@ def _scan_orphans(
     progress: Callable[[Catalog, list[ForeignKey]], ScanListener] | None,
     sample_percent: float | None,
 ) -> tuple[tuple[Finding, ...], tuple[RuleError, ...], frozenset[tuple[str, str, str]]]:
-    """FK501 findings for the keys with orphans, FK502 findings with their orphan counts, the
-    scans that did not complete, and the keys an exact (not sampled) scan found clean."""
-    fks = keys_to_scan(catalog, mode) if orphan_rule is not None else []
-    implied = implied_rule.implied_keys(catalog) if implied_rule is not None else []
-    everything = largest_first(catalog, [*fks, *implied])
+    """The data rules' findings from the scans of the keys they name (FK501: the keys with
+    orphans; FK502: implied keys with their orphan counts), the scans that did not complete,
+    and the foreign keys an exact (not sampled) scan found clean."""
+    owner = {fk: rule for rule in data_rules for fk in rule.keys_to_scan(catalog, mode)}
+    everything = largest_first(catalog, owner)
     listener = progress(catalog, everything) if progress is not None and everything else None
     if isinstance(target, psycopg.Connection):
         caller = target
@@ -97,7 +89,6 @@ def _scan_orphans(
             everything,
             samples=samples,
             jobs=jobs,
-            dsn=dsn,
             listener=listener,
             sample_percent=sample_percent,
         )
@@ -105,25 +96,24 @@ def _scan_orphans(
     failed: list[RuleError] = []
     clean: set[tuple[str, str, str]] = set()
     for result in results:
-        is_implied = result.fk.oid < 0  # implied keys have made-up, negative oids
-        code = implied_rule.code if is_implied and implied_rule else OrphanedRows.code
+        rule = owner[result.fk]
         if isinstance(result, ScanFailure):
             where = catalog.table(result.fk.table_oid).qualified_name
             failed.append(
                 RuleError(
-                    code,
+                    rule.code,
                     f"orphan scan of {result.fk.name} on {where} did not complete: {result.reason}",
                 )
             )
-            if is_implied and implied_rule is not None:  # still implied, count unknown
-                found.append(implied_rule.finding(catalog, result.fk, None))
-        elif is_implied and implied_rule is not None:
-            found.append(implied_rule.finding(catalog, result.fk, result))
-        elif orphan_rule is not None and result.count:
-            found.append(orphan_rule.finding(catalog, result))
-        elif result.sample_percent is None:
-            child = catalog.table(result.fk.table_oid)
-            clean.add((child.schema, child.name, result.fk.name))
+            finding = rule.unscanned(catalog, result.fk)
+        else:
+            finding = rule.scanned(catalog, result)
+            # A constraint that VALIDATE CONSTRAINT would pass now (an implied key is none).
+            if not result.fk.implied and not result.count and result.sample_percent is None:
+                child = catalog.table(result.fk.table_oid)
+                clean.add((child.schema, child.name, result.fk.name))
+        if finding is not None:
+            found.append(finding)
     return tuple(found), tuple(failed), frozenset(clean)
 
 
@@ -175,23 +165,22 @@ def audit(
             "no rule left to run: the selected rules are all ignored or disabled "
             f"(select: {', '.join(select) or 'default'}; ignore: {', '.join(ignore) or 'none'})"
         )
-    implied_rule = next((r for r in rules if isinstance(r, ImpliedForeignKey)), None)
+    implied = any(rule.reads_implied_references for rule in rules)
     if isinstance(target, psycopg.Connection):
         with without_prepared_statements(target):
-            catalog = read_catalog(target, scope, implied=implied_rule is not None)
+            catalog = read_catalog(target, scope, implied=implied)
     else:
         with connect(target, limits) as conn:
-            catalog = read_catalog(conn, scope, implied=implied_rule is not None)
+            catalog = read_catalog(conn, scope, implied=implied)
     findings, errors = run_rules(catalog, rules)
-    orphan_rule = next((r for r in rules if isinstance(r, OrphanedRows)), None)
+    data_rules = [rule for rule in rules if isinstance(rule, DataRule)]
     incomplete: tuple[RuleError, ...] = ()
     clean: frozenset[tuple[str, str, str]] = frozenset()
-    if (orphan_rule or implied_rule) is not None and orphans != "off":
+    if data_rules and orphans != "off":
         found, failed, clean = _scan_orphans(
             target,
             catalog,
-            orphan_rule,
-            implied_rule,
+            data_rules,
             orphans,
             samples,
             jobs,
@@ -199,9 +188,9 @@ def audit(
             progress,
             sample_percent,
         )
-        if implied_rule is not None:  # replaced by findings that carry the orphan counts
-            findings = tuple(f for f in findings if f.code != implied_rule.code)
-        findings = (*findings, *found)
+        # What the data rules saw in the catalog alone is replaced by what the scans found.
+        scanned = {rule.code for rule in data_rules}
+        findings = (*(f for f in findings if f.code not in scanned), *found)
         if allow_incomplete:
             incomplete = failed
         else:

@@ -1,4 +1,4 @@
-"""Select and configure rules, run each in isolation, apply suppressions.
+"""Select and configure rules, run each by its kind and in isolation, apply suppressions.
 
 A rule that raises does not crash the run and is not silently skipped: it becomes a reported
 internal error, and the run's exit code is 2 ("could not run"), because a clean result from a
@@ -15,7 +15,7 @@ from fkaudit.config import Config
 from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding
 from fkaudit.report import RuleError
-from fkaudit.rules import Rule, all_rules
+from fkaudit.rules import CatalogRule, DataRule, ForeignKeyRule, MetaRule, Rule, all_rules
 from fkaudit.selectors import is_known, matches, names_exactly, unknown_rule
 from fkaudit.suppressions import read_suppressions, split_suppressed
 
@@ -57,12 +57,18 @@ def select_rules(
 def run_rules(
     catalog: Catalog, rules: Iterable[Rule]
 ) -> tuple[tuple[Finding, ...], tuple[RuleError, ...]]:
-    """Run every rule; a crash in one is recorded and the others still run."""
+    """Run every rule on the catalog; a crash in one is recorded and the others still run.
+
+    A per-key rule is called for each inspected foreign key; a data rule says here what the
+    catalog alone shows (the scans come later, in `fkaudit.api`); a meta rule runs after
+    suppressions (`apply_suppressions`). A rule that crashes on any key reports nothing: half
+    of its findings would read as a complete verdict.
+    """
     findings: list[Finding] = []
     errors: list[RuleError] = []
     for rule in rules:
         try:
-            findings.extend(list(rule.check(catalog)))
+            findings.extend(_check(catalog, rule))
         except Exception as exc:
             where = traceback.extract_tb(exc.__traceback__)[-1]
             errors.append(
@@ -76,23 +82,33 @@ def run_rules(
     return tuple(findings), tuple(errors)
 
 
+def _check(catalog: Catalog, rule: Rule) -> list[Finding]:
+    """The findings `rule` makes from the catalog, called the way its kind is called."""
+    if isinstance(rule, ForeignKeyRule):
+        rule.start(catalog)
+        return [f for fk in catalog.inspected_foreign_keys for f in rule.check_fk(catalog, fk)]
+    if isinstance(rule, (CatalogRule, DataRule)):
+        return list(rule.check(catalog))
+    if isinstance(rule, MetaRule):
+        return []
+    raise TypeError(f"{type(rule).__name__} extends no rule kind (see fkaudit.rules)")
+
+
 def apply_suppressions(
     catalog: Catalog, findings: Sequence[Finding], rules: Sequence[Rule], config: Config | None
 ) -> tuple[tuple[Finding, ...], tuple[Finding, ...]]:
     """(reported, suppressed): comments first, then the configuration's `exclude` globs.
 
-    FK001 reports the comments that suppressed nothing before the excludes apply (so they can
-    exclude FK001 too); comments never suppress FK001 itself.
+    Meta rules (FK001) judge the suppressions before the excludes apply (so the excludes can
+    cover them too); comments never suppress a meta rule's findings.
     """
-    from fkaudit.rules.fk001_unused_suppression import UnusedSuppression
-
     suppressions = read_suppressions(catalog)
     kept, suppressed, used = split_suppressed(findings, suppressions)
     for rule in rules:
-        if isinstance(rule, UnusedSuppression):
+        if isinstance(rule, MetaRule):
             config = config or Config()
             by_default = {r.code for r in select_rules(config.select, config.ignore, config)}
-            kept.extend(rule.unused(suppressions, used, {r.code for r in rules}, by_default))
+            kept.extend(rule.judge(suppressions, used, {r.code for r in rules}, by_default))
     if config is not None:
         kept = [f for f in kept if not config.excludes(f.code, f.schema, f.table, f.constraint)]
     kept.sort(key=Finding.sort_key)

@@ -15,7 +15,7 @@ from fkaudit.config import Config, RuleConfig
 from fkaudit.engine import run_rules, select_rules
 from fkaudit.errors import EXIT_ERROR, FkauditError
 from fkaudit.findings import Finding, Severity
-from fkaudit.rules import Rule, all_rules
+from fkaudit.rules import CatalogRule, all_rules
 
 TABLES = [
     "CREATE TABLE p (id int PRIMARY KEY)",
@@ -23,7 +23,7 @@ TABLES = [
 ]
 
 
-class CrashingRule(Rule):
+class CrashingRule(CatalogRule):
     code = "FK999"
     name = "always-crashes"
     default_severity = Severity.ERROR

@@ -246,6 +246,8 @@ class ForeignKey(NamedTuple):
     parent_constraint_oid: int | None  # conparentid: a partition clone when set
     # RI triggers not in state 'O', including those of the constraint's partition clones.
     unusual_triggers: tuple[Trigger, ...] = ()
+    # No constraint: a column that looks like a reference (FK502), scanned as if it were one.
+    implied: bool = False
 
     @property
     def is_clone(self) -> bool:

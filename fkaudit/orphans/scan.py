@@ -102,7 +102,6 @@ def scan_one(
     catalog: Catalog,
     fk: ForeignKey,
     samples: int,
-    dsn: str | None,
     sample_percent: float | None = None,
 ) -> ScanResult:
     """Count the orphans of `fk` and fetch up to `samples` of their keys, read-only.
@@ -163,7 +162,6 @@ def scan(
     *,
     samples: int = 5,
     jobs: int = 1,
-    dsn: str | None = None,
     listener: ScanListener | None = None,
     sample_percent: float | None = None,
 ) -> list[ScanResult]:
@@ -189,7 +187,7 @@ def scan(
                         return
                     if listener is not None:
                         listener.started(fk)
-                    result = scan_one(conn, catalog, fk, samples, dsn, sample_percent)
+                    result = scan_one(conn, catalog, fk, samples, sample_percent)
                     with lock:
                         results[index] = result
                     if listener is not None:

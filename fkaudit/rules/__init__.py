@@ -1,9 +1,20 @@
 """Rules: one file per rule, discovered automatically.
 
-A rule module is named `fk<NNN>_<topic>.py`, defines one `Rule` subclass, and its module docstring
-is the rule's documentation (what it does / why it matters / how to fix / example / known limits),
-printed by `fkaudit explain CODE`. Adding a rule means adding that file and its test cases; nothing
-else is registered by hand.
+A rule module is named `fk<NNN>_<rule_name>.py` (the rule's name with `-` as `_`, e.g.
+`fk101_unindexed_foreign_key.py`), defines one rule class, and its module docstring is the
+rule's documentation (what it does / why it matters / how to fix / example / known limits),
+printed by `fkaudit explain CODE` and generated into docs/rules.md. Adding a rule means adding
+that file and its test cases (tests/cases/*.sql); nothing else is registered by hand.
+
+A rule declares its kind by the class it extends, and the engine calls each kind its own way:
+
+- `ForeignKeyRule`: judges one foreign key at a time (`check_fk`); the engine loops over the
+  inspected foreign keys. Most rules are this kind, and a new one is usually this kind too.
+- `CatalogRule`: judges the catalog as a whole (`check`): cascade graphs, cycles.
+- `DataRule`: needs the rows (FK501 orphans, FK502 implied keys): it names the keys the data
+  auditor scans (`keys_to_scan`) and turns each scan's result into findings (`scanned`).
+- `MetaRule`: judges the run itself (FK001: `fkaudit:ignore` comments that suppressed
+  nothing), after the other rules ran and suppressions were applied.
 """
 
 from __future__ import annotations
@@ -16,17 +27,25 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
 from fkaudit.selectors import find
 
+if TYPE_CHECKING:
+    from fkaudit.orphans.scan import OrphanCount
+    from fkaudit.suppressions import Suppression
+
 _RULE_MODULE = re.compile(r"^fk\d{3}_\w+$")
 
 
 class Rule(abc.ABC):
-    """Base class: a stable code, an anti-pattern name, a default severity and `check`."""
+    """What every rule has: a stable code, an anti-pattern name, a default severity, options.
+
+    Rules extend one of the kinds below, never this class directly: the kind says when the
+    engine calls the rule and with what.
+    """
 
     code: ClassVar[str]
     name: ClassVar[str]
@@ -35,14 +54,13 @@ class Rule(abc.ABC):
     enabled_by_default: ClassVar[bool] = True
     # Configurable options and their defaults; a configured value must have the default's type.
     option_defaults: ClassVar[Mapping[str, Any]] = {}
+    # The catalog must also hold the columns that look like references (FK502): reading them
+    # costs a scan of pg_attribute, so only a run with such a rule pays for it.
+    reads_implied_references: ClassVar[bool] = False
 
     def __init__(self, severity: Severity | None = None, options: Mapping[str, Any] | None = None):
         self.severity = severity or self.default_severity
         self.options: Mapping[str, Any] = {**self.option_defaults, **(options or {})}
-
-    @abc.abstractmethod
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        """Yield the findings of this rule; never touches the database."""
 
     def bind(self, rules: Sequence[Rule]) -> None:  # noqa: B027 - a hook, empty by default
         """Called once with every rule of the run, for rules that must agree with another."""
@@ -92,6 +110,77 @@ class Rule(abc.ABC):
         `reason` says why and what would let it run (a GRANT, a retry).
         """
         return replace(self.finding_for(catalog, fk, reason), unchecked=True)
+
+
+class ForeignKeyRule(Rule):
+    """A rule that judges one foreign key at a time: the engine calls `check_fk` for each
+    inspected foreign key (in scope, partition clones left out), in catalog order."""
+
+    def start(self, catalog: Catalog) -> None:
+        """Called once per catalog before the first `check_fk`, for state shared by the keys
+        of one run (names already taken, indexes already reported)."""
+
+    @abc.abstractmethod
+    def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
+        """The findings about `fk`; never touches the database."""
+
+
+class CatalogRule(Rule):
+    """A rule that judges the catalog as a whole (a cascade graph), not key by key."""
+
+    @abc.abstractmethod
+    def check(self, catalog: Catalog) -> Iterator[Finding]:
+        """The findings of this rule; never touches the database."""
+
+
+class DataRule(Rule):
+    """A rule whose verdict needs the rows: the data auditor scans the keys it names for
+    orphans (`--orphans`), read-only, and hands each result back to it.
+
+    With `--orphans off` only `check` runs; when the keys are scanned, the findings of
+    `scanned` and `unscanned` replace those of `check`.
+    """
+
+    def check(self, catalog: Catalog) -> Iterator[Finding]:
+        """What the catalog alone shows, before (or without) any scan: nothing by default."""
+        return iter(())
+
+    @abc.abstractmethod
+    def keys_to_scan(self, catalog: Catalog, mode: str) -> list[ForeignKey]:
+        """The keys to scan under `--orphans mode` ("suspect" or "all"): real foreign keys, or
+        keys the rule made up (`ForeignKey.implied`)."""
+
+    @abc.abstractmethod
+    def scanned(self, catalog: Catalog, result: OrphanCount) -> Finding | None:
+        """The finding for a completed scan of one of this rule's keys, if any."""
+
+    def unscanned(self, catalog: Catalog, fk: ForeignKey) -> Finding | None:
+        """The finding for a key whose scan did not complete (an error of the run already says
+        so): what is known without the rows, if anything."""
+        return None
+
+
+class MetaRule(Rule):
+    """A rule about the run itself: judged after the other rules ran and suppressions applied,
+    so no `fkaudit:ignore` comment can suppress its findings."""
+
+    @abc.abstractmethod
+    def judge(
+        self,
+        suppressions: Sequence[Suppression],
+        used: set[Suppression],
+        ran: set[str],
+        by_default: set[str],
+    ) -> Iterator[Finding]:
+        """Findings about `suppressions`, of which `used` matched a finding.
+
+        `ran` are the codes of the rules of this run, `by_default` those the configuration runs
+        without command-line selection.
+        """
+
+
+# Every rule extends exactly one of these; the engine and the API dispatch on them.
+KINDS: tuple[type[Rule], ...] = (ForeignKeyRule, CatalogRule, DataRule, MetaRule)
 
 
 @cache

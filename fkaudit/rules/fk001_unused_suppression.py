@@ -31,22 +31,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from fkaudit.catalog.model import Catalog
 from fkaudit.findings import Finding, Severity
-from fkaudit.rules import Rule, all_rules
+from fkaudit.rules import MetaRule, all_rules
 from fkaudit.suppressions import Suppression
 
 
-class UnusedSuppression(Rule):
+class UnusedSuppression(MetaRule):
     code = "FK001"
     name = "unused-suppression"
     default_severity = Severity.INFO
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        """Nothing to see in the catalog alone: the engine calls `unused` after suppressing."""
-        return iter(())
-
-    def unused(
+    def judge(
         self,
         suppressions: Sequence[Suppression],
         used: set[Suppression],

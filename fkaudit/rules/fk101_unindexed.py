@@ -49,12 +49,12 @@ from fkaudit.catalog.coverage import Coverage, FkCoverage, fk_coverage
 from fkaudit.catalog.model import Catalog, ForeignKey, Table
 from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding, Severity
-from fkaudit.rules import Rule
+from fkaudit.rules import ForeignKeyRule
 from fkaudit.rules.index_names import fk_index_fix
 from fkaudit.rules.wording import describe_rows, fk_columns, leaves_phrase
 
 
-class UnindexedForeignKey(Rule):
+class UnindexedForeignKey(ForeignKeyRule):
     code = "FK101"
     name = "unindexed-foreign-key"
     default_severity = Severity.WARNING
@@ -65,11 +65,10 @@ class UnindexedForeignKey(Rule):
         if self.options["min_rows"] < 0:
             raise FkauditError(f"min_rows must be 0 or more, got {self.options['min_rows']}")
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        for fk in catalog.inspected_foreign_keys:
-            verdict = fk_coverage(catalog, fk)
-            if verdict.coverage is Coverage.NONE:
-                yield self._finding(catalog, fk, verdict)
+    def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
+        verdict = fk_coverage(catalog, fk)
+        if verdict.coverage is Coverage.NONE:
+            yield self._finding(catalog, fk, verdict)
 
     def _finding(self, catalog: Catalog, fk: ForeignKey, verdict: FkCoverage) -> Finding:
         child = catalog.table(fk.table_oid)

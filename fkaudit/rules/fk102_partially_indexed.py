@@ -33,43 +33,42 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fkaudit.catalog.coverage import Coverage, fk_coverage
-from fkaudit.catalog.model import Catalog
+from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
-from fkaudit.rules import Rule
+from fkaudit.rules import ForeignKeyRule
 from fkaudit.rules.index_names import fk_index_fix
 from fkaudit.rules.wording import describe_rows, fk_columns, leaves_phrase
 
 
-class PartiallyIndexedForeignKey(Rule):
+class PartiallyIndexedForeignKey(ForeignKeyRule):
     code = "FK102"
     name = "partially-indexed-foreign-key"
     default_severity = Severity.WARNING
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        for fk in catalog.inspected_foreign_keys:
-            verdict = fk_coverage(catalog, fk)
-            if verdict.coverage is not Coverage.PARTIAL:
-                continue
-            child = catalog.table(fk.table_oid)
-            columns = fk_columns(catalog, fk)
-            best = next(t for t in verdict.weakest if t.coverage is Coverage.PARTIAL)
-            assert best.index is not None
-            searched = [best.table.column(n).name for n in best.searched_attnums]
-            rows = catalog.estimated_rows(child.oid)
-            message = (
-                f"index {best.index.name} searches only ({', '.join(searched)}) of "
-                f"({', '.join(columns)}): each delete or key update in "
-                f"{catalog.table(fk.ref_table_oid).qualified_name} filters the matching rows "
-                f"of {describe_rows(rows)}{leaves_phrase(child, verdict)}"
-            )
-            yield self.finding_for(
-                catalog,
-                fk,
-                message,
-                fix=fk_index_fix(catalog, fk, verdict),
-                details={
-                    "estimated_rows": rows,
-                    "index": best.index.name,
-                    "searched_columns": searched,
-                },
-            )
+    def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
+        verdict = fk_coverage(catalog, fk)
+        if verdict.coverage is not Coverage.PARTIAL:
+            return
+        child = catalog.table(fk.table_oid)
+        columns = fk_columns(catalog, fk)
+        best = next(t for t in verdict.weakest if t.coverage is Coverage.PARTIAL)
+        assert best.index is not None
+        searched = [best.table.column(n).name for n in best.searched_attnums]
+        rows = catalog.estimated_rows(child.oid)
+        message = (
+            f"index {best.index.name} searches only ({', '.join(searched)}) of "
+            f"({', '.join(columns)}): each delete or key update in "
+            f"{catalog.table(fk.ref_table_oid).qualified_name} filters the matching rows "
+            f"of {describe_rows(rows)}{leaves_phrase(child, verdict)}"
+        )
+        yield self.finding_for(
+            catalog,
+            fk,
+            message,
+            fix=fk_index_fix(catalog, fk, verdict),
+            details={
+                "estimated_rows": rows,
+                "index": best.index.name,
+                "searched_columns": searched,
+            },
+        )

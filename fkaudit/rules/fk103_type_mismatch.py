@@ -39,46 +39,43 @@ from collections.abc import Iterator
 from fkaudit.catalog.model import Catalog, Column, ForeignKey
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import alter_column_type
-from fkaudit.rules import Rule
+from fkaudit.rules import ForeignKeyRule
 
 # Built-in type OIDs (stable across versions): integer and float widths, narrowest first.
 _WIDTHS = {21: (0, 2), 23: (0, 4), 20: (0, 8), 700: (1, 4), 701: (1, 8)}
 
 
-class ForeignKeyTypeMismatch(Rule):
+class ForeignKeyTypeMismatch(ForeignKeyRule):
     code = "FK103"
     name = "foreign-key-type-mismatch"
     default_severity = Severity.ERROR
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        for fk in catalog.inspected_foreign_keys:
-            problems = list(_problems(catalog, fk))
-            if not problems:
-                continue
-            child = catalog.table(fk.table_oid)
-            retype = [(c, p) for kind, c, p in problems if kind != "collation"]
-            yield self.finding_for(
-                catalog,
-                fk,
-                "; ".join(_DESCRIBE[kind].format(c=c, p=p) for kind, c, p in problems),
-                columns=list(dict.fromkeys(c.name for _, c, _ in problems)),
-                severity=max(_SEVERITY[kind] for kind, _, _ in problems),
-                suggestion="\n".join(
-                    alter_column_type(child, c.name, p.type_name) for c, p in retype
-                )
-                or None,
-                details={
-                    "columns": [
-                        {
-                            "column": c.name,
-                            "type": c.type_name,
-                            "referenced_type": p.type_name,
-                            "problem": kind,
-                        }
-                        for kind, c, p in problems
-                    ]
-                },
-            )
+    def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
+        problems = list(_problems(catalog, fk))
+        if not problems:
+            return
+        child = catalog.table(fk.table_oid)
+        retype = [(c, p) for kind, c, p in problems if kind != "collation"]
+        yield self.finding_for(
+            catalog,
+            fk,
+            "; ".join(_DESCRIBE[kind].format(c=c, p=p) for kind, c, p in problems),
+            columns=list(dict.fromkeys(c.name for _, c, _ in problems)),
+            severity=max(_SEVERITY[kind] for kind, _, _ in problems),
+            suggestion="\n".join(alter_column_type(child, c.name, p.type_name) for c, p in retype)
+            or None,
+            details={
+                "columns": [
+                    {
+                        "column": c.name,
+                        "type": c.type_name,
+                        "referenced_type": p.type_name,
+                        "problem": kind,
+                    }
+                    for kind, c, p in problems
+                ]
+            },
+        )
 
 
 _SEVERITY = {"cast": Severity.ERROR, "narrower": Severity.WARNING, "collation": Severity.WARNING}

@@ -39,7 +39,7 @@ from collections.abc import Iterator, Sequence
 from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import rename_constraint
-from fkaudit.rules import Rule
+from fkaudit.rules import ForeignKeyRule, Rule
 from fkaudit.rules.fk202_name_convention import ForeignKeyNameConvention
 from fkaudit.rules.names import (
     NAMEDATALEN,
@@ -77,35 +77,38 @@ def is_generated_name(name: str, table: str, columns: Sequence[str]) -> bool:
     return match is not None and name == generated_name(table, columns, match.group(1))
 
 
-class AutoNamedForeignKey(Rule):
+class AutoNamedForeignKey(ForeignKeyRule):
     code = "FK201"
     name = "auto-named-foreign-key"
     default_severity = Severity.WARNING
     convention: ForeignKeyNameConvention | None = None
+    taken: dict[str, set[str]]  # per schema: names a suggested name must avoid, as suggested
 
     def bind(self, rules: Sequence[Rule]) -> None:
         """Agree with a configured naming convention (FK202) instead of fighting it."""
         self.convention = next((r for r in rules if isinstance(r, ForeignKeyNameConvention)), None)
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        taken = constraint_names_by_schema(catalog)
-        for fk in catalog.inspected_foreign_keys:
-            child = catalog.table(fk.table_oid)
-            columns = fk_columns(catalog, fk)
-            if not is_generated_name(fk.name, child.name, columns):
-                continue
-            if self.convention is not None and self.convention.conforms(catalog, fk):
-                continue  # the team's convention is PostgreSQL's own naming
-            new_name = self._new_name(catalog, fk, columns, taken[fk.schema])
-            yield self.finding_for(
-                catalog,
-                fk,
-                f"{fk.name} is the name PostgreSQL generated; it depends on creation order and "
-                f"says nothing of intent — give it an explicit name such as {new_name}",
-                fix=rename_constraint(child, fk.name, new_name),
-                columns=columns,
-                details={"suggested_name": new_name},
-            )
+    def start(self, catalog: Catalog) -> None:
+        """Two renames in one run must not suggest the same new name."""
+        self.taken = constraint_names_by_schema(catalog)
+
+    def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
+        child = catalog.table(fk.table_oid)
+        columns = fk_columns(catalog, fk)
+        if not is_generated_name(fk.name, child.name, columns):
+            return
+        if self.convention is not None and self.convention.conforms(catalog, fk):
+            return  # the team's convention is PostgreSQL's own naming
+        new_name = self._new_name(catalog, fk, columns, self.taken[fk.schema])
+        yield self.finding_for(
+            catalog,
+            fk,
+            f"{fk.name} is the name PostgreSQL generated; it depends on creation order and "
+            f"says nothing of intent — give it an explicit name such as {new_name}",
+            fix=rename_constraint(child, fk.name, new_name),
+            columns=columns,
+            details={"suggested_name": new_name},
+        )
 
     def _new_name(
         self, catalog: Catalog, fk: ForeignKey, columns: Sequence[str], taken: set[str]

@@ -51,19 +51,20 @@ from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import rename_constraint
-from fkaudit.rules import Rule
+from fkaudit.rules import ForeignKeyRule
 from fkaudit.rules.names import NAMEDATALEN, clip_utf8, constraint_names_by_schema, unique_name
 
 PLACEHOLDERS = ("table", "columns", "referenced_table", "referenced_columns", "schema")
 _NUMBERED = re.compile(r"(.*)_([2-9]|[1-9]\d+)", re.S)  # the suffix unique_name() appends
 
 
-class ForeignKeyNameConvention(Rule):
+class ForeignKeyNameConvention(ForeignKeyRule):
     code = "FK202"
     name = "foreign-key-name-convention"
     default_severity = Severity.WARNING
     enabled_by_default = False
     option_defaults: ClassVar[Mapping[str, Any]] = {"convention": ""}
+    taken: dict[str, set[str]]  # per schema: names a suggested name must avoid, as suggested
 
     def __init__(self, severity: Severity | None = None, options: Mapping[str, Any] | None = None):
         super().__init__(severity, options)
@@ -88,24 +89,26 @@ class ForeignKeyNameConvention(Rule):
                     f"{', '.join(sorted(unknown))} (known: {', '.join(PLACEHOLDERS)})"
                 )
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        taken = constraint_names_by_schema(catalog)
-        for fk in catalog.inspected_foreign_keys:
-            if self.conforms(catalog, fk):
-                continue
-            new_name = self.conventional_name(catalog, fk, taken[fk.schema])
-            if new_name is None:
-                yield self.finding_for(
-                    catalog, fk, f"{fk.name} does not match {self.options['convention']}"
-                )
-                continue
+    def start(self, catalog: Catalog) -> None:
+        """Two renames in one run must not suggest the same new name."""
+        self.taken = constraint_names_by_schema(catalog)
+
+    def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
+        if self.conforms(catalog, fk):
+            return
+        new_name = self.conventional_name(catalog, fk, self.taken[fk.schema])
+        if new_name is None:
             yield self.finding_for(
-                catalog,
-                fk,
-                f"{fk.name} does not follow the naming convention: expected {new_name}",
-                fix=rename_constraint(catalog.table(fk.table_oid), fk.name, new_name),
-                details={"suggested_name": new_name},
+                catalog, fk, f"{fk.name} does not match {self.options['convention']}"
             )
+            return
+        yield self.finding_for(
+            catalog,
+            fk,
+            f"{fk.name} does not follow the naming convention: expected {new_name}",
+            fix=rename_constraint(catalog.table(fk.table_oid), fk.name, new_name),
+            details={"suggested_name": new_name},
+        )
 
     def conforms(self, catalog: Catalog, fk: ForeignKey) -> bool:
         """The name matches the regex, or is the expanded template (with a collision suffix)."""

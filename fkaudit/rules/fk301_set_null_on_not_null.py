@@ -39,46 +39,45 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fkaudit.catalog.model import Action, Catalog
+from fkaudit.catalog.model import Action, Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
-from fkaudit.rules import Rule
+from fkaudit.rules import ForeignKeyRule
 from fkaudit.rules.wording import NullRejection, null_rejection
 
 _VERB = {"DELETE": "delete", "UPDATE": "key update"}
 
 
-class SetNullOnNotNullColumn(Rule):
+class SetNullOnNotNullColumn(ForeignKeyRule):
     code = "FK301"
     name = "set-null-on-not-null-column"
     default_severity = Severity.ERROR
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        for fk in catalog.inspected_foreign_keys:
-            child = catalog.table(fk.table_oid)
-            failing: dict[str, NullRejection] = {}
-            for event, action, attnums in (
-                ("DELETE", fk.on_delete, fk.delete_set_attnums or fk.attnums),
-                ("UPDATE", fk.on_update, fk.attnums),
-            ):
-                if action is Action.SET_NULL and (why := null_rejection(child, attnums)):
-                    failing[event] = why
-            if not failing:
-                continue
-            # Both events write the same columns unless PG15's SET NULL (cols) narrows the
-            # delete; the wider one says it all.
-            why = max(failing.values(), key=lambda w: len(w.written))
-            events = " and ".join(f"ON {event} SET NULL" for event in failing)
-            parent = catalog.table(fk.ref_table_oid).qualified_name
-            remedy = "drop the NOT NULL" if why.declared_only else "drop what rejects NULL"
-            details: dict[str, object] = {"events": [event.lower() for event in failing]}
-            if constraints := why.constraints:
-                details["null_constraints"] = constraints
-            yield self.finding_for(
-                catalog,
-                fk,
-                f"{events} on {why.phrase()}: every "
-                f"{' or '.join(_VERB[event] for event in failing)} of a referenced row in "
-                f"{parent} that has children fails; {remedy} or change the action",
-                columns=why.columns,
-                details=details,
-            )
+    def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
+        child = catalog.table(fk.table_oid)
+        failing: dict[str, NullRejection] = {}
+        for event, action, attnums in (
+            ("DELETE", fk.on_delete, fk.delete_set_attnums or fk.attnums),
+            ("UPDATE", fk.on_update, fk.attnums),
+        ):
+            if action is Action.SET_NULL and (why := null_rejection(child, attnums)):
+                failing[event] = why
+        if not failing:
+            return
+        # Both events write the same columns unless PG15's SET NULL (cols) narrows the
+        # delete; the wider one says it all.
+        why = max(failing.values(), key=lambda w: len(w.written))
+        events = " and ".join(f"ON {event} SET NULL" for event in failing)
+        parent = catalog.table(fk.ref_table_oid).qualified_name
+        remedy = "drop the NOT NULL" if why.declared_only else "drop what rejects NULL"
+        details: dict[str, object] = {"events": [event.lower() for event in failing]}
+        if constraints := why.constraints:
+            details["null_constraints"] = constraints
+        yield self.finding_for(
+            catalog,
+            fk,
+            f"{events} on {why.phrase()}: every "
+            f"{' or '.join(_VERB[event] for event in failing)} of a referenced row in "
+            f"{parent} that has children fails; {remedy} or change the action",
+            columns=why.columns,
+            details=details,
+        )

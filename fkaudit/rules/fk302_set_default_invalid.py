@@ -42,42 +42,41 @@ from collections.abc import Iterator
 
 from fkaudit.catalog.model import Action, Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
-from fkaudit.rules import Rule
+from fkaudit.rules import ForeignKeyRule
 from fkaudit.rules.wording import guarded_phrase, null_rejection
 
 
-class SetDefaultWithoutValidDefault(Rule):
+class SetDefaultWithoutValidDefault(ForeignKeyRule):
     code = "FK302"
     name = "set-default-without-valid-default"
     default_severity = Severity.ERROR
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        for fk in catalog.inspected_foreign_keys:
-            events = [
-                event
-                for event, action in (("DELETE", fk.on_delete), ("UPDATE", fk.on_update))
-                if action is Action.SET_DEFAULT
-            ]
-            if not events:
-                continue
-            problem = self._problem(catalog, fk, events)
-            unchecked = catalog.default_row_unchecked.get(fk.oid)
-            if unchecked and not problem:
-                yield self.unchecked_for(
-                    catalog,
-                    fk,
-                    f"whether the referenced table has the row its SET DEFAULT "
-                    f"values point at could not be checked: {unchecked}",
-                )
-            if problem:
-                actions = " and ".join(f"ON {event} SET DEFAULT" for event in events)
-                yield self.finding_for(
-                    catalog,
-                    fk,
-                    f"{actions}: {problem}; every such action on a referenced row that has "
-                    "children fails",
-                    details={"events": [event.lower() for event in events]},
-                )
+    def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
+        events = [
+            event
+            for event, action in (("DELETE", fk.on_delete), ("UPDATE", fk.on_update))
+            if action is Action.SET_DEFAULT
+        ]
+        if not events:
+            return
+        problem = self._problem(catalog, fk, events)
+        unchecked = catalog.default_row_unchecked.get(fk.oid)
+        if unchecked and not problem:
+            yield self.unchecked_for(
+                catalog,
+                fk,
+                f"whether the referenced table has the row its SET DEFAULT "
+                f"values point at could not be checked: {unchecked}",
+            )
+        if problem:
+            actions = " and ".join(f"ON {event} SET DEFAULT" for event in events)
+            yield self.finding_for(
+                catalog,
+                fk,
+                f"{actions}: {problem}; every such action on a referenced row that has "
+                "children fails",
+                details={"events": [event.lower() for event in events]},
+            )
 
     @staticmethod
     def _problem(catalog: Catalog, fk: ForeignKey, events: list[str]) -> str | None:

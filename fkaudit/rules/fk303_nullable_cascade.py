@@ -43,31 +43,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fkaudit.catalog.model import Action, Catalog
+from fkaudit.catalog.model import Action, Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
-from fkaudit.rules import Rule
+from fkaudit.rules import ForeignKeyRule
 from fkaudit.rules.wording import not_null_suggestion, nullable_columns, nullable_phrase
 
 
-class NullableCascadeForeignKey(Rule):
+class NullableCascadeForeignKey(ForeignKeyRule):
     code = "FK303"
     name = "nullable-cascade-foreign-key"
     default_severity = Severity.WARNING
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        for fk in catalog.inspected_foreign_keys:
-            if fk.on_delete is not Action.CASCADE:
-                continue
-            child = catalog.table(fk.table_oid)
-            nullable = nullable_columns(catalog, fk)
-            if not nullable:
-                continue
-            yield self.finding_for(
-                catalog,
-                fk,
-                f"ON DELETE CASCADE but {nullable_phrase(nullable)} may be NULL: rows without a "
-                "parent are allowed although they are deleted with it; make the column(s) "
-                "NOT NULL or use ON DELETE SET NULL",
-                columns=[c.name for c in nullable],
-                suggestion=not_null_suggestion(child, nullable),
-            )
+    def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
+        if fk.on_delete is not Action.CASCADE:
+            return
+        child = catalog.table(fk.table_oid)
+        nullable = nullable_columns(catalog, fk)
+        if not nullable:
+            return
+        yield self.finding_for(
+            catalog,
+            fk,
+            f"ON DELETE CASCADE but {nullable_phrase(nullable)} may be NULL: rows without a "
+            "parent are allowed although they are deleted with it; make the column(s) "
+            "NOT NULL or use ON DELETE SET NULL",
+            columns=[c.name for c in nullable],
+            suggestion=not_null_suggestion(child, nullable),
+        )

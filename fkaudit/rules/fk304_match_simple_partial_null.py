@@ -32,31 +32,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fkaudit.catalog.model import Catalog, MatchType
+from fkaudit.catalog.model import Catalog, ForeignKey, MatchType
 from fkaudit.findings import Finding, Severity
-from fkaudit.rules import Rule
+from fkaudit.rules import ForeignKeyRule
 from fkaudit.rules.wording import not_null_suggestion, nullable_columns, nullable_phrase
 
 
-class MatchSimplePartialNull(Rule):
+class MatchSimplePartialNull(ForeignKeyRule):
     code = "FK304"
     name = "match-simple-partial-null"
     default_severity = Severity.WARNING
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        for fk in catalog.inspected_foreign_keys:
-            if len(fk.attnums) < 2 or fk.match_type is not MatchType.SIMPLE:
-                continue
-            child = catalog.table(fk.table_oid)
-            nullable = nullable_columns(catalog, fk)
-            if not nullable:
-                continue
-            yield self.finding_for(
-                catalog,
-                fk,
-                f"MATCH SIMPLE with nullable column(s) {nullable_phrase(nullable)}: a row with "
-                "any of them NULL skips the check, so partly filled keys may reference nothing; "
-                "make them NOT NULL or use MATCH FULL",
-                columns=[c.name for c in nullable],
-                suggestion=not_null_suggestion(child, nullable),
-            )
+    def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
+        if len(fk.attnums) < 2 or fk.match_type is not MatchType.SIMPLE:
+            return
+        child = catalog.table(fk.table_oid)
+        nullable = nullable_columns(catalog, fk)
+        if not nullable:
+            return
+        yield self.finding_for(
+            catalog,
+            fk,
+            f"MATCH SIMPLE with nullable column(s) {nullable_phrase(nullable)}: a row with "
+            "any of them NULL skips the check, so partly filled keys may reference nothing; "
+            "make them NOT NULL or use MATCH FULL",
+            columns=[c.name for c in nullable],
+            suggestion=not_null_suggestion(child, nullable),
+        )

@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from fkaudit.catalog.model import Catalog
 from fkaudit.findings import Finding, Severity
-from fkaudit.rules import Rule
+from fkaudit.rules import CatalogRule
 from fkaudit.rules.cascade_graph import cascade_graph
 
 
@@ -76,7 +76,7 @@ def strongly_connected(edges: Mapping[int, Sequence[int]]) -> list[list[int]]:
     return components
 
 
-class CascadeCycle(Rule):
+class CascadeCycle(CatalogRule):
     code = "FK305"
     name = "cascade-cycle"
     default_severity = Severity.WARNING

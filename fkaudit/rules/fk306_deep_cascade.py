@@ -46,11 +46,11 @@ from typing import Any, ClassVar
 from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding, Severity
-from fkaudit.rules import Rule
+from fkaudit.rules import CatalogRule
 from fkaudit.rules.cascade_graph import CascadeGraph, cascade_graph
 
 
-class DeepCascade(Rule):
+class DeepCascade(CatalogRule):
     code = "FK306"
     name = "deep-cascade"
     default_severity = Severity.INFO

@@ -28,37 +28,35 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fkaudit.catalog.model import Catalog
+from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import validate_constraint
-from fkaudit.rules import Rule
+from fkaudit.rules import ForeignKeyRule
 
 _PARTITIONED_VALIDATE_SINCE = 180000
 
 
-class NotValidForeignKey(Rule):
+class NotValidForeignKey(ForeignKeyRule):
     code = "FK401"
     name = "not-valid-foreign-key"
     default_severity = Severity.WARNING
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        for fk in catalog.inspected_foreign_keys:
-            if fk.validated or not fk.enforced:
-                continue
-            child = catalog.table(fk.table_oid)
-            can_validate = (
-                not child.is_partitioned
-                or catalog.server_version_num >= _PARTITIONED_VALIDATE_SINCE
-            )
-            yield self.finding_for(
-                catalog,
-                fk,
-                f"{fk.name} is NOT VALID: rows that existed when it was added were never "
-                "checked and may reference nothing"
-                + (
-                    ""
-                    if can_validate
-                    else "; a partitioned table cannot validate it before PostgreSQL 18"
-                ),
-                fix=validate_constraint(child, fk.name) if can_validate else None,
-            )
+    def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
+        if fk.validated or not fk.enforced:
+            return
+        child = catalog.table(fk.table_oid)
+        can_validate = (
+            not child.is_partitioned or catalog.server_version_num >= _PARTITIONED_VALIDATE_SINCE
+        )
+        yield self.finding_for(
+            catalog,
+            fk,
+            f"{fk.name} is NOT VALID: rows that existed when it was added were never "
+            "checked and may reference nothing"
+            + (
+                ""
+                if can_validate
+                else "; a partitioned table cannot validate it before PostgreSQL 18"
+            ),
+            fix=validate_constraint(child, fk.name) if can_validate else None,
+        )

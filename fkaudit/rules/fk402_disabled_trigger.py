@@ -32,35 +32,34 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fkaudit.catalog.model import Catalog
+from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import enable_trigger
-from fkaudit.rules import Rule
+from fkaudit.rules import ForeignKeyRule
 
 _NOT_FIRING = {"D": "disabled", "R": "replica-only"}
 
 
-class DisabledForeignKeyTrigger(Rule):
+class DisabledForeignKeyTrigger(ForeignKeyRule):
     code = "FK402"
     name = "disabled-foreign-key-trigger"
     default_severity = Severity.ERROR
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        for fk in catalog.inspected_foreign_keys:
-            idle = [t for t in fk.unusual_triggers if t.enabled in _NOT_FIRING]
-            if not idle:
-                continue
-            where = sorted(
-                {
-                    f"{catalog.table(t.table_oid).qualified_name} ({_NOT_FIRING[t.enabled]})"
-                    for t in idle
-                }
-            )
-            yield self.finding_for(
-                catalog,
-                fk,
-                f"{len(idle)} RI trigger(s) of {fk.name} do not fire, on {', '.join(where)}: "
-                "the foreign key is not enforced and orphans may exist",
-                fix="\n".join(enable_trigger(catalog.table(t.table_oid), t.name) for t in idle),
-                details={"triggers": [t.name for t in idle]},
-            )
+    def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
+        idle = [t for t in fk.unusual_triggers if t.enabled in _NOT_FIRING]
+        if not idle:
+            return
+        where = sorted(
+            {
+                f"{catalog.table(t.table_oid).qualified_name} ({_NOT_FIRING[t.enabled]})"
+                for t in idle
+            }
+        )
+        yield self.finding_for(
+            catalog,
+            fk,
+            f"{len(idle)} RI trigger(s) of {fk.name} do not fire, on {', '.join(where)}: "
+            "the foreign key is not enforced and orphans may exist",
+            fix="\n".join(enable_trigger(catalog.table(t.table_oid), t.name) for t in idle),
+            details={"triggers": [t.name for t in idle]},
+        )

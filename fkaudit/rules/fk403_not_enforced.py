@@ -26,25 +26,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fkaudit.catalog.model import Catalog
+from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import enforce_constraint
-from fkaudit.rules import Rule
+from fkaudit.rules import ForeignKeyRule
 
 
-class NotEnforcedForeignKey(Rule):
+class NotEnforcedForeignKey(ForeignKeyRule):
     code = "FK403"
     name = "not-enforced-foreign-key"
     default_severity = Severity.WARNING
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        for fk in catalog.inspected_foreign_keys:
-            if fk.enforced:
-                continue
-            yield self.finding_for(
-                catalog,
-                fk,
-                f"{fk.name} is NOT ENFORCED: no row is checked, rows may reference nothing "
-                "and deletes never cascade",
-                suggestion=enforce_constraint(catalog.table(fk.table_oid), fk.name),
-            )
+    def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
+        if fk.enforced:
+            return
+        yield self.finding_for(
+            catalog,
+            fk,
+            f"{fk.name} is NOT ENFORCED: no row is checked, rows may reference nothing "
+            "and deletes never cascade",
+            suggestion=enforce_constraint(catalog.table(fk.table_oid), fk.name),
+        )

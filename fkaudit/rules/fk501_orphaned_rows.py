@@ -36,27 +36,29 @@ Known limits
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from psycopg import sql
 
-from fkaudit.catalog.model import Catalog
+from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import render, table_name
 from fkaudit.orphans.queries import CHILD, listing_query, orphan_filter
-from fkaudit.orphans.scan import OrphanCount
-from fkaudit.rules import Rule
+from fkaudit.orphans.scan import OrphanCount, keys_to_scan
+from fkaudit.rules import DataRule
 from fkaudit.rules.wording import fk_columns
 
 
-class OrphanedRows(Rule):
+class OrphanedRows(DataRule):
     code = "FK501"
     name = "orphaned-rows"
     default_severity = Severity.ERROR
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        """A data rule: nothing to find in the catalog; the data auditor feeds `finding`."""
-        return iter(())
+    def keys_to_scan(self, catalog: Catalog, mode: str) -> list[ForeignKey]:
+        """The inspected foreign keys `--orphans` names: suspect ones, or all."""
+        return keys_to_scan(catalog, mode)
+
+    def scanned(self, catalog: Catalog, result: OrphanCount) -> Finding | None:
+        """A finding when the scan found orphans; a clean key says nothing."""
+        return self.finding(catalog, result) if result.count else None
 
     def finding(self, catalog: Catalog, result: OrphanCount) -> Finding:
         fk = result.fk

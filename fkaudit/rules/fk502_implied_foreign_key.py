@@ -41,22 +41,36 @@ from fkaudit.catalog.model import Action, Catalog, ForeignKey, ImpliedReference,
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import render, table_name, validate_constraint
 from fkaudit.orphans.scan import OrphanCount
-from fkaudit.rules import Rule
+from fkaudit.rules import DataRule
 from fkaudit.rules.names import constraint_names_by_schema, make_object_name, unique_name
 
 
-class ImpliedForeignKey(Rule):
+class ImpliedForeignKey(DataRule):
     code = "FK502"
     name = "implied-foreign-key"
     default_severity = Severity.INFO
     enabled_by_default = False
+    reads_implied_references = True
 
     def check(self, catalog: Catalog) -> Iterator[Finding]:
+        """Each implied key, without orphan counts (`--orphans off`)."""
         for fk in self.implied_keys(catalog):
             yield self.finding(catalog, fk, None)
 
+    def keys_to_scan(self, catalog: Catalog, mode: str) -> list[ForeignKey]:
+        """Every implied key, whatever the mode: the count is what makes the finding useful."""
+        return self.implied_keys(catalog)
+
+    def scanned(self, catalog: Catalog, result: OrphanCount) -> Finding:
+        return self.finding(catalog, result.fk, result)
+
+    def unscanned(self, catalog: Catalog, fk: ForeignKey) -> Finding:
+        """Still implied when its scan failed; the count is unknown."""
+        return self.finding(catalog, fk, None)
+
     def implied_keys(self, catalog: Catalog) -> list[ForeignKey]:
-        """Each candidate as the foreign key it would be (named as fkaudit would name it)."""
+        """Each candidate as the foreign key it would be (named as fkaudit would name it),
+        marked `implied`; its oid is made up (negative, unique in the run), never a catalog's."""
         taken = constraint_names_by_schema(catalog)
         keys = []
         for number, ref in enumerate(_unambiguous(catalog), start=1):
@@ -87,6 +101,7 @@ class ImpliedForeignKey(Rule):
                     is_period=False,
                     delete_set_attnums=None,
                     parent_constraint_oid=None,
+                    implied=True,
                 )
             )
         return keys

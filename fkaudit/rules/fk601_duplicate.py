@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import drop_constraint
-from fkaudit.rules import Rule
+from fkaudit.rules import ForeignKeyRule
 from fkaudit.rules.fk201_auto_named import is_generated_name
 from fkaudit.rules.wording import fk_columns
 
@@ -54,22 +54,27 @@ def _behaviour(fk: ForeignKey) -> tuple[object, ...]:
     )
 
 
-class DuplicateForeignKey(Rule):
+class DuplicateForeignKey(ForeignKeyRule):
     code = "FK601"
     name = "duplicate-foreign-key"
     default_severity = Severity.WARNING
+    kept_instead: dict[int, ForeignKey]  # by oid: each redundant key and the key to keep
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
+    def start(self, catalog: Catalog) -> None:
+        """Group the keys by columns and tables once; in each group one key is kept."""
         groups: dict[tuple[object, ...], list[ForeignKey]] = {}
         for fk in catalog.inspected_foreign_keys:
             pairs = frozenset(zip(fk.attnums, fk.ref_attnums, strict=True))
             groups.setdefault((fk.table_oid, fk.ref_table_oid, pairs), []).append(fk)
+        self.kept_instead = {}
         for group in groups.values():
-            if len(group) < 2:
-                continue
             kept, *redundant = sorted(group, key=lambda fk: self._keep_order(catalog, fk))
-            for fk in redundant:
-                yield self._finding(catalog, fk, kept)
+            self.kept_instead.update((fk.oid, kept) for fk in redundant)
+
+    def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
+        kept = self.kept_instead.get(fk.oid)
+        if kept is not None:
+            yield self._finding(catalog, fk, kept)
 
     @staticmethod
     def _keep_order(catalog: Catalog, fk: ForeignKey) -> tuple[bool, bool, bool, str]:

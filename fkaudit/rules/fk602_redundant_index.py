@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from fkaudit.catalog.model import Catalog, ForeignKey, Index
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import drop_index
-from fkaudit.rules import Rule
+from fkaudit.rules import ForeignKeyRule
 
 
 def _plain_btree(index: Index) -> bool:
@@ -52,23 +52,26 @@ def _key(index: Index, width: int) -> tuple[tuple[int, ...], ...]:
     )
 
 
-class RedundantForeignKeyIndex(Rule):
+class RedundantForeignKeyIndex(ForeignKeyRule):
     code = "FK602"
     name = "redundant-foreign-key-index"
     default_severity = Severity.INFO
     enabled_by_default = False
+    reported: set[int]  # oids of the indexes already reported, for another key on them
 
-    def check(self, catalog: Catalog) -> Iterator[Finding]:
-        reported: set[int] = set()
-        for fk in catalog.inspected_foreign_keys:
-            indexes = [i for i in catalog.table_indexes(fk.table_oid) if _plain_btree(i)]
-            for narrow in indexes:
-                if narrow.oid in reported or not self._only_for(narrow, fk):
-                    continue
-                wider = self._covering(narrow, indexes)
-                if wider is not None:
-                    reported.add(narrow.oid)
-                    yield self._finding(catalog, fk, narrow, wider)
+    def start(self, catalog: Catalog) -> None:
+        """An index that serves two identical keys is reported once."""
+        self.reported = set()
+
+    def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
+        indexes = [i for i in catalog.table_indexes(fk.table_oid) if _plain_btree(i)]
+        for narrow in indexes:
+            if narrow.oid in self.reported or not self._only_for(narrow, fk):
+                continue
+            wider = self._covering(narrow, indexes)
+            if wider is not None:
+                self.reported.add(narrow.oid)
+                yield self._finding(catalog, fk, narrow, wider)
 
     @staticmethod
     def _only_for(index: Index, fk: ForeignKey) -> bool:
