@@ -38,6 +38,14 @@ def test_rule_has_cases_that_fire_and_that_must_not(rule: type[Rule]) -> None:
     assert any(rule.code not in {code for code, _ in case.fires} for case in cases)
 
 
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)
+def test_rule_module_is_named_after_the_rule(rule: type[Rule]) -> None:
+    """`fk302_set_default_without_valid_default.py` holds `set-default-without-valid-default`:
+    the file of a rule is found from its code or name without opening any other."""
+    module = rule.__module__.rsplit(".", 1)[-1]
+    assert module == f"{rule.code.lower()}_{rule.name.replace('-', '_')}"
+
+
 def test_codes_and_names_are_unique() -> None:
     rules = all_rules()
     assert len({r.code for r in rules}) == len({r.name for r in rules}) == len(rules)

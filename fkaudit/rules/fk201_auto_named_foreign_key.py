@@ -40,7 +40,7 @@ from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import rename_constraint
 from fkaudit.rules import ForeignKeyRule, Rule
-from fkaudit.rules.fk202_name_convention import ForeignKeyNameConvention
+from fkaudit.rules.fk202_foreign_key_name_convention import ForeignKeyNameConvention
 from fkaudit.rules.names import (
     NAMEDATALEN,
     constraint_names_by_schema,

@@ -36,7 +36,7 @@ from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import drop_constraint
 from fkaudit.rules import ForeignKeyRule
-from fkaudit.rules.fk201_auto_named import is_generated_name
+from fkaudit.rules.fk201_auto_named_foreign_key import is_generated_name
 from fkaudit.rules.wording import fk_columns
 
 
