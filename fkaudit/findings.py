@@ -11,8 +11,9 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any
 
 from fkaudit.escape import printable
@@ -37,6 +38,51 @@ class Severity(enum.IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Details(Mapping[str, Any]):
+    """Typed details, for a rule whose details a reporter reads: fields, not string keys.
+
+    A subclass is a frozen dataclass; it still reads as the mapping `Finding.details` is for
+    every rule (`details["orphan_count"]`, `dict(details)` in JSON), in field order.
+    """
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in _field_names(type(self)):
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_field_names(type(self)))
+
+    def __len__(self) -> int:
+        return len(_field_names(type(self)))
+
+
+@cache
+def _field_names(kind: type[Details]) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))
+
+
+@dataclass(frozen=True)
+class OrphanDetails(Details):
+    """FK501: what the scan of one foreign key found."""
+
+    orphan_count: int  # exact, or scaled up from a page sample
+    samples: Sequence[Mapping[str, Any]]  # up to `--samples` orphan keys: column -> value
+    query: str  # lists every orphan
+    estimated: bool  # the count comes from a page sample (`--sample`)
+    sample_percent: float | None
+
+
+@dataclass(frozen=True)
+class ImpliedKeyDetails(Details):
+    """FK502: the reference a column seems to make, and its orphans when it was scanned."""
+
+    referenced_table: str  # schema-qualified, as printed
+    referenced_column: str
+    orphan_count: int | None  # None: not scanned (`--orphans off`, or the scan failed)
 
 
 @dataclass(frozen=True)

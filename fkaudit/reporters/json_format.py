@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from fkaudit.escape import printable_json
-from fkaudit.findings import Finding
+from fkaudit.findings import Finding, ImpliedKeyDetails, OrphanDetails
 from fkaudit.report import Report
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 
@@ -14,14 +14,26 @@ from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
-# Data-rule results shown as top-level fields of the finding, not only inside `details`.
-_TOP_LEVEL_DETAILS = ("orphan_count", "samples", "query", "estimated")
-
-
 def finding_to_dict(finding: Finding) -> dict[str, Any]:
     data = _fields(finding)
-    data.update((k, finding.details[k]) for k in _TOP_LEVEL_DETAILS if k in finding.details)
+    data.update(_scan_results(finding))
     return data
+
+
+def _scan_results(finding: Finding) -> dict[str, Any]:
+    """Data-rule results shown as top-level fields of the finding, not only inside `details`:
+    what a script reading the JSON looks for first."""
+    details = finding.details
+    if isinstance(details, OrphanDetails):
+        return {
+            "orphan_count": details.orphan_count,
+            "samples": details.samples,
+            "query": details.query,
+            "estimated": details.estimated,
+        }
+    if isinstance(details, ImpliedKeyDetails):
+        return {"orphan_count": details.orphan_count}
+    return {}
 
 
 def _fields(finding: Finding) -> dict[str, Any]:

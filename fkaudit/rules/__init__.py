@@ -30,7 +30,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from fkaudit.catalog.model import Catalog, ForeignKey
-from fkaudit.findings import Finding, Severity
+from fkaudit.findings import Details, Finding, Severity
 from fkaudit.selectors import find
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ class Rule(abc.ABC):
             message=message,
             fix=fix,
             suggestion=suggestion,
-            details=dict(details or {}),
+            details=details if isinstance(details, Details) else dict(details or {}),
         )
 
     def unchecked_for(self, catalog: Catalog, fk: ForeignKey, reason: str) -> Finding:

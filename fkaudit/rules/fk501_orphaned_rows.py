@@ -39,7 +39,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from fkaudit.catalog.model import Catalog, ForeignKey
-from fkaudit.findings import Finding, Severity
+from fkaudit.findings import Finding, OrphanDetails, Severity
 from fkaudit.fixsql import render, table_name
 from fkaudit.orphans.queries import CHILD, listing_query, orphan_filter
 from fkaudit.orphans.scan import OrphanCount, keys_to_scan
@@ -76,13 +76,13 @@ class OrphanedRows(DataRule):
             f"{parent.qualified_name}" + (f", e.g. {shown}" if shown else ""),
             columns=columns,
             suggestion=self._remedies(catalog, result),
-            details={
-                "orphan_count": result.count,
-                "samples": samples,
-                "query": listing_query(catalog, fk),
-                "estimated": result.sample_percent is not None,
-                "sample_percent": result.sample_percent,
-            },
+            details=OrphanDetails(
+                orphan_count=result.count,
+                samples=samples,
+                query=listing_query(catalog, fk),
+                estimated=result.sample_percent is not None,
+                sample_percent=result.sample_percent,
+            ),
         )
 
     @staticmethod

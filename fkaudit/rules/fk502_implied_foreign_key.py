@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from psycopg import sql
 
 from fkaudit.catalog.model import Action, Catalog, ForeignKey, ImpliedReference, MatchType
-from fkaudit.findings import Finding, Severity
+from fkaudit.findings import Finding, ImpliedKeyDetails, Severity
 from fkaudit.fixsql import render, table_name, validate_constraint
 from fkaudit.orphans.scan import OrphanCount
 from fkaudit.rules import DataRule
@@ -136,11 +136,11 @@ class ImpliedForeignKey(DataRule):
             message,
             columns=[column],
             suggestion=statement + ("\n" + validate_constraint(child, fk.name) if staged else ""),
-            details={
-                "referenced_table": parent.qualified_name,
-                "referenced_column": key,
-                "orphan_count": None if scanned is None else scanned.count,
-            },
+            details=ImpliedKeyDetails(
+                referenced_table=parent.qualified_name,
+                referenced_column=key,
+                orphan_count=None if scanned is None else scanned.count,
+            ),
         )
 
 
