@@ -17,7 +17,7 @@ from fkaudit.findings import Finding
 from fkaudit.report import RuleError
 from fkaudit.rules import CatalogRule, DataRule, ForeignKeyRule, MetaRule, Rule, all_rules
 from fkaudit.selectors import is_known, matches, names_exactly, unknown_rule
-from fkaudit.suppressions import read_suppressions, split_suppressed
+from fkaudit.suppressions import SuppressionOutcome, read_suppressions, split_suppressed
 
 
 def select_rules(
@@ -104,11 +104,17 @@ def apply_suppressions(
     """
     suppressions = read_suppressions(catalog)
     kept, suppressed, used = split_suppressed(findings, suppressions)
-    for rule in rules:
-        if isinstance(rule, MetaRule):
-            config = config or Config()
-            by_default = {r.code for r in select_rules(config.select, config.ignore, config)}
-            kept.extend(rule.judge(suppressions, used, {r.code for r in rules}, by_default))
+    meta_rules = [rule for rule in rules if isinstance(rule, MetaRule)]
+    if meta_rules:
+        defaults = config or Config()
+        outcome = SuppressionOutcome(
+            suppressions,
+            frozenset(used),
+            frozenset(rule.code for rule in rules),
+            frozenset(r.code for r in select_rules(defaults.select, defaults.ignore, defaults)),
+        )
+        for rule in meta_rules:
+            kept.extend(rule.judge(outcome))
     if config is not None:
         kept = [f for f in kept if not config.excludes(f.code, f.schema, f.table, f.constraint)]
     kept.sort(key=Finding.sort_key)

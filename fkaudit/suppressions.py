@@ -56,6 +56,16 @@ class Suppression:
         )
 
 
+@dataclass(frozen=True)
+class SuppressionOutcome:
+    """What a run made of its `fkaudit:ignore` directives: what a meta rule (FK001) judges."""
+
+    suppressions: Sequence[Suppression]
+    used: frozenset[Suppression]  # the directives that suppressed a finding
+    ran: frozenset[str]  # the codes of the rules of this run
+    by_default: frozenset[str]  # the codes the configuration runs without command-line selection
+
+
 def read_suppressions(catalog: Catalog) -> list[Suppression]:
     """Directives in the comments of in-scope tables and their foreign keys."""
     found = []

@@ -35,7 +35,7 @@ from fkaudit.selectors import find
 
 if TYPE_CHECKING:
     from fkaudit.orphans.scan import OrphanCount
-    from fkaudit.suppressions import Suppression
+    from fkaudit.suppressions import SuppressionOutcome
 
 _RULE_MODULE = re.compile(r"^fk\d{3}_\w+$")
 
@@ -165,18 +165,8 @@ class MetaRule(Rule):
     so no `fkaudit:ignore` comment can suppress its findings."""
 
     @abc.abstractmethod
-    def judge(
-        self,
-        suppressions: Sequence[Suppression],
-        used: set[Suppression],
-        ran: set[str],
-        by_default: set[str],
-    ) -> Iterator[Finding]:
-        """Findings about `suppressions`, of which `used` matched a finding.
-
-        `ran` are the codes of the rules of this run, `by_default` those the configuration runs
-        without command-line selection.
-        """
+    def judge(self, outcome: SuppressionOutcome) -> Iterator[Finding]:
+        """Findings about the run's `fkaudit:ignore` directives and what they suppressed."""
 
 
 # Every rule extends exactly one of these; the engine and the API dispatch on them.

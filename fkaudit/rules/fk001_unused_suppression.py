@@ -29,11 +29,11 @@ Known limits
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from fkaudit.findings import Finding, Severity
 from fkaudit.rules import MetaRule, all_rules
-from fkaudit.suppressions import Suppression
+from fkaudit.suppressions import Suppression, SuppressionOutcome
 
 
 class UnusedSuppression(MetaRule):
@@ -41,26 +41,20 @@ class UnusedSuppression(MetaRule):
     name = "unused-suppression"
     default_severity = Severity.INFO
 
-    def judge(
-        self,
-        suppressions: Sequence[Suppression],
-        used: set[Suppression],
-        ran: set[str],
-        by_default: set[str],
-    ) -> Iterator[Finding]:
+    def judge(self, outcome: SuppressionOutcome) -> Iterator[Finding]:
         """Directives that matched nothing, among those this run can judge.
 
-        `ran` are the rules of this run, `by_default` those the configuration runs without
-        command-line selection: a rule the team turned off cannot make a directive stale.
+        Only rules the configuration runs count (`outcome.by_default`): a rule the team turned
+        off cannot make a directive stale.
         """
-        for suppression in suppressions:
+        for suppression in outcome.suppressions:
             if suppression.invalid:
                 message = (
                     f"the comment on {suppression.target} has a malformed fkaudit:ignore "
                     f"({', '.join(repr(t) for t in suppression.invalid)} is not a rule code, "
                     "prefix or name): it suppresses nothing"
                 )
-            elif suppression not in used and _judgeable(suppression, ran, by_default):
+            elif suppression not in outcome.used and _judgeable(suppression, outcome):
                 what = " ".join(suppression.selectors) or "all rules"
                 message = (
                     f"the comment on {suppression.target} ignores {what}, but nothing fires "
@@ -81,7 +75,7 @@ class UnusedSuppression(MetaRule):
             )
 
 
-def _judgeable(suppression: Suppression, ran: set[str], by_default: set[str]) -> bool:
+def _judgeable(suppression: Suppression, outcome: SuppressionOutcome) -> bool:
     """Every rule the directive covers, among those configured to run, ran in this audit.
 
     A directive naming no existing rule is judged (and reported): it can never match.
@@ -90,5 +84,5 @@ def _judgeable(suppression: Suppression, ran: set[str], by_default: set[str]) ->
     covered = [r.code for r in others if suppression.covers_code(r.code, r.name)]
     if suppression.selectors and not covered:
         return True
-    active = [code for code in covered if code in by_default]
-    return bool(active) and all(code in ran for code in active)
+    active = [code for code in covered if code in outcome.by_default]
+    return bool(active) and all(code in outcome.ran for code in active)
