@@ -32,6 +32,7 @@ from fkaudit.findings import Finding
 from fkaudit.orphans.scan import ScanFailure, ScanListener, largest_first, scan
 from fkaudit.report import Report, RuleError
 from fkaudit.rules import DataRule
+from fkaudit.settings import resolve
 
 if TYPE_CHECKING:
     from fkaudit.config import Config
@@ -155,10 +156,8 @@ def audit(
     """
     started = time.perf_counter()
     if config is not None:
-        select = select or config.select
-        ignore = ignore or config.ignore
-        if scope is None:
-            scope = Scope(schemas=config.schemas, exclude_schemas=config.exclude_schemas)
+        settings = resolve(config, select=tuple(select), ignore=tuple(ignore), scope=scope)
+        select, ignore, scope = settings.select, settings.ignore, settings.scope
     rules = select_rules(select, ignore, config)
     if not rules:
         raise FkauditError(

@@ -52,11 +52,6 @@ class _Percent(click.FloatRange):
 PERCENT = _Percent(0, 100, min_open=True)
 
 
-def _split(values: Sequence[str]) -> tuple[str, ...]:
-    """Accept both repeated options and comma-separated lists."""
-    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
-
-
 def _decorated(func: Command, decorators: Sequence[Callable[[Command], Command]]) -> Command:
     """`func` under `decorators`, the first outermost (as if stacked in that order)."""
     for decorator in reversed(decorators):
@@ -88,12 +83,13 @@ def audit_options(func: Command) -> Command:
         **rest: Any,
     ) -> Any:
         from fkaudit.findings import Severity
+        from fkaudit.selectors import split
         from fkaudit.settings import RunOptions
 
         run = RunOptions(
             config_file=config_file,
-            select=_split(select),
-            ignore=_split(ignore),
+            select=tuple(split(select)),
+            ignore=tuple(split(ignore)),
             fail_on=Severity.parse(fail_on) if fail_on else None,
             schemas=schemas,
             exclude_schemas=exclude_schemas,

@@ -10,6 +10,7 @@ from fkaudit.config import load_config
 from fkaudit.engine import select_rules
 from fkaudit.errors import FkauditError
 from fkaudit.rules import all_rules, rule_by_code
+from fkaudit.selectors import unknown_rule
 
 
 def rules_table(config_file: Path | None) -> str:
@@ -44,7 +45,6 @@ def explanation(wanted: str) -> str:
     """The full documentation of the rule named by code or name, under a heading line."""
     found = rule_by_code(wanted)
     if found is None:
-        known = ", ".join(r.code for r in all_rules())
-        raise FkauditError(f"unknown rule {wanted!r} (known rules: {known})")
+        raise FkauditError(unknown_rule(wanted, all_rules()))
     heading = f"{found.code} {found.name} (default severity: {found.default_severity.label})"
     return f"{heading}\n\n{found.documentation()}"
