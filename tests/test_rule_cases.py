@@ -1,17 +1,23 @@
 """Run the SQL rule cases (tests/cases/*.sql) against a real server.
 
-Three checks per case, each in a fresh schema:
+Three checks per case:
 - the findings of the file's rules are exactly the expected ones;
 - FK101/FK102 agree with the planner's plan of the RI lookup, for every foreign key;
 - every printed fix statement runs as printed and clears its finding, and after all of them
   no naming finding is left (renames converge instead of chasing each other).
+
+Each case is loaded once into a schema of its own and only that schema's tables are analyzed
+(an `ANALYZE` of the whole database, catalogs included, cost far more than the checks). The
+first two checks only read, so they share the build; the fix check changes the schema, so it
+marks the build as changed and any check that runs after it on that case gets a fresh one.
+`case` is a module-scoped parametrized fixture, which makes pytest run a case's three checks
+one after the other and keep a single build alive at a time.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -38,28 +44,82 @@ def cases_db(server_dsn: str) -> Iterator[str]:
     drop_database(server_dsn, dsn)
 
 
-@contextmanager
-def case_schema(
-    case: Case, dsn: str, server_version: int
-) -> Iterator[tuple[psycopg.Connection[Any], str]]:
-    """Load the case into a fresh schema; yield a connection whose search_path is it."""
-    if server_version < case.min_version * 10000:
-        pytest.skip(f"needs PostgreSQL {case.min_version}+")
-    schema = f"case_{next(_schema_numbers)}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        conn.execute(sql.SQL("SET search_path = {}, public").format(sql.Identifier(schema)))
-        try:
-            for statement in case.statements:
-                if statement.expect_error:
-                    with pytest.raises(psycopg.Error):
-                        conn.execute(statement.text)  # type: ignore[arg-type]
-                else:
-                    conn.execute(statement.text)  # type: ignore[arg-type]
-            conn.execute("ANALYZE")
-            yield conn, schema
-        finally:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+class CaseBuild:
+    """One case loaded into a schema of its own, rebuilt when a check has changed it."""
+
+    def __init__(self, case: Case, dsn: str) -> None:
+        self.case = case
+        self.dsn = dsn
+        self.schema = ""
+        self.changed = False
+        self._conn: psycopg.Connection[Any] | None = None
+        self._report: fkaudit.Report | None = None
+
+    def _load(self) -> None:
+        """Load the case into a fresh schema; the connection's search_path is that schema."""
+        self.drop()
+        self.schema = f"case_{next(_schema_numbers)}"
+        self.changed = False
+        self._report = None
+        conn = self._conn = psycopg.connect(self.dsn, autocommit=True)
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema)))
+        conn.execute(sql.SQL("SET search_path = {}, public").format(sql.Identifier(self.schema)))
+        for statement in self.case.statements:
+            if statement.expect_error:
+                with pytest.raises(psycopg.Error):
+                    conn.execute(statement.text)
+            else:
+                conn.execute(statement.text)
+        tables = [
+            sql.Identifier(self.schema, name)
+            for (name,) in conn.execute(
+                "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace "
+                "AND relkind IN ('r', 'p', 'm') ORDER BY relname",
+                (self.schema,),
+            )
+        ]
+        if tables:
+            conn.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(tables)))
+
+    def reading(self) -> psycopg.Connection[Any]:
+        """A connection to the case as its statements left it."""
+        if self._conn is None or self.changed:
+            self._load()
+        assert self._conn is not None
+        return self._conn
+
+    def report(self) -> fkaudit.Report:
+        """The audit by the file's rules of the case as its statements left it (run once)."""
+        conn = self.reading()
+        if self._report is None:
+            self._report = _audit(conn, self.schema, self.case)
+        return self._report
+
+    def changing(self) -> psycopg.Connection[Any]:
+        """A connection to the case as its statements left it, for a check that changes it."""
+        conn = self.reading()
+        self.changed = True
+        return conn
+
+    def drop(self) -> None:
+        if self._conn is None:
+            return
+        with self._conn as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(self.schema)))
+        self._conn = None
+
+
+@pytest.fixture(scope="module", params=CASES, ids=[c.id for c in CASES])
+def case(request: pytest.FixtureRequest, cases_db: str, server_version: int) -> Iterator[CaseBuild]:
+    """The case of this test, built on first use and dropped after its last check."""
+    loaded: Case = request.param
+    if server_version < loaded.min_version * 10000:
+        pytest.skip(f"needs PostgreSQL {loaded.min_version}+")
+    build = CaseBuild(loaded, cases_db)
+    try:
+        yield build
+    finally:
+        build.drop()
 
 
 def _audit(conn: psycopg.Connection[Any], schema: str, case: Case) -> fkaudit.Report:
@@ -71,40 +131,40 @@ def _audit(conn: psycopg.Connection[Any], schema: str, case: Case) -> fkaudit.Re
     return report
 
 
-def _findings(conn: psycopg.Connection[Any], schema: str, case: Case) -> set[tuple[str, str]]:
-    """(code, constraint) per finding; `[table]` for a finding about a table."""
-    return {(f.code, f.constraint or f"[{f.table}]") for f in _audit(conn, schema, case).findings}
+def _key(finding: fkaudit.Finding) -> tuple[str, str]:
+    """(code, constraint) of a finding; `[table]` for a finding about a table."""
+    return (finding.code, finding.constraint or f"[{finding.table}]")
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case_findings(case: Case, cases_db: str, server_version: int) -> None:
-    with case_schema(case, cases_db, server_version) as (conn, schema):
-        assert _findings(conn, schema, case) == case.fires
+def test_case_findings(case: CaseBuild) -> None:
+    assert {_key(f) for f in case.report().findings} == case.case.fires
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case_agrees_with_planner(case: Case, cases_db: str, server_version: int) -> None:
-    with case_schema(case, cases_db, server_version) as (conn, schema):
-        report = fkaudit.audit(conn, select=["FK101", "FK102"], scope=Scope(schemas=(schema,)))
-        by_fk = {f.constraint: f.code for f in (*report.findings, *report.suppressed)}
-        catalog = read_catalog(conn, Scope(schemas=(schema,)))
-        expected = {"FK101": Coverage.NONE, "FK102": Coverage.PARTIAL}
-        for fk in catalog.inspected_foreign_keys:
-            if fk.is_period:
-                continue  # range containment, not equality: not an RI-style equality lookup
-            ours = expected.get(by_fk.get(fk.name, ""), Coverage.FULL)
-            assert planner_verdict(conn, catalog, fk) == ours, fk.name
+def test_case_agrees_with_planner(case: CaseBuild) -> None:
+    conn = case.reading()
+    scope = Scope(schemas=(case.schema,))
+    report = fkaudit.audit(conn, select=["FK101", "FK102"], scope=scope)
+    by_fk = {f.constraint: f.code for f in (*report.findings, *report.suppressed)}
+    catalog = read_catalog(conn, scope)
+    expected = {"FK101": Coverage.NONE, "FK102": Coverage.PARTIAL}
+    for fk in catalog.inspected_foreign_keys:
+        if fk.is_period:
+            continue  # range containment, not equality: not an RI-style equality lookup
+        ours = expected.get(by_fk.get(fk.name, ""), Coverage.FULL)
+        assert planner_verdict(conn, catalog, fk) == ours, fk.name
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case_fixes_clear_their_findings(case: Case, cases_db: str, server_version: int) -> None:
-    with case_schema(case, cases_db, server_version) as (conn, schema):
-        for finding in _audit(conn, schema, case).findings:
-            key = (finding.code, finding.constraint or f"[{finding.table}]")
-            for statement in (finding.fix, finding.suggestion):
-                if statement is None or key not in _findings(conn, schema, case):
-                    continue  # nothing to fix, or an earlier fix (a rename) already did
-                conn.execute(statement)  # type: ignore[arg-type]
-                assert key not in _findings(conn, schema, case), statement
-        renames = [f for f in _audit(conn, schema, case).findings if f.code in ("FK201", "FK202")]
-        assert not [f for f in renames if f.fix], "a second run would rename again"
+def test_case_fixes_clear_their_findings(case: CaseBuild) -> None:
+    # The latest audit stands until the next statement runs: the schema cannot change between.
+    latest = case.report()
+    conn, schema, loaded = case.changing(), case.schema, case.case
+    for finding in latest.findings:
+        key = _key(finding)
+        for statement in (finding.fix, finding.suggestion):
+            if statement is None or key not in {_key(f) for f in latest.findings}:
+                continue  # nothing to fix, or an earlier fix (a rename) already did
+            conn.execute(statement)
+            latest = _audit(conn, schema, loaded)
+            assert key not in {_key(f) for f in latest.findings}, statement
+    renames = [f for f in latest.findings if f.code in ("FK201", "FK202")]
+    assert not [f for f in renames if f.fix], "a second run would rename again"
