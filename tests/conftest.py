@@ -107,6 +107,26 @@ def db(server_dsn: str) -> Iterator[str]:
     drop_database(server_dsn, dsn)
 
 
+@pytest.fixture(scope="session")
+def long_scans_db(server_dsn: str) -> Iterator[str]:
+    """A database whose two NOT VALID foreign keys (c_p, d_p) each take seconds to scan for
+    orphans: 2.5 million rows apiece, none with a parent. For the tests that interrupt running
+    scans; they only read it, so it is built once."""
+    dsn = create_database(server_dsn)
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        for statement in (
+            "CREATE TABLE p (id int PRIMARY KEY)",
+            "CREATE TABLE c (p_id int)",
+            "INSERT INTO c SELECT g FROM generate_series(1, 2500000) g",
+            "ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p NOT VALID",
+            "CREATE TABLE d AS SELECT * FROM c",
+            "ALTER TABLE d ADD CONSTRAINT d_p FOREIGN KEY (p_id) REFERENCES p NOT VALID",
+        ):
+            connection.execute(statement)
+    yield dsn
+    drop_database(server_dsn, dsn)
+
+
 @pytest.fixture
 def conn(db: str) -> Iterator[psycopg.Connection[Any]]:
     """An autocommit superuser connection to the test's fresh database, for setting it up."""

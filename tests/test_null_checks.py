@@ -11,6 +11,7 @@ than the server does.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -19,6 +20,7 @@ from psycopg import sql
 
 from fkaudit.catalog import nodetree
 from fkaudit.catalog.nodetree import not_null_attnums, null_formula, rejects_nulls
+from tests.conftest import create_database, drop_database
 
 COLUMNS = ("a", "b", "n")
 VALUES = (None, -1, 0, 1)
@@ -52,6 +54,15 @@ SOUND_ONLY = (
     "a + 0 IS NOT NULL",
     "CASE WHEN a IS NULL THEN false ELSE true END",
 )
+
+
+@pytest.fixture(scope="module")
+def conn(server_dsn: str) -> Iterator[psycopg.Connection[Any]]:
+    """One database for the module: each test replaces its only table, `t`."""
+    dsn = create_database(server_dsn)
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        yield connection
+    drop_database(server_dsn, dsn)
 
 
 def _check_table(conn: psycopg.Connection[Any], expression: str) -> tuple[dict[str, int], str]:

@@ -241,38 +241,31 @@ def test_a_clean_database_has_no_orphans(conn: psycopg.Connection[Any], db: str,
     assert orphans(db, mode) == {}
 
 
-def test_ctrl_c_cancels_the_running_scans(conn: psycopg.Connection[Any], db: str) -> None:
+def test_ctrl_c_cancels_the_running_scans(long_scans_db: str) -> None:
     """SIGINT during a scan: exit 130 within a second, and no fkaudit backend still running."""
-    setup(
-        conn,
-        "CREATE TABLE p (id int PRIMARY KEY)",
-        "CREATE TABLE c (p_id int)",
-        "INSERT INTO c SELECT g FROM generate_series(1, 2500000) g",
-        "ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p NOT VALID",
-        "CREATE TABLE d AS SELECT * FROM c",
-        "ALTER TABLE d ADD CONSTRAINT d_p FOREIGN KEY (p_id) REFERENCES p NOT VALID",
-    )
     active = (
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fkaudit'"
         " AND state = 'active' AND datname = current_database()"
     )
+    command = ["check", long_scans_db, "--select", "FK501", "--jobs", "2"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fkaudit", "check", db, "--select", "FK501", "--jobs", "2"],
+        [sys.executable, "-m", "fkaudit", *command],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while _scalar(conn, active) < 2:  # both scans running on the server
-            assert proc.poll() is None and time.monotonic() < deadline, "scans never started"
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGINT)
-        interrupted = time.monotonic()
-        proc.wait(timeout=5)
-        assert time.monotonic() - interrupted < 1.0
-        assert proc.returncode == 130, proc.stderr.read() if proc.stderr else ""
-        assert _scalar(conn, active) == 0
+        with psycopg.connect(long_scans_db, autocommit=True) as conn:
+            deadline = time.monotonic() + 30
+            while _scalar(conn, active) < 2:  # both scans running on the server
+                assert proc.poll() is None and time.monotonic() < deadline, "scans never started"
+                time.sleep(0.02)
+            proc.send_signal(signal.SIGINT)
+            interrupted = time.monotonic()
+            proc.wait(timeout=5)
+            assert time.monotonic() - interrupted < 1.0
+            assert proc.returncode == 130, proc.stderr.read() if proc.stderr else ""
+            assert _scalar(conn, active) == 0
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -58,20 +58,12 @@ def _terminate_and_check(conn: psycopg.Connection[Any], proc: subprocess.Popen[s
     assert _scalar(conn, FKAUDIT_BACKENDS) == 0
 
 
-def test_sigterm_cancels_the_running_orphan_scans(conn: psycopg.Connection[Any], db: str) -> None:
-    for statement in (
-        "CREATE TABLE p (id int PRIMARY KEY)",
-        "CREATE TABLE c (p_id int)",
-        "INSERT INTO c SELECT g FROM generate_series(1, 2500000) g",
-        "ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p NOT VALID",
-        "CREATE TABLE d AS SELECT * FROM c",
-        "ALTER TABLE d ADD CONSTRAINT d_p FOREIGN KEY (p_id) REFERENCES p NOT VALID",
-    ):
-        conn.execute(statement)  # type: ignore[arg-type]
-    proc = _start(db, "--select", "FK501", "--jobs", "2")
+def test_sigterm_cancels_the_running_orphan_scans(long_scans_db: str) -> None:
+    proc = _start(long_scans_db, "--select", "FK501", "--jobs", "2")
     try:
-        _wait_for(conn, proc, FKAUDIT_BACKENDS + " AND state = 'active' HAVING count(*) = 2")
-        _terminate_and_check(conn, proc)
+        with psycopg.connect(long_scans_db, autocommit=True) as conn:
+            _wait_for(conn, proc, FKAUDIT_BACKENDS + " AND state = 'active' HAVING count(*) = 2")
+            _terminate_and_check(conn, proc)
     finally:
         if proc.poll() is None:
             proc.kill()
