@@ -6,9 +6,9 @@ Two things made those slow, neither of which the tests are about:
 - Where clusters live. Creating files on this project's disk costs about 0.2 ms each, and a
   cluster is a thousand files (initdb, CREATE DATABASE, every CREATE TABLE adds more): a
   schema-file test spent more time creating files than loading and auditing its schema. With
-  a roomy tmpfs at /dev/shm, servers started in this process put their directory there
-  (`tempfile.tempdir` while `start()` makes it); elsewhere, where it is absent or small (a
-  container's 64 MB), they use the usual temporary directory.
+  a roomy tmpfs at /dev/shm, servers put their directory there (`tempfile.tempdir` while
+  `start()` makes it in this process, $TMPDIR for the processes the tests start); where it is
+  absent or small (a container's 64 MB), they use the usual temporary directory.
 - initdb. It writes the same cluster for the same binaries, options, locale and environment,
   and took most of a server's start. Within `faster_throwaway_servers`, initdb runs for real
   the first time for each command line and environment; every later identical call gets a
@@ -17,7 +17,8 @@ Two things made those slow, neither of which the tests are about:
   account is a different command line and runs initdb again; a failed initdb is not reused.
 
 Configuring, starting, using, stopping and removing the server is fkaudit's code, unchanged.
-Processes the tests start (`python -m fkaudit ...`) get neither: they run as users' do.
+Processes the tests start (`python -m fkaudit ...`) run initdb as users' do; with a roomy
+/dev/shm they get it as $TMPDIR, as a user may set it.
 """
 
 from __future__ import annotations
@@ -138,4 +139,10 @@ def faster_throwaway_servers(cache_dir: Path) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ThrowawayServer, "_run", run)
         patch.setattr(ThrowawayServer, "start", start)
+        if directory is not None:
+            # Processes the tests start make their servers (and other temporary files) there
+            # too. This process keeps its own temporary directory: pytest's tmp_path stays
+            # where it was (a test builds names of the maximum length from its path).
+            tempfile.gettempdir()
+            patch.setenv("TMPDIR", directory)
         yield
