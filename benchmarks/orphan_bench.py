@@ -86,7 +86,7 @@ def build(dsn: str, rows: int, parents: int, reuse: bool) -> None:
             " REFERENCES parent NOT VALID",
             "VACUUM ANALYZE",
         ):
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
 
 
 def timed(action: Callable[[], Any], repeat: int) -> list[float]:

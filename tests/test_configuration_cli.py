@@ -19,7 +19,7 @@ from tests.test_cli import SCHEMA
 
 @pytest.fixture
 def shop(conn: psycopg.Connection[Any], db: str, tmp_path: Path, monkeypatch: Any) -> str:
-    conn.execute(SCHEMA)  # type: ignore[arg-type]
+    conn.execute(SCHEMA)
     monkeypatch.chdir(tmp_path)  # config discovery starts here, away from the repository
     return db
 

@@ -51,7 +51,7 @@ def test_codes_and_names_are_unique() -> None:
     assert len({r.code for r in rules}) == len({r.name for r in rules}) == len(rules)
 
 
-@pytest.mark.parametrize("command", sorted(main.commands))  # type: ignore[attr-defined]
+@pytest.mark.parametrize("command", sorted(main.commands))
 def test_every_command_has_help(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0
@@ -62,7 +62,7 @@ def test_readme_shows_every_command_and_format() -> None:
     from fkaudit.reporters import FORMATS
 
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    for command in main.commands:  # type: ignore[attr-defined]
+    for command in main.commands:
         assert f"fkaudit {command}" in readme
     for fmt in FORMATS:
         assert f"| `{fmt}` |" in readme

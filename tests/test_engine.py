@@ -37,7 +37,7 @@ def test_a_crashing_rule_is_reported_and_the_others_still_run(
     conn: psycopg.Connection[Any],
 ) -> None:
     for statement in TABLES:
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
     catalog = read_catalog(conn)
     rules = [CrashingRule(), *select_rules(["FK201"])]
     findings, errors = run_rules(catalog, rules)
@@ -87,7 +87,7 @@ def test_configuration_enables_tunes_and_disables_rules() -> None:
 
 def test_fingerprints_survive_unrelated_changes(db: str, conn: psycopg.Connection[Any]) -> None:
     for statement in TABLES:
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
     before = {f.fingerprint for f in fkaudit.audit(db).findings}
     conn.execute("CREATE TABLE unrelated (id int PRIMARY KEY, p_id int REFERENCES p)")
     conn.execute("INSERT INTO p SELECT generate_series(1, 1000)")
@@ -100,7 +100,7 @@ def test_fingerprints_survive_unrelated_changes(db: str, conn: psycopg.Connectio
 
 def test_api_leaves_a_callers_connection_open_and_usable(conn: psycopg.Connection[Any]) -> None:
     for statement in TABLES:
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
     report = fkaudit.audit(conn, select=["FK101"])
     assert [f.constraint for f in report.findings] == ["c_p_id_fkey"]
     conn.execute("CREATE TABLE still_writable (id int)")
@@ -109,7 +109,7 @@ def test_api_leaves_a_callers_connection_open_and_usable(conn: psycopg.Connectio
 def test_api_inside_a_callers_transaction_leaves_it_writable(db: str) -> None:
     with psycopg.connect(db) as caller:  # not autocommit: the caller's transaction is open
         for statement in TABLES:
-            caller.execute(statement)  # type: ignore[arg-type]
+            caller.execute(statement)
         report = fkaudit.audit(caller, select=["FK201"])
         assert [f.constraint for f in report.findings] == ["c_p_id_fkey"]
         caller.execute("INSERT INTO p VALUES (1)")
@@ -148,7 +148,7 @@ def test_an_audit_keeps_no_catalog_alive(conn: psycopg.Connection[Any]) -> None:
     import weakref
 
     for statement in TABLES:
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
     conn.execute("CREATE TABLE g (id int PRIMARY KEY, p_id int REFERENCES p ON DELETE CASCADE)")
     catalog = read_catalog(conn)
     run_rules(catalog, select_rules(["FK1", "FK2", "FK3", "FK6"]))

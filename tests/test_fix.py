@@ -63,7 +63,7 @@ def identity(finding: Finding, renamed: dict[str, str]) -> Identity:
 def test_fix_script_removes_exactly_the_fixable_findings(
     conn: psycopg.Connection[Any], db: str, tmp_path: Path, config_text: str, config: Config
 ) -> None:
-    conn.execute(SHOP)  # type: ignore[arg-type]
+    conn.execute(SHOP)
     conn.execute("CREATE INDEX order_items_product_only ON shop.order_items (product_id)")
     conn.execute("CREATE INDEX order_items_product_qty ON shop.order_items (product_id, quantity)")
     config_file = tmp_path / "fkaudit.toml"
@@ -114,7 +114,7 @@ def statements(script: str) -> list[str]:
 def test_fix_validates_a_key_scanned_clean(
     conn: psycopg.Connection[Any], db: str, tmp_path: Path
 ) -> None:
-    conn.execute(SHOP)  # type: ignore[arg-type]
+    conn.execute(SHOP)
     before = {(f.code, f.constraint) for f in fkaudit.audit(db).findings}
     result = CliRunner().invoke(main, ["fix", db, "--select", "FK401,FK501"])
     assert statements(result.output) == [
@@ -128,7 +128,7 @@ def test_fix_validates_a_key_scanned_clean(
 def test_fix_holds_back_validate_for_a_key_not_scanned(
     conn: psycopg.Connection[Any], db: str
 ) -> None:
-    conn.execute(SHOP)  # type: ignore[arg-type]
+    conn.execute(SHOP)
     for args in (["--select", "FK401"], ["--orphans", "off"]):
         result = CliRunner().invoke(main, ["fix", db, *args])
         assert "VALIDATE" not in "".join(statements(result.output)), args

@@ -123,7 +123,9 @@ def test_sarif_of_the_golden_report(golden_report: Report, golden_options: Rende
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == list(golden_report.rules_run)
     for rule in rules:
-        assert rule["help"]["text"] == fkaudit.rules.rule_by_code(rule["id"]).documentation()
+        known = fkaudit.rules.rule_by_code(rule["id"])
+        assert known is not None, rule["id"]
+        assert rule["help"]["text"] == known.documentation()
         assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]

@@ -38,7 +38,7 @@ def samples(finding: Finding) -> set[tuple[str | None, ...]]:
 
 def setup(conn: psycopg.Connection[Any], *statements: str) -> None:
     for statement in statements:
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
 
 
 def test_not_valid_constraint_over_bad_rows(conn: psycopg.Connection[Any], db: str) -> None:
@@ -272,7 +272,7 @@ def test_ctrl_c_cancels_the_running_scans(long_scans_db: str) -> None:
 
 
 def _scalar(conn: psycopg.Connection[Any], query: str) -> int:
-    row = conn.execute(query).fetchone()  # type: ignore[arg-type]
+    row = conn.execute(query).fetchone()
     return int(row[0]) if row else 0
 
 

@@ -64,7 +64,7 @@ def test_the_engine_loops_over_the_inspected_keys_for_a_per_key_rule(
     conn: psycopg.Connection[Any],
 ) -> None:
     for statement in TABLES:
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
     catalog = read_catalog(conn)
     counting = CountingRule()
     findings, errors = run_rules(catalog, [counting])
@@ -78,7 +78,7 @@ def test_a_per_key_rule_that_crashes_on_one_key_reports_nothing(
 ) -> None:
     """Half a rule's findings would read as its complete verdict: it gives an error instead."""
     for statement in TABLES:
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
     catalog = read_catalog(conn)
     findings, errors = run_rules(catalog, [CrashesOnTheSecondKey(), CountingRule()])
     assert [f.code for f in findings] == ["FK998", "FK998"]  # the other rule still ran
@@ -96,7 +96,7 @@ def test_implied_keys_are_flagged_and_never_called_clean(
         "CREATE TABLE orders (customer_id bigint, p_id bigint"
         " CONSTRAINT orders_p REFERENCES customers)",
     ):
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
     catalog = read_catalog(conn, implied=True)
     (implied,) = ImpliedForeignKey().implied_keys(catalog)
     assert implied.implied and implied.name == "fk_orders_customer_id"

@@ -37,12 +37,13 @@ def _postmaster_alive(root: Path) -> bool:
 
 def test_server_is_stopped_and_removed_after_an_error() -> None:
     server = ThrowawayServer(BINDIR)
+    root: Path | None = None
     with pytest.raises(RuntimeError), server:
         root = server.root
-        assert root is not None
         with psycopg.connect(server.dsn()) as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)
         raise RuntimeError("the caller failed")
+    assert root is not None
     assert not root.exists()
     assert not _postmaster_alive(root)
 

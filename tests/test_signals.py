@@ -23,7 +23,7 @@ FKAUDIT_BACKENDS = (
 
 
 def _scalar(conn: psycopg.Connection[Any], query: str) -> int:
-    row = conn.execute(query).fetchone()  # type: ignore[arg-type]
+    row = conn.execute(query).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -102,7 +102,7 @@ def test_a_session_ended_by_the_server_mid_transaction_gives_one_line(
     conn.execute("CREATE TABLE p (id int PRIMARY KEY)")
     with conn.pipeline():
         for i in range(600):
-            conn.execute(f"CREATE TABLE c{i} (id int PRIMARY KEY, p int REFERENCES p)")  # type: ignore[arg-type]
+            conn.execute(f"CREATE TABLE c{i} (id int PRIMARY KEY, p int REFERENCES p)")
     idle = FKAUDIT_BACKENDS.replace("count(*)", "pid") + " AND state = 'idle in transaction'"
     for _ in range(20):
         proc = _start(db, "--orphans", "off")
@@ -129,11 +129,11 @@ def _frozen_while(
 ) -> int | None:
     """SIGSTOP `proc` once its backend matches `query` (checked again once frozen): the pid."""
     while proc.poll() is None:
-        row = conn.execute(query).fetchone()  # type: ignore[arg-type]
+        row = conn.execute(query).fetchone()
         if row is None:
             continue
         proc.send_signal(signal.SIGSTOP)
-        still = conn.execute(query).fetchone()  # type: ignore[arg-type]
+        still = conn.execute(query).fetchone()
         if still is not None and still[0] == row[0]:
             return int(row[0])
         proc.send_signal(signal.SIGCONT)

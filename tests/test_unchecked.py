@@ -33,7 +33,7 @@ CONSTRAINT = "public.orders.orders_status_id_fkey"
 @pytest.fixture
 def reader(conn: psycopg.Connection[Any], db: str) -> Iterator[str]:
     """The DSN of a role that may connect and read the catalog, nothing more."""
-    conn.execute(SCHEMA)  # type: ignore[arg-type]
+    conn.execute(SCHEMA)
     conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(ROLE)))
     conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'reader-pw'").format(sql.Identifier(ROLE)))
     dbname = str(conninfo.conninfo_to_dict(db)["dbname"])
@@ -109,7 +109,7 @@ def test_row_level_security_is_an_incomplete_run(
 def test_a_lock_past_lock_timeout_is_an_incomplete_run(
     conn: psycopg.Connection[Any], db: str
 ) -> None:
-    conn.execute(SCHEMA)  # type: ignore[arg-type]
+    conn.execute(SCHEMA)
     with psycopg.connect(db) as holder:
         holder.execute("LOCK TABLE status IN ACCESS EXCLUSIVE MODE")  # e.g. a running migration
         result = check(db)
