@@ -8,7 +8,7 @@ text (`render`). Each fix is one statement, because
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from psycopg import sql
 
@@ -33,6 +33,7 @@ def table_name(table: Table) -> sql.Identifier:
 _CREATE_INDEX = sql.SQL("CREATE INDEX IF NOT EXISTS ")
 _CREATE_INDEX_CONCURRENTLY = sql.SQL("CREATE INDEX CONCURRENTLY IF NOT EXISTS ")
 _ON, _USING, _OPEN, _CLOSE, _COMMA = (sql.SQL(t) for t in (" ON ", " USING ", " (", ")", ", "))
+_COLLATE = sql.SQL(" COLLATE ")
 _ALTER_TABLE, _RENAME, _TO = (sql.SQL(t) for t in ("ALTER TABLE ", " RENAME CONSTRAINT ", " TO "))
 
 
@@ -46,10 +47,18 @@ def _identifiers(names: Sequence[str]) -> list[sql.Composable]:
     return parts
 
 
-def create_index(table: Table, name: str, columns: Sequence[str], method: str | None = None) -> str:
+def create_index(
+    table: Table,
+    name: str,
+    columns: Sequence[str],
+    method: str | None = None,
+    collations: Mapping[str, tuple[str, str]] | None = None,
+) -> str:
     """An index the RI lookup can search, built without blocking writes where possible.
 
-    IF NOT EXISTS with a deterministic name makes a migration safe to re-run. Partitioned
+    `collations` gives a column the (schema, name) of the collation the lookup compares it in,
+    when that is not the column's own. IF NOT EXISTS with a deterministic name makes a
+    migration safe to re-run. Partitioned
     tables do not accept CONCURRENTLY: the plain statement creates the index on every
     partition in one go, holding a SHARE lock on each while it builds. (Composed from parts
     rather than through `SQL.format`, which parses the template each time: thousands of these
@@ -63,7 +72,16 @@ def create_index(table: Table, name: str, columns: Sequence[str], method: str | 
     ]
     if method:
         parts += [_USING, sql.Identifier(method)]
-    return render(sql.Composed([*parts, _OPEN, *_identifiers(columns), _CLOSE]))
+    keys = _identifiers(columns)
+    if collations:
+        keys = []
+        for column in columns:
+            if keys:
+                keys.append(_COMMA)
+            keys.append(sql.Identifier(column))
+            if column in collations:
+                keys += [_COLLATE, sql.Identifier(*collations[column])]
+    return render(sql.Composed([*parts, _OPEN, *keys, _CLOSE]))
 
 
 def drop_index(table: Table, name: str) -> str:

@@ -8,6 +8,8 @@ File format:
                                      comma-separated; no `fires` line means none of the file's
                                      rules may fire
     -- fires: FK306 [t1]             a finding about a table rather than a constraint
+    -- fires-until: 17 FK102 c_ab     expected only on PostgreSQL 17 and older (a behaviour
+                                     the server changed); repeatable
     -- option: FK306 max_tables = 2   a rule option for this case (JSON value, else a string)
     -- min-version: 15               skip on servers older than this major
     -- expect-error                  the next statement must fail (e.g. a failed
@@ -27,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 CASES_DIR = Path(__file__).parent / "cases"
-_DIRECTIVE = re.compile(r"^--\s*(rules|case|fires|option|min-version|expect-error)\s*:?\s*(.*)$")
+_DIRECTIVE = re.compile(
+    r"^--\s*(rules|case|fires-until|fires|option|min-version|expect-error)\s*:?\s*(.*)$"
+)
 
 
 @dataclass(frozen=True)
@@ -42,9 +46,17 @@ class Case:
     name: str
     rules: tuple[str, ...]
     fires: set[tuple[str, str]] = field(default_factory=set)
+    # (last major, code, constraint): findings of older servers only.
+    fires_until: list[tuple[int, str, str]] = field(default_factory=list)
     min_version: int = 12
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     statements: list[Statement] = field(default_factory=list)
+
+    def expected(self, server_version: int) -> set[tuple[str, str]]:
+        """The (code, constraint) findings expected on a server of this version number."""
+        major = server_version // 10000
+        older = {(code, name) for last, code, name in self.fires_until if major <= last}
+        return self.fires | older
 
     @property
     def id(self) -> str:
@@ -80,6 +92,9 @@ def load_cases(path: Path) -> list[Case]:
                 for item in value.split(","):
                     code, constraint = item.split(maxsplit=1)
                     cases[-1].fires.add((code, constraint.strip()))
+            elif key == "fires-until":
+                last, code, constraint = value.split(maxsplit=2)
+                cases[-1].fires_until.append((int(last), code, constraint.strip()))
             elif key == "option":
                 code, assignment = value.split(maxsplit=1)
                 name, raw = (part.strip() for part in assignment.split("=", 1))

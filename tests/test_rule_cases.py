@@ -136,8 +136,8 @@ def _key(finding: fkaudit.Finding) -> tuple[str, str]:
     return (finding.code, finding.constraint or f"[{finding.table}]")
 
 
-def test_case_findings(case: CaseBuild) -> None:
-    assert {_key(f) for f in case.report().findings} == case.case.fires
+def test_case_findings(case: CaseBuild, server_version: int) -> None:
+    assert {_key(f) for f in case.report().findings} == case.case.expected(server_version)
 
 
 def test_case_agrees_with_planner(case: CaseBuild) -> None:

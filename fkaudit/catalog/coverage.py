@@ -1,35 +1,48 @@
 """Can the RI lookup on the referencing table use an index? The verdict table of docs/design.md §3.
 
 When a parent row is deleted or its key updated, PostgreSQL runs, per foreign key,
-`SELECT 1 FROM [ONLY] child x WHERE $1 = col1 AND $2 = col2 … FOR KEY SHARE OF x` using the
-constraint's `conpfeqop` operators. An index helps exactly when the planner can turn those
-equalities into index search conditions:
+`SELECT 1 FROM [ONLY] child x WHERE $1 OPERATOR(=) col1 [COLLATE c] AND ... FOR KEY SHARE OF x`
+with the constraint's `conpfeqop` operators and `$n` typed as the referenced columns' types. An
+index helps exactly when the planner can turn those equalities into index search conditions
+(each rule below was observed in the RI statement's own plans on PostgreSQL 12 to 18):
 
 - the index is valid, ready and live (not a failed CREATE INDEX CONCURRENTLY);
-- its key column has the column's collation (an index on `code COLLATE "C"` does not help);
-- its predicate, if any, is implied by the lookup (only `col IS NOT NULL` terms on FK columns);
+- its key column has the collation the comparison runs in (`comparison_collation`), which is
+  not always the column's own: a referenced domain declared `COLLATE "C"` makes it "C", and on
+  12-17 a nondeterministic referenced collation is added to the query as `COLLATE`;
+- its predicate, if any, is proven by the lookup: true whenever the FK columns are non-NULL
+  (`col IS NOT NULL`, `NOT (col IS NULL)`, `ROW(a, b) IS NOT NULL`, an OR with such an arm);
 - the FK's operator belongs to the operator family of the index column and compares the column
   as its own type (an int child referencing a numeric parent is compared as numeric, which
   casts the child column: no int index helps);
-- for btree, the FK columns are the *leading* key columns, in any order; INCLUDE columns never
-  count; a hash index has one column; GIN and GiST indexes search any of their key columns;
-- other access methods (BRIN, SP-GiST, bloom…) are not counted.
+- for btree, the FK columns are the *leading* key columns, in any order; a column repeated
+  inside that prefix (`(a, a, b)`) ends it on 12-17, where the planner gives a condition to
+  the first occurrence only, and not on 18, whose skip scan steps over it; INCLUDE columns never
+  count; hash and SP-GiST indexes have one column; GIN, GiST and other methods search any key
+  column;
+- BRIN and bloom indexes are read whole for each lookup (lossy summaries): they never count,
+  and FK101 names them.
 
-A partitioned child is covered by a valid index on the partitioned table, or else leaf by leaf.
+A partitioned child is covered by a valid index on the partitioned table, or else leaf by leaf;
+a LIST partition of one value holds its key column at that value, so the lookup routed to it
+needs an index on the other FK columns only.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
 from fkaudit.catalog.model import Catalog, ForeignKey, Index, Table
+from fkaudit.catalog.nodetree import implied_by_non_null
 
 _PREFIX_METHODS = frozenset({"btree"})
-_ANY_COLUMN_METHODS = frozenset({"gin", "gist"})
-_SINGLE_COLUMN_METHODS = frozenset({"hash"})
+_SINGLE_COLUMN_METHODS = frozenset({"hash", "spgist"})
+# Lossy methods whose every lookup reads the whole index; other methods search any key column.
+WHOLE_INDEX_METHODS = frozenset({"brin", "bloom"})
+_DEFAULT_COLLATION = 100  # pg_collation OID of "default"
 
 
 class Coverage(enum.IntEnum):
@@ -47,6 +60,8 @@ class TableCoverage:
     index: Index | None  # the best index, when it covers anything
     searched_attnums: tuple[int, ...]
     blocked_by_operator: bool  # an index would cover more if the types did not force a cast
+    # Indexes that would serve but are read whole on every lookup (BRIN, bloom).
+    whole_index_reads: tuple[Index, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,45 +80,36 @@ class FkCoverage:
     def blocked_by_operator(self) -> bool:
         return any(t.blocked_by_operator for t in self.weakest)
 
+    @property
+    def whole_index_reads(self) -> tuple[Index, ...]:
+        """The BRIN and bloom indexes that would serve the tables not fully covered."""
+        return tuple(i for t in self.weakest for i in t.whole_index_reads)
 
-def _scan(text: str) -> Iterator[tuple[int, int]]:
-    """(position, parenthesis depth) of each character outside quoted names and strings.
 
-    A doubled quote inside a name or string closes and reopens it, so toggling is exact.
+def comparison_collation(catalog: Catalog, fk: ForeignKey, position: int) -> int | None:
+    """The collation the RI lookup compares FK column `position` in; None when PostgreSQL cannot
+    decide one, and every delete or key update of a referenced row fails (42P22).
+
+    PostgreSQL 12-17 append `COLLATE <referenced column's collation>` when the two columns'
+    collations differ and the referenced one is nondeterministic (18 refuses such keys).
+    Otherwise the child column's collation meets the parameter's, which is the collation of the
+    referenced column's *type* (a domain's own, else the database default): equal ones, or the
+    default with another, give the other; two different non-default ones give none.
     """
-    depth, quote = 0, ""
-    for i, ch in enumerate(text):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        else:
-            depth += (ch == "(") - (ch == ")")
-            yield i, depth
-
-
-def _split_conjunction(predicate: str) -> list[str]:
-    """Top-level AND terms of a deparsed predicate, redundant outer parentheses removed."""
-    text = predicate.strip()
-    while text.startswith("(") and all(depth > 0 for i, depth in _scan(text) if i < len(text) - 1):
-        text = text[1:-1].strip()
-    cuts = [i for i, depth in _scan(text) if depth == 0 and text.startswith(" AND ", i)]
-    bounds = zip([-5, *cuts], [*cuts, len(text)], strict=True)
-    return [text[start + 5 : end].strip() for start, end in bounds]
-
-
-def predicate_implied(predicate: str | None, table: Table, attnums: Sequence[int]) -> bool:
-    """True when the lookup's strict equalities imply the index predicate.
-
-    `col = $1` implies `col IS NOT NULL`, so a predicate made only of such terms on FK columns
-    is implied (the planner proves the same); anything else (`deleted_at IS NULL`) is not.
-    """
-    if predicate is None:
-        return True
-    allowed = {f"({table.column(n).quoted_name} IS NOT NULL)" for n in attnums} | {
-        f"{table.column(n).quoted_name} IS NOT NULL" for n in attnums
-    }
-    return all(term in allowed for term in _split_conjunction(predicate))
+    child = catalog.table(fk.table_oid).column(fk.attnums[position])
+    parent = catalog.table(fk.ref_table_oid).column(fk.ref_attnums[position])
+    own, referenced = child.collation_oid, parent.collation_oid
+    if not own:
+        return 0  # not collatable
+    collation = catalog.collations.get(referenced)
+    nondeterministic = collation is not None and not collation.deterministic
+    if catalog.server_version_num < 180000 and referenced != own and nondeterministic:
+        return referenced
+    type_info = catalog.type_info.get(parent.type_oid)
+    parameter = type_info.collation_oid if type_info else _DEFAULT_COLLATION
+    if parameter in (0, _DEFAULT_COLLATION, own):
+        return own
+    return parameter if own == _DEFAULT_COLLATION else None
 
 
 def _searched_columns(
@@ -116,14 +122,18 @@ def _searched_columns(
 ) -> tuple[int, ...]:
     """FK columns (child attnums) that become search conditions in this index."""
     operator_of = dict(zip(attnums, fk.pf_eq_operators, strict=True))
+    position_of = {attnum: n for n, attnum in enumerate(attnums)}
 
     def searchable(position: int) -> bool:
         attnum = index.key_attnums[position]
         if attnum not in operator_of:
             return False
-        # The lookup compares with the column's collation; an index built with another one
-        # (`(code COLLATE "C")`) cannot answer it.
-        if index.key_collations[position] not in (0, table.column(attnum).collation_oid):
+        # The index column must have the comparison's collation (an index on
+        # `code COLLATE "C"` cannot answer a lookup in the column's own collation).
+        if index.key_collations[position] not in (
+            0,
+            comparison_collation(catalog, fk, position_of[attnum]),
+        ):
             return False
         if not check_operator:
             return True
@@ -135,17 +145,21 @@ def _searched_columns(
     method = index.access_method
     positions = range(len(index.key_attnums))
     if method in _PREFIX_METHODS:
+        # 12-17 give each condition to the first index column it matches only: a repeated
+        # column has none and ends the searched prefix; 18's skip scan steps over it.
+        steps_over_repeats = catalog.server_version_num >= 180000
         searched: list[int] = []
         for position in positions:
-            if not searchable(position) or index.key_attnums[position] in searched:
+            attnum = index.key_attnums[position]
+            if attnum in searched and steps_over_repeats:
+                continue
+            if attnum in searched or not searchable(position):
                 break
-            searched.append(index.key_attnums[position])
+            searched.append(attnum)
         return tuple(searched)
-    if method in _ANY_COLUMN_METHODS:
-        return tuple(dict.fromkeys(index.key_attnums[p] for p in positions if searchable(p)))
-    if method in _SINGLE_COLUMN_METHODS and len(index.key_attnums) == 1 and searchable(0):
-        return (index.key_attnums[0],)
-    return ()
+    if method in _SINGLE_COLUMN_METHODS:
+        return (index.key_attnums[0],) if len(index.key_attnums) == 1 and searchable(0) else ()
+    return tuple(dict.fromkeys(index.key_attnums[p] for p in positions if searchable(p)))
 
 
 def _grade(searched: Sequence[int], attnums: Sequence[int]) -> Coverage:
@@ -155,30 +169,50 @@ def _grade(searched: Sequence[int], attnums: Sequence[int]) -> Coverage:
 
 
 def table_coverage(
-    catalog: Catalog, table: Table, fk: ForeignKey, attnums: Sequence[int]
+    catalog: Catalog,
+    table: Table,
+    fk: ForeignKey,
+    attnums: Sequence[int],
+    pinned: frozenset[int] = frozenset(),
 ) -> TableCoverage:
-    """The best index of one table for the lookup on `attnums` (the table's column numbers)."""
+    """The best index of one table for the lookup on `attnums` (the table's column numbers).
+
+    `pinned` columns hold one value in the whole table (a LIST partition of one value): the
+    lookup needs no index on them, only on the others.
+    """
     best = TableCoverage(table, Coverage.NONE, None, (), False)
     best_ignoring_operators = Coverage.NONE
-    wanted = set(attnums)
+    whole_index_reads: list[Index] = []
+    wanted = set(attnums) - pinned
+    if not wanted:  # every FK column is pinned: each row of the table matches the lookup
+        return TableCoverage(table, Coverage.FULL, None, (), False)
     for index in catalog.table_indexes(table.oid):
         if wanted.isdisjoint(index.key_attnums):  # most indexes (the primary key) end here
             continue
-        if not index.is_usable or not predicate_implied(index.predicate, table, attnums):
+        if not index.is_usable or not (
+            index.predicate is None or implied_by_non_null(index.predicate_formula, attnums)
+        ):
             continue
         searched = _searched_columns(index, fk, table, attnums, catalog, check_operator=True)
-        grade = _grade(searched, attnums)
+        if searched and index.access_method in WHOLE_INDEX_METHODS:
+            whole_index_reads.append(index)
+            continue
+        grade = _grade([*searched, *pinned], attnums) if searched else Coverage.NONE
         if grade > best.coverage or (grade == best.coverage and best.index is None and searched):
             best = TableCoverage(table, grade, index, searched, False)
         if grade is not Coverage.FULL:  # would the index serve if the types matched?
-            structural = _grade(
-                _searched_columns(index, fk, table, attnums, catalog, check_operator=False),
-                attnums,
-            )
+            ignoring = _searched_columns(index, fk, table, attnums, catalog, check_operator=False)
+            structural = _grade([*ignoring, *pinned], attnums) if ignoring else Coverage.NONE
             best_ignoring_operators = max(best_ignoring_operators, structural)
-    if best_ignoring_operators > best.coverage:
-        best = TableCoverage(table, best.coverage, best.index, best.searched_attnums, True)
-    return best
+    blocked = best_ignoring_operators > best.coverage
+    return TableCoverage(
+        table,
+        best.coverage,
+        best.index,
+        best.searched_attnums,
+        blocked,
+        tuple(whole_index_reads),
+    )
 
 
 def _attnums_in(parent: Table, leaf: Table, attnums: Sequence[int]) -> list[int]:
@@ -207,9 +241,38 @@ def _fk_coverage(catalog: Catalog, fk: ForeignKey) -> FkCoverage:
     if not child.is_partitioned or own.coverage is Coverage.FULL:
         return FkCoverage(own.coverage, (own,))
     leaves = tuple(
-        table_coverage(catalog, leaf, fk, _attnums_in(child, leaf, fk.attnums))
+        table_coverage(
+            catalog,
+            leaf,
+            fk,
+            _attnums_in(child, leaf, fk.attnums),
+            _pinned(catalog, leaf, fk),
+        )
         for leaf in catalog.leaf_partitions(child.oid)
     )
     if not leaves:
         return FkCoverage(own.coverage, (own,))
     return FkCoverage(min(t.coverage for t in leaves), leaves)
+
+
+def _pinned(catalog: Catalog, leaf: Table, fk: ForeignKey) -> frozenset[int]:
+    """The leaf's FK columns held at one value by its own or an ancestor's LIST bound.
+
+    The lookup routed to such a leaf (pruned at executor start-up, as the generic plan of
+    every major does) compares those columns with a value every row has.
+    """
+    names = {catalog.table(fk.table_oid).column(n).name for n in fk.attnums}
+    leaf_attnum = {c.name: c.attnum for c in leaf.columns}
+    pinned: set[int] = set()
+    table = leaf
+    while table.partition_parent_oid is not None:
+        parent = catalog.tables.get(table.partition_parent_oid)
+        if parent is None:
+            break
+        key = parent.partition_key_attnums
+        if table.holds_one_list_value and parent.partition_strategy == "l" and len(key) == 1:
+            column = parent.find_column(key[0])
+            if column is not None and column.name in names and column.name in leaf_attnum:
+                pinned.add(leaf_attnum[column.name])
+        table = parent
+    return frozenset(pinned)

@@ -16,6 +16,7 @@ from fkaudit.catalog.default_rows import access_by_key, check_default_rows
 from fkaudit.catalog.model import (
     Action,
     Catalog,
+    Collation,
     Column,
     ColumnDefault,
     ForeignKey,
@@ -29,7 +30,14 @@ from fkaudit.catalog.model import (
     Trigger,
     TypeInfo,
 )
-from fkaudit.catalog.nodetree import Formula, IsNull, Not, not_null_attnums, null_formula
+from fkaudit.catalog.nodetree import (
+    Formula,
+    IsNull,
+    Not,
+    holds_one_list_value,
+    not_null_attnums,
+    null_formula,
+)
 from fkaudit.catalog.queries import (
     IMPLIED_REFERENCES,
     catalog_queries,
@@ -59,12 +67,14 @@ def result_sets(
 
 
 def second_batch_parameters(
-    column_rows: Iterable[Row], fk_rows: Iterable[Row]
+    column_rows: Sequence[Row], fk_rows: Iterable[Row]
 ) -> dict[str, list[int]]:
-    """The column types and RI operators (`conpfeqop`) the first batch returned."""
+    """The column types and collations and the RI operators (`conpfeqop`) the first batch
+    returned."""
     return {
         "types": sorted({row[4] for row in column_rows}),
         "operators": sorted({op for row in fk_rows for op in row[7]}),
+        "collations": sorted({row[7] for row in column_rows if row[7]}),
     }
 
 
@@ -115,7 +125,19 @@ def _tables(
     null_checks: dict[int, tuple[NullCheck, ...]],
 ) -> dict[int, Table]:
     tables = {}
-    for oid, schema, name, relkind, parent, reltuples, size, extension_member in rows:
+    for (
+        oid,
+        schema,
+        name,
+        relkind,
+        parent,
+        reltuples,
+        size,
+        extension_member,
+        strategy,
+        key_attnums,
+        bound,
+    ) in rows:
         # reltuples is -1 (PG14+) for a table never vacuumed or analyzed: unknown, not empty.
         estimated = None if reltuples is None or reltuples < 0 else round(reltuples)
         tables[oid] = Table(
@@ -129,6 +151,9 @@ def _tables(
             tuple(columns.get(oid, ())),
             extension_member,
             null_checks.get(oid, ()),
+            strategy,
+            tuple(key_attnums or ()),
+            bool(bound) and holds_one_list_value(bound),
         )
     return tables
 
@@ -147,6 +172,7 @@ def _indexes(rows: Iterable[Row], opfamily_of_opclass: dict[int, int]) -> tuple[
             tuple(family(c, 0) for c in opclasses[:nkeys]),  # key_opfamilies
             tuple(collations[:nkeys]),  # key_collations
             predicate,
+            null_formula(predicate_tree) if predicate_tree else None,
             unique,
             primary,
             valid,
@@ -163,6 +189,7 @@ def _indexes(rows: Iterable[Row], opfamily_of_opclass: dict[int, int]) -> tuple[
             opclasses,
             collations,
             predicate,
+            predicate_tree,
             unique,
             primary,
             valid,
@@ -297,7 +324,7 @@ def introspect(
         other_name_rows,
         null_check_rows,
     ) = result_sets(conn, catalog_queries(version))
-    operator_rows, type_rows, operator_type_rows, cast_rows = result_sets(
+    operator_rows, type_rows, operator_type_rows, cast_rows, collation_rows = result_sets(
         conn, type_and_operator_queries(), second_batch_parameters(column_rows, fk_rows)
     )
     references, implied_columns = _implied(conn) if implied else ([], [])
@@ -333,7 +360,10 @@ def introspect(
             for oid, t in tables.items()
             if not t.extension_member and scope.includes(t.schema, t.name)
         ),
-        type_info={oid: TypeInfo(base, family) for oid, base, family in type_rows},
+        type_info={
+            oid: TypeInfo(base, family, collation) for oid, base, collation, family in type_rows
+        },
+        collations={oid: Collation(*rest) for oid, *rest in collation_rows},
         operators={oid: Operator(*rest) for oid, *rest in operator_type_rows},
         implied_references=tuple(
             r for r in references if r.table_oid in tables and r.ref_table_oid in tables

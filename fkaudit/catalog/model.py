@@ -121,6 +121,11 @@ class Table:
     # Its CHECKs testing for NULL and (PG18) NOT VALID NOT NULL constraints; read only for
     # tables that declare a foreign key.
     null_checks: tuple[NullCheck, ...] = ()
+    # A partitioned table's strategy ('l' list, 'r' range, 'h' hash) and key columns (0: an
+    # expression); a partition's bound holds exactly one non-NULL value of a LIST key.
+    partition_strategy: str | None = None
+    partition_key_attnums: tuple[int, ...] = ()
+    holds_one_list_value: bool = False
 
     @property
     def is_partitioned(self) -> bool:
@@ -136,6 +141,10 @@ class Table:
 
     def column(self, attnum: int) -> Column:
         return self._columns_by_attnum[attnum]
+
+    def find_column(self, attnum: int) -> Column | None:
+        """The column if it was read (every column of a partition, FK columns elsewhere)."""
+        return self._columns_by_attnum.get(attnum)
 
     def checks_rejecting_nulls(self, attnums: Iterable[int]) -> tuple[NullCheck, ...]:
         """The constraints that make writing NULL into all these columns at once fail.
@@ -158,6 +167,9 @@ class Index(NamedTuple):
     key_opfamilies: tuple[int, ...]  # operator family of each key column
     key_collations: tuple[int, ...]  # collation of each key column (0: not collatable)
     predicate: str | None  # pg_get_expr(indpred), None for a full index
+    # The predicate's null tests (`nodetree`), what the planner can prove it from; None when
+    # the predicate holds none (or there is no predicate).
+    predicate_formula: Formula
     is_unique: bool
     is_primary: bool
     is_valid: bool
@@ -183,6 +195,17 @@ class TypeInfo(NamedTuple):
 
     base_oid: int  # the type itself, or a domain's base type
     btree_family: int | None  # operator family a default btree index on the type uses
+    # typcollation: a domain declared COLLATE has its own; the RI lookup's parameter, typed
+    # as the referenced column's type, carries it. 0: not collatable; 100: the default.
+    collation_oid: int = 0
+
+
+class Collation(NamedTuple):
+    """A collation the RI comparisons may run in."""
+
+    schema: str
+    name: str
+    deterministic: bool
 
 
 class Operator(NamedTuple):
@@ -272,6 +295,7 @@ class Catalog:
     type_info: Mapping[int, TypeInfo] = field(default_factory=dict)  # by referencing type oid
     operators: Mapping[int, Operator] = field(default_factory=dict)  # the RI operators by oid
     binary_casts: frozenset[tuple[int, int]] = frozenset()  # (source, target) type oids
+    collations: Mapping[int, Collation] = field(default_factory=dict)
     # SET DEFAULT foreign keys: the defaults their actions write, and whether a referenced row
     # with those values exists (absent when it could not be checked).
     set_default_columns: Mapping[int, tuple[ColumnDefault, ...]] = field(default_factory=dict)

@@ -161,12 +161,42 @@ def _formula(node: object) -> Formula:
             return Junction(op == "and", parts)
         return None
     if node.label == "NULLTEST":
-        attnum = _column(node.field("arg"))
-        test = node.field("nulltesttype")
-        if attnum is None or test not in (_IS_NULL, _IS_NOT_NULL):
-            return None
-        return IsNull(attnum) if test == _IS_NULL else Not(IsNull(attnum))
+        return _null_test(node)
+    if (
+        node.label == "CONST"
+        and node.field("consttype") == _BOOL
+        and node.field("constisnull") == "false"
+    ):
+        return Junction(_constant_is_true(node), ())  # true/false: the empty AND/OR
     return None
+
+
+_BOOL = "16"  # pg_type OID of boolean
+
+
+def _constant_is_true(node: Node) -> bool:
+    """A boolean CONST's value: its one datum byte follows `:constvalue 1 [`."""
+    index = node.items.index(":constvalue")
+    return node.items[index + 2 : index + 4] == ("[", "1")
+
+
+def _null_test(node: Node) -> Formula:
+    """`x IS [NOT] NULL` for a column, or for a row of columns (`ROW(a, b) IS NOT NULL`), which
+    PostgreSQL reads as "every field is [not] NULL" (and proves from the fields one by one)."""
+    test = node.field("nulltesttype")
+    if test not in (_IS_NULL, _IS_NOT_NULL):
+        return None
+    arg = node.field("arg")
+    fields = arg.field("args") if isinstance(arg, Node) and arg.label == "ROWEXPR" else [arg]
+    if not isinstance(fields, list):
+        return None
+    attnums = [_column(field) for field in fields]
+    tests: list[Formula] = [
+        None if n is None else IsNull(n) if test == _IS_NULL else Not(IsNull(n)) for n in attnums
+    ]
+    if len(tests) == 1:
+        return tests[0]
+    return Junction(True, tuple(tests)) if any(t is not None for t in tests) else None
 
 
 def null_formula(conbin: str) -> Formula:
@@ -185,16 +215,21 @@ def null_formula(conbin: str) -> Formula:
         return None
 
 
-def evaluate(formula: Formula, null_attnums: frozenset[int]) -> bool | None:
-    """Kleene three-valued value with these columns NULL and all else unknown (None)."""
+def evaluate(
+    formula: Formula, null_attnums: frozenset[int], non_null_attnums: frozenset[int] = frozenset()
+) -> bool | None:
+    """Kleene three-valued value with these columns NULL, those non-NULL, and all else unknown
+    (None)."""
     if formula is None:
         return None
     if isinstance(formula, IsNull):
-        return True if formula.attnum in null_attnums else None
+        if formula.attnum in null_attnums:
+            return True
+        return False if formula.attnum in non_null_attnums else None
     if isinstance(formula, Not):
-        value = evaluate(formula.arg, null_attnums)
+        value = evaluate(formula.arg, null_attnums, non_null_attnums)
         return None if value is None else not value
-    values = [evaluate(arg, null_attnums) for arg in formula.args]
+    values = [evaluate(arg, null_attnums, non_null_attnums) for arg in formula.args]
     decisive = not formula.conjunctive  # AND is decided by a false, OR by a true
     if decisive in values:
         return decisive
@@ -204,6 +239,39 @@ def evaluate(formula: Formula, null_attnums: frozenset[int]) -> bool | None:
 def rejects_nulls(formula: Formula, null_attnums: Iterable[int]) -> bool:
     """Does a CHECK with this expression reject every row where these columns are NULL?"""
     return evaluate(formula, frozenset(null_attnums)) is False
+
+
+def implied_by_non_null(formula: Formula, attnums: Iterable[int]) -> bool:
+    """Is an expression with these null tests surely true once the columns are non-NULL?
+
+    What the planner proves of a partial index's predicate from the RI lookup's strict
+    equalities (`$1 = col`): `col IS NOT NULL`, `NOT (col IS NULL)`, `ROW(a, b) IS NOT NULL`, an
+    OR with one such arm, AND of them, and the constant `true`; nothing about other columns or
+    other conditions (`col > 0`), which depend on the key's value.
+    """
+    return evaluate(formula, frozenset(), frozenset(attnums)) is True
+
+
+def holds_one_list_value(bound: str) -> bool:
+    """Is a partition's bound (`relpartbound` as text) a LIST of exactly one non-NULL value?
+
+    Such a partition holds its key column at that value: an RI lookup routed to it finds every
+    row equal on that column."""
+    try:
+        spec = parse(bound)
+    except (ValueError, RecursionError):
+        return False
+    if not isinstance(spec, Node) or spec.label != "PARTITIONBOUNDSPEC":
+        return False
+    values = spec.field("listdatums")
+    return (
+        spec.field("strategy") == "l"
+        and spec.field("is_default") == "false"
+        and isinstance(values, list)
+        and len(values) == 1
+        and isinstance(values[0], Node)
+        and values[0].field("constisnull") == "false"
+    )
 
 
 def columns_of(formula: Formula) -> frozenset[int]:

@@ -19,16 +19,22 @@ _USER_RELATION = """
     AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
 """
 
+# With each partitioned table's strategy and key columns, and each partition's bound as a node
+# tree: a LIST partition of one value holds its key column at that value, which the RI lookup
+# then never needs an index for (`coverage`).
 TABLES = f"""
 SELECT c.oid, n.nspname, c.relname, c.relkind, inh.inhparent,
        c.reltuples, c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint,
        EXISTS (
            SELECT 1 FROM pg_catalog.pg_depend d
            WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-             AND d.objid = c.oid AND d.deptype = 'e')
+             AND d.objid = c.oid AND d.deptype = 'e'),
+       pt.partstrat, pt.partattrs::pg_catalog.int2[],
+       CASE WHEN c.relispartition THEN c.relpartbound::pg_catalog.text END
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_inherits inh ON inh.inhrelid = c.oid AND c.relispartition
+LEFT JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = c.oid
 WHERE c.relkind IN ('r', 'p', 'f') AND {_USER_RELATION}
 ORDER BY c.oid
 """
@@ -77,7 +83,7 @@ INDEXES = f"""
 SELECT i.indexrelid, i.indrelid, ic.relname, am.amname, i.indnkeyatts,
        i.indkey::pg_catalog.int2[], i.indclass::pg_catalog.oid[],
        i.indcollation::pg_catalog.oid[],
-       pg_catalog.pg_get_expr(i.indpred, i.indrelid),
+       pg_catalog.pg_get_expr(i.indpred, i.indrelid), i.indpred::pg_catalog.text,
        i.indisunique, i.indisprimary, i.indisvalid, i.indisready, i.indislive
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
@@ -150,7 +156,7 @@ WITH RECURSIVE fk_type AS (
     JOIN pg_catalog.pg_type b ON b.oid = chain.base
     WHERE b.typtype <> 'd'
 )
-SELECT t.oid, b.oid, (
+SELECT t.oid, b.oid, t.typcollation, (
     SELECT opc.opcfamily
     FROM pg_catalog.pg_opclass opc
     JOIN pg_catalog.pg_am am ON am.oid = opc.opcmethod
@@ -189,6 +195,20 @@ JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
 JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
 WHERE o.oid = ANY (%(operators)s::pg_catalog.oid[])
 ORDER BY o.oid
+"""
+
+# The collations the RI comparisons may run in: those of the columns read and of their types
+# (a domain declared with COLLATE gives the lookup's parameter its collation), with every
+# nondeterministic one (on 12-17 the lookup adds the parent's COLLATE when it is one).
+COLLATIONS = """
+SELECT c.oid, n.nspname, c.collname, c.collisdeterministic
+FROM pg_catalog.pg_collation c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
+WHERE c.oid = ANY (%(collations)s::pg_catalog.oid[])
+   OR c.oid IN (SELECT t.typcollation FROM pg_catalog.pg_type t
+                WHERE t.oid = ANY (%(types)s::pg_catalog.oid[]))
+   OR NOT c.collisdeterministic
+ORDER BY c.oid
 """
 
 BINARY_CASTS = """
@@ -307,8 +327,8 @@ ORDER BY 1, 2, 3
 
 
 def type_and_operator_queries() -> tuple[str, ...]:
-    """The second batch, with `%(types)s` and `%(operators)s` (OID lists) as parameters."""
-    return (SEARCH_OPERATORS, TYPE_FAMILIES, FK_OPERATOR_TYPES, BINARY_CASTS)
+    """The second batch, with `%(types)s`, `%(operators)s` and `%(collations)s` (OID lists)."""
+    return (SEARCH_OPERATORS, TYPE_FAMILIES, FK_OPERATOR_TYPES, BINARY_CASTS, COLLATIONS)
 
 
 def catalog_queries(server_version_num: int) -> tuple[str, ...]:

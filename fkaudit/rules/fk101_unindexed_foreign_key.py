@@ -1,16 +1,26 @@
 """No index on the referencing columns that the foreign-key check can search.
 
 What it does
-    For every foreign key, decides whether the lookup PostgreSQL runs on the referencing (child)
-    table when a parent row is deleted or its key updated can use an index on all FK columns.
-    The verdicts follow the planner: btree/GiST indexes whose leading key columns are the FK
-    columns (any order, extra trailing columns allowed), primary keys and unique constraints,
-    single-column hash indexes, GIN via btree_gin and partial indexes whose predicate only
-    requires the FK columns to be non-NULL count; expression, BRIN, invalid and other partial
-    indexes do not, nor an index whose leading columns are not FK columns. A child column whose
-    type forces a cast in the check (an int column referencing a numeric key) cannot use any
-    index. A partitioned child is covered by a valid index on the partitioned table or by a
-    usable index on every leaf partition; otherwise the leaves without one are named.
+    For every foreign key, decides whether the lookup PostgreSQL's RI trigger runs on the
+    referencing (child) table when a parent row is deleted or its key updated can use an index
+    on all FK columns, as the planner plans that very query (generic plan). Counted: btree
+    indexes whose leading key columns are the FK columns (any order, extra trailing columns
+    allowed), primary keys and unique constraints, single-column hash and SP-GiST indexes,
+    GiST and GIN indexes (btree_gist, btree_gin) on any key column, and partial indexes whose
+    predicate the lookup proves: true whenever the FK columns are non-NULL (`col IS NOT NULL`,
+    `NOT (col IS NULL)`, `ROW(a, b) IS NOT NULL`, an OR with such an arm). Not counted:
+    expression indexes, invalid ones, other partial indexes (`WHERE deleted_at IS NULL`,
+    `WHERE col > 0`), an index whose leading columns are not FK columns, and BRIN and bloom
+    indexes, which the lookup can only read whole (the message names them). An index column
+    must be in the collation the check compares in: the child column's own, unless the
+    referenced column's type is a domain declared COLLATE (then that one), or on PostgreSQL
+    12-17 the referenced column's collation is nondeterministic and differs (the RI query then
+    adds it as COLLATE); the fix builds the index in that collation. A child column whose type
+    forces a cast in the check (an int column referencing a numeric key) cannot use any index.
+    A partitioned child is covered by a valid index on the partitioned table or by a usable
+    index on every leaf partition; otherwise the leaves without one are named. A LIST
+    partition of one value holds its partition column at that value: the lookup, pruned to
+    that leaf, needs an index on the other FK columns only.
 
 Why it matters
     Without such an index, every parent DELETE (and key UPDATE) sequentially scans the whole
@@ -37,7 +47,12 @@ Known limits
     Row counts are the planner's estimates (`reltuples`). When an index covers only some FK
     columns the finding is FK102, not this one. A temporal foreign key (PostgreSQL 18,
     `PERIOD`) is checked by range overlap: a GiST index on its columns and the period (btree_gist)
-    serves it, a btree index does not.
+    serves it, a btree does not. Verdicts are those of the generic plan: under the default
+    `plan_cache_mode` a partial index such as `WHERE col > 0` is still used by custom plans for
+    keys that satisfy it, which fkaudit does not count. Constant sub-expressions of a predicate
+    (`WHERE 1 = 1`) are not folded as the planner folds them. A btree whose leading column is
+    not an FK column can be used by PostgreSQL 18's skip scan when that column has few values;
+    fkaudit does not count it.
 """
 
 from __future__ import annotations
@@ -45,7 +60,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
-from fkaudit.catalog.coverage import Coverage, FkCoverage, fk_coverage
+from fkaudit.catalog.coverage import Coverage, FkCoverage, comparison_collation, fk_coverage
 from fkaudit.catalog.model import Catalog, ForeignKey, Table
 from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding, Severity
@@ -88,6 +103,11 @@ class UnindexedForeignKey(ForeignKeyRule):
                 "; the child column type forces a cast in the check, so no index on it can be "
                 "used until the types match the referenced columns (FK103)"
             )
+        message += _collation_note(catalog, fk)
+        lossy = verdict.whole_index_reads
+        if lossy:
+            names = ", ".join(f"{i.name} ({i.access_method})" for i in lossy)
+            message += f"; {names} can only be read whole for each lookup"
         small = rows is not None and rows < self.options["min_rows"]
         return self.finding_for(
             catalog,
@@ -110,3 +130,22 @@ def _scans(child: Table, verdict: FkCoverage) -> str:
     """One sequential scan per table without a usable index (each leaf of a partitioned child)."""
     count = len(verdict.weakest) if child.is_partitioned else 1
     return "1 sequential scan" if count == 1 else f"{count} sequential scans"
+
+
+def _collation_note(catalog: Catalog, fk: ForeignKey) -> str:
+    """Why no index in a column's own collation serves: the check compares in another (FK103)."""
+    child = catalog.table(fk.table_oid)
+    for position, attnum in enumerate(fk.attnums):
+        compared = comparison_collation(catalog, fk, position)
+        column = child.column(attnum)
+        if compared is None:
+            return (
+                f"; the check cannot choose a collation for {column.name}, so every delete or "
+                "key update of a referenced row fails once the child has rows (FK103)"
+            )
+        if compared != column.collation_oid:
+            return (
+                f"; the check compares {column.name} in another collation than its own, so "
+                "the index needs that COLLATE (FK103)"
+            )
+    return ""

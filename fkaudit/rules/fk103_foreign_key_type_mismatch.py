@@ -6,7 +6,12 @@ What it does
     search — the check then casts the child column (an `integer` child of a `numeric` key,
     `varchar` referencing `citext`) and no index on it is ever used; a warning when the child
     column is a narrower integer or float than the parent (`integer` referencing `bigint`);
-    and a warning when two text columns use different collations. Harmless pairs stay
+    a warning when the check compares the child column in another collation than its own
+    (the referenced column's type is a domain declared `COLLATE "C"`, or on PostgreSQL 12-17
+    its collation is nondeterministic): only an index built with that COLLATE serves it; an
+    error when the two collations conflict (two different non-default ones), because then
+    every delete or key update of a referenced row fails once the child has rows; and a
+    warning when two text columns simply use different collations. Harmless pairs stay
     silent: same type, a domain over the same type, `varchar(n)` and `text`.
 
 Why it matters
@@ -36,6 +41,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from psycopg import sql
+
+from fkaudit.catalog.coverage import comparison_collation
 from fkaudit.catalog.model import Catalog, Column, ForeignKey
 from fkaudit.findings import Finding, Severity
 from fkaudit.fixsql import alter_column_type
@@ -55,11 +63,11 @@ class ForeignKeyTypeMismatch(ForeignKeyRule):
         if not problems:
             return
         child = catalog.table(fk.table_oid)
-        retype = [(c, p) for kind, c, p in problems if kind != "collation"]
+        retype = [(c, p) for kind, c, p in problems if not kind.startswith("collation")]
         yield self.finding_for(
             catalog,
             fk,
-            "; ".join(_DESCRIBE[kind].format(c=c, p=p) for kind, c, p in problems),
+            "; ".join(_describe(catalog, fk, kind, c, p) for kind, c, p in problems),
             columns=list(dict.fromkeys(c.name for _, c, _ in problems)),
             severity=max(_SEVERITY[kind] for kind, _, _ in problems),
             suggestion="\n".join(alter_column_type(child, c.name, p.type_name) for c, p in retype)
@@ -78,14 +86,44 @@ class ForeignKeyTypeMismatch(ForeignKeyRule):
         )
 
 
-_SEVERITY = {"cast": Severity.ERROR, "narrower": Severity.WARNING, "collation": Severity.WARNING}
+_SEVERITY = {
+    "cast": Severity.ERROR,
+    "narrower": Severity.WARNING,
+    "collation": Severity.WARNING,
+    "collation-index": Severity.WARNING,
+    "collation-conflict": Severity.ERROR,
+}
 _DESCRIBE = {
     "cast": "{c.name} ({c.type_name}) is cast to compare with {p.name} ({p.type_name}): no index "
     "on it can serve the check",
     "narrower": "{c.name} ({c.type_name}) is narrower than the referenced {p.name} "
     "({p.type_name}): new children fail once parent keys outgrow it",
     "collation": "{c.name} and the referenced {p.name} use different collations",
+    "collation-index": "the check compares {c.name} in collation {compared}, not in its own "
+    "({own}): no index on it serves the check unless built with COLLATE {compared}",
+    "collation-conflict": "{c.name} (collation {own}) and the referenced type's collation "
+    "({theirs}) conflict: PostgreSQL cannot choose one, so every delete or key update of a "
+    "referenced row fails once the child has rows (could not determine which collation to use)",
 }
+
+
+def _describe(catalog: Catalog, fk: ForeignKey, kind: str, child: Column, parent: Column) -> str:
+    position = fk.attnums.index(child.attnum)
+    type_info = catalog.type_info.get(parent.type_oid)
+    return _DESCRIBE[kind].format(
+        c=child,
+        p=parent,
+        own=_collation_name(catalog, child.collation_oid),
+        compared=_collation_name(catalog, comparison_collation(catalog, fk, position)),
+        theirs=_collation_name(catalog, type_info.collation_oid if type_info else None),
+    )
+
+
+def _collation_name(catalog: Catalog, oid: int | None) -> str:
+    collation = catalog.collations.get(oid) if oid else None
+    if collation is None:
+        return "unknown"
+    return sql.Identifier(collation.name).as_string(None)
 
 
 def _problems(catalog: Catalog, fk: ForeignKey) -> Iterator[tuple[str, Column, Column]]:
@@ -101,8 +139,14 @@ def _problems(catalog: Catalog, fk: ForeignKey) -> Iterator[tuple[str, Column, C
             yield "cast", child_col, parent_col
         elif not period and _narrower(catalog, child_col, parent_col):
             yield "narrower", child_col, parent_col
-        elif child_col.collation_oid != parent_col.collation_oid:
-            yield "collation", child_col, parent_col
+        else:
+            compared = comparison_collation(catalog, fk, position)
+            if compared is None:
+                yield "collation-conflict", child_col, parent_col
+            elif compared != child_col.collation_oid:
+                yield "collation-index", child_col, parent_col
+            elif child_col.collation_oid != parent_col.collation_oid:
+                yield "collation", child_col, parent_col
 
 
 def _base_type(catalog: Catalog, column: Column) -> int:

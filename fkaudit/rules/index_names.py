@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from weakref import WeakKeyDictionary
 
-from fkaudit.catalog.coverage import FkCoverage
+from fkaudit.catalog.coverage import FkCoverage, comparison_collation
 from fkaudit.catalog.model import Catalog, ForeignKey, Table
 from fkaudit.fixsql import create_index
 from fkaudit.rules.names import make_object_name
@@ -57,11 +57,21 @@ def fk_index_fix(catalog: Catalog, fk: ForeignKey, verdict: FkCoverage) -> str |
     """CREATE INDEX for the FK columns, or None when no index can help until the types match.
 
     A temporal key (PERIOD) is searched by range overlap, which only GiST supports; its scalar
-    columns then need the btree_gist extension, as its primary key already did.
+    columns then need the btree_gist extension, as its primary key already did. A column the
+    lookup compares in another collation than its own gets that collation in the index.
     """
     if verdict.blocked_by_operator:
         return None
     child = catalog.table(fk.table_oid)
     columns = [child.column(n).name for n in fk.attnums]
+    collations: dict[str, tuple[str, str]] = {}
+    for position, attnum in enumerate(fk.attnums):
+        compared_in = comparison_collation(catalog, fk, position)
+        if compared_in is None:
+            return None  # no collation can serve: the lookup fails (FK103 says why)
+        if compared_in != child.column(attnum).collation_oid:
+            collation = catalog.collations[compared_in]
+            collations[child.column(attnum).name] = (collation.schema, collation.name)
     method = "gist" if fk.is_period else None
-    return create_index(child, index_name(catalog, child, columns), columns, method)
+    name = index_name(catalog, child, columns)
+    return create_index(child, name, columns, method, collations)

@@ -94,3 +94,25 @@ CREATE TABLE p (id bigint PRIMARY KEY);
 CREATE TABLE c (p_id d2 CONSTRAINT c_p REFERENCES p);
 CREATE INDEX ON c (p_id);
 -- fires: FK103 c_p
+
+-- case: a referenced domain with COLLATE "C": the check compares in "C", not the column's own
+CREATE DOMAIN dtext AS text COLLATE "C";
+CREATE TABLE p (k dtext PRIMARY KEY);
+CREATE TABLE c (f text CONSTRAINT c_p REFERENCES p);
+-- fires: FK103 c_p
+
+-- case: a referenced domain with COLLATE "C" and a child column in "POSIX": no collation can be chosen
+CREATE DOMAIN dtext AS text COLLATE "C";
+CREATE TABLE p (k dtext PRIMARY KEY);
+CREATE TABLE c (f text COLLATE "POSIX" CONSTRAINT c_p REFERENCES p);
+-- fires: FK103 c_p
+
+-- case: a referenced column COLLATE "C" over plain text: the lookup compares in the child's collation
+CREATE TABLE p (k text COLLATE "C" PRIMARY KEY);
+CREATE TABLE c (f text CONSTRAINT c_p REFERENCES p);
+-- fires: FK103 c_p
+
+-- case: a child domain with COLLATE "C" referencing its own domain
+CREATE DOMAIN dtext AS text COLLATE "C";
+CREATE TABLE p (k dtext PRIMARY KEY);
+CREATE TABLE c (f dtext CONSTRAINT c_p REFERENCES p);
