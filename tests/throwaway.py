@@ -115,7 +115,12 @@ def faster_throwaway_servers(cache_dir: Path) -> Iterator[None]:
     def run(
         server: ThrowawayServer, *args: str | Path, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
-        if Path(str(args[0])).name != "initdb" or "-D" not in args:
+        initdb = Path(str(args[0]))
+        if initdb.name != "initdb" or "-D" not in args:
+            return original(server, *args, timeout=timeout)
+        if server.root is not None and initdb.is_relative_to(server.root):
+            # A private copy of the binaries (the server account could not run the originals):
+            # its path is this server's own, so no later command line could be the same.
             return original(server, *args, timeout=timeout)
         data_dir = Path(str(args[list(args).index("-D") + 1]))
         key = _command_key(server, args)
