@@ -943,7 +943,7 @@ class _Prepared:
             with contextlib.suppress(psycopg.Error), self.conn.transaction():
                 self.conn.execute(sql.SQL("DEALLOCATE {}").format(sql.Identifier(name)))
 
-    def plans(self, key: Sequence[str]) -> list[dict[str, Any]]:
+    def plans(self, key: Sequence[str | None]) -> list[dict[str, Any]]:
         values = sql.SQL(", ").join(map(sql.Literal, key))
         out = []
         for name in self.names:
@@ -968,7 +968,9 @@ def _castable(conn: psycopg.Connection[Any], value: str, type_name: str) -> bool
         return False
 
 
-def _candidates(conn: psycopg.Connection[Any], fk: ForeignKey, tree: ChildTree) -> list[list[str]]:
+def _candidates(
+    conn: psycopg.Connection[Any], fk: ForeignKey, tree: ChildTree
+) -> list[list[str | None]]:
     """Per FK column, values worth trying as its key: the partition bounds' constants for a
     partition key column (hash partitions get a run of small values), else one value."""
     from_bounds: dict[str, list[str]] = {c: [] for c in fk.child_columns}
@@ -989,14 +991,18 @@ def _candidates(conn: psycopg.Connection[Any], fk: ForeignKey, tree: ChildTree) 
             values += [str(n) for n in range(64)] + [f"k{n}" for n in range(64)]
         partitioned_on = bool(values)
         values += _GENERIC_VALUES
-        valid = [v for v in dict.fromkeys(values) if _castable(conn, v, type_name)]
-        if not valid:
-            raise OracleError(f"no value of type {type_name} to probe {column} with")
-        out.append(valid if partitioned_on else valid[:1])
+        valid: list[str | None] = [
+            v for v in dict.fromkeys(values) if _castable(conn, v, type_name)
+        ]
+        # No value at hand (an enum, a composite): NULL plans the same and can only make
+        # run-time pruning drop leaves, which then are graded unpruned.
+        out.append((valid if partitioned_on else valid[:1]) or [None])
     return out
 
 
-def _check_comparisons(conn: psycopg.Connection[Any], fk: ForeignKey, key: Sequence[str]) -> None:
+def _check_comparisons(
+    conn: psycopg.Connection[Any], fk: ForeignKey, key: Sequence[str | None]
+) -> None:
     """Raise what the trigger raises once its comparison meets a row: EXPLAIN plans a
     comparison whose collation PostgreSQL cannot determine, the first row it reaches fails."""
     types = sql.SQL(", ").join(sql.SQL(t) for t in fk.param_types)
@@ -1040,7 +1046,7 @@ def _explained(
 ) -> Verdict:
     candidates = _candidates(conn, fk, tree)
     # One key per leaf: the first candidate key whose plan keeps the leaf after pruning.
-    keys: list[Sequence[str]] = []
+    keys: list[Sequence[str | None]] = []
     reached: set[int] = set()
     for key in itertools.islice(itertools.product(*candidates), _MAX_ROUTING_PROBES):
         found: set[int] = set()
