@@ -43,6 +43,7 @@ is the best over the rounds, the answer to "can the lookup use an index".
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import itertools
 import json
@@ -119,6 +120,13 @@ class KeyColumn:
     collate: str  # ` COLLATE "ns"."coll"` that 12-17 append, or ""
     child_type: str  # the child column's type and collation, to mimic it in a subquery
     child_collation: str  # `"ns"."coll"`, or "" when the type has none
+    commutator: int  # the operator an index on the child column must support (`f = $n`)
+    collation: int | None = None  # the comparison's: None when not collatable, -1 if none
+
+    def operands(self) -> tuple[str, str]:
+        """The two sides of the comparison, `$n…` and `"f"…` (with the COLLATE, if any)."""
+        left, right = self.comparison.split(" OPERATOR(", 1)
+        return left, right.split(") ", 1)[1] + self.collate
 
 
 @dataclass(frozen=True)
@@ -213,7 +221,8 @@ SELECT ca.attname, pa.attname, pg_catalog.format_type(pa.atttypid, NULL),
        pa.attcollation <> ca.attcollation AND NOT coalesce(coll.collisdeterministic, true),
        colln.nspname, coll.collname,
        pg_catalog.format_type(ca.atttypid, ca.atttypmod),
-       pg_catalog.quote_ident(ccn.nspname) || '.' || pg_catalog.quote_ident(cc.collname)
+       pg_catalog.quote_ident(ccn.nspname) || '.' || pg_catalog.quote_ident(cc.collname),
+       op.oprcom
 FROM pg_catalog.pg_constraint con,
      unnest(con.conkey, con.confkey, con.conpfeqop) WITH ORDINALITY AS k(fk, pk, op, n)
 JOIN pg_catalog.pg_attribute ca ON ca.attrelid = %(child)s AND ca.attnum = k.fk
@@ -233,6 +242,46 @@ ORDER BY k.n
 """
 
 
+#: The comparison's collation when PostgreSQL cannot choose one (two implicit ones conflict).
+INDETERMINATE = -1
+
+_COLLATION_BY_NAME = """
+SELECT c.oid FROM pg_catalog.pg_collation c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
+WHERE c.collencoding IN (-1, pg_catalog.pg_char_to_encoding(pg_catalog.getdatabaseencoding()))
+  AND CASE WHEN pg_catalog.pg_collation_is_visible(c.oid) THEN pg_catalog.quote_ident(c.collname)
+      ELSE pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.collname) END
+      = ({})
+"""
+
+
+def _comparison_collation(
+    conn: psycopg.Connection[Any], column: KeyColumn, with_collate: bool
+) -> int | None:
+    """The collation the statement's comparison runs in, derived by the server from the very
+    operands (a COALESCE of them merges collations as the operator does)."""
+    left, right = column.operands()
+    if not with_collate and column.collate:
+        right = right[: -len(column.collate)]
+    left = left.replace(left.split("::", 1)[0], f"CAST(NULL AS {column.param_type})", 1)
+    collate = f" COLLATE {column.child_collation}" if column.child_collation else ""
+    expression = (
+        f"SELECT pg_catalog.pg_collation_for(COALESCE({left}, x.{right}))"
+        f" FROM (SELECT CAST(NULL AS {column.child_type}){collate} AS {_quote(column.child)}) x"
+    )
+    try:
+        with conn.transaction():
+            row = conn.execute(sql.SQL(_COLLATION_BY_NAME).format(sql.SQL(expression))).fetchone()
+            named = conn.execute(sql.SQL(expression)).fetchone()
+    except psycopg.Error:
+        return None  # not a collatable type
+    if named is None or named[0] is None:
+        return INDETERMINATE
+    if row is None:
+        raise OracleError(f"no collation named {named[0]}")
+    return int(row[0])
+
+
 def foreign_key(conn: psycopg.Connection[Any], oid: int) -> ForeignKey:
     """Read the constraint `oid` and everything its RI statement is built from."""
     major = conn.info.server_version // 10000
@@ -248,7 +297,7 @@ def foreign_key(conn: psycopg.Connection[Any], oid: int) -> ForeignKey:
         start=1,
     ):
         child, parent, ptype, left_ok, right_ok, left, right, opns, opname = col[:9]
-        explicit_collation, coll_ns, coll_name, child_type, child_collation = col[9:]
+        explicit_collation, coll_ns, coll_name, child_type, child_collation, commutator = col[9:]
         # generate_operator_clause(): an operand whose type is not the operator's input type
         # gets `::ns.type`.
         comparison = (
@@ -258,8 +307,12 @@ def foreign_key(conn: psycopg.Connection[Any], oid: int) -> ForeignKey:
         collate = ""
         if major < 18 and explicit_collation:
             collate = f" COLLATE {_quote(coll_ns)}.{_quote(coll_name)}"
+        column = KeyColumn(
+            child, parent, ptype, comparison, collate, child_type, child_collation or "", commutator
+        )
+        in_where = not (major <= 14 and on_delete in ("n", "d"))
         columns.append(
-            KeyColumn(child, parent, ptype, comparison, collate, child_type, child_collation or "")
+            dataclasses.replace(column, collation=_comparison_collation(conn, column, in_where))
         )
     set_columns: tuple[str, ...] = ()
     if major >= 15:
@@ -293,6 +346,7 @@ def foreign_key(conn: psycopg.Connection[Any], oid: int) -> ForeignKey:
 class IndexColumn:
     attname: str | None  # None for an expression
     definition: str  # pg_get_indexdef(index, n, false)
+    accepts: frozenset[str] = frozenset()  # FK columns whose comparison it can search
 
     @property
     def key(self) -> str:
@@ -339,29 +393,48 @@ class ChildTree:
 
 
 _INDEXES_QUERY = """
-SELECT c.relname, am.amname, i.indexrelid,
-       array(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, n)
-             LEFT JOIN pg_catalog.pg_attribute a
-               ON a.attrelid = i.indrelid AND a.attnum = k.attnum AND k.attnum <> 0
-             WHERE k.n <= i.indnkeyatts ORDER BY k.n),
-       array(SELECT pg_catalog.pg_get_indexdef(i.indexrelid, k, false)
-             FROM generate_series(1, i.indnkeyatts) k ORDER BY k)
+SELECT c.relname, am.amname, i.indexrelid, a.attname::text,
+       pg_catalog.pg_get_indexdef(i.indexrelid, k.n::int, false),
+       i.indcollation[(k.n - 1)::int], opc.opcfamily
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
 JOIN pg_catalog.pg_am am ON am.oid = c.relam
-WHERE i.indrelid = %s
+CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, n)
+LEFT JOIN pg_catalog.pg_attribute a
+  ON a.attrelid = i.indrelid AND a.attnum = k.attnum AND k.attnum <> 0
+LEFT JOIN pg_catalog.pg_opclass opc ON opc.oid = i.indclass[(k.n - 1)::int]
+WHERE i.indrelid = %s AND k.n <= i.indnkeyatts
+ORDER BY i.indexrelid, k.n
 """
 
 
-def _indexes(conn: psycopg.Connection[Any], table_oid: int) -> dict[str, IndexInfo]:
-    out = {}
-    for name, method, oid, attnames, definitions in conn.execute(_INDEXES_QUERY, (table_oid,)):
-        columns = tuple(
-            IndexColumn(attname, definition)
-            for attname, definition in zip(attnames, definitions, strict=True)
+def _indexes(conn: psycopg.Connection[Any], table_oid: int, fk: ForeignKey) -> dict[str, IndexInfo]:
+    """The table's indexes; for each key column, the FK comparisons the planner can give it:
+    same column, the comparison's collation, an operator family with the (commuted) operator."""
+    members = set(
+        conn.execute(
+            "SELECT amopfamily, amopopr FROM pg_catalog.pg_amop WHERE amopopr = ANY(%s::oid[])",
+            ([c.commutator for c in fk.columns],),
+        ).fetchall()
+    )
+    rows: dict[str, list[IndexColumn]] = {}
+    heads: dict[str, tuple[int, str]] = {}
+    for name, method, oid, attname, definition, collation, family in conn.execute(
+        _INDEXES_QUERY, (table_oid,)
+    ):
+        accepts = frozenset(
+            c.child
+            for c in fk.columns
+            if attname == c.child
+            and (family, c.commutator) in members
+            and (not collation or c.collation is None or collation == c.collation)
         )
-        out[name] = IndexInfo(oid, name, method, columns)
-    return out
+        rows.setdefault(name, []).append(IndexColumn(attname, definition, accepts))
+        heads[name] = (oid, method)
+    return {
+        name: IndexInfo(heads[name][0], name, heads[name][1], tuple(columns))
+        for name, columns in rows.items()
+    }
 
 
 def _bound_groups(bound: str) -> list[list[str | None]]:
@@ -411,7 +484,7 @@ def child_tree(conn: psycopg.Connection[Any], fk: ForeignKey) -> ChildTree:
             "SELECT relname FROM pg_catalog.pg_class WHERE oid = %s", (fk.child_oid,)
         ).fetchone()
         assert name is not None
-        leaf = Leaf(fk.child_oid, name[0], frozenset(), _indexes(conn, fk.child_oid))
+        leaf = Leaf(fk.child_oid, name[0], frozenset(), _indexes(conn, fk.child_oid, fk))
         return ChildTree({leaf.oid: leaf}, {leaf.name: leaf.oid}, {}, {})
     rows = conn.execute(
         "SELECT t.relid::oid, c.relname, t.parentrelid::oid, t.isleaf,"
@@ -441,7 +514,7 @@ def child_tree(conn: psycopg.Connection[Any], fk: ForeignKey) -> ChildTree:
     for oid, name in leaf_rows:
         if name in by_name:
             raise OracleError(f"two leaves named {name!r}: plans name relations without schema")
-        leaves[oid] = Leaf(oid, name, _pinned(oid, levels, bounds), _indexes(conn, oid))
+        leaves[oid] = Leaf(oid, name, _pinned(oid, levels, bounds), _indexes(conn, oid, fk))
         by_name[name] = oid
     return ChildTree(leaves, by_name, levels, bounds)
 
@@ -597,16 +670,21 @@ def _index_bounds(
         fk_column = equality.column
         if fk_column is None or fk_column not in fk_columns:
             continue
-        for position, column in enumerate(index.columns):
-            if position in assigned:
-                continue
-            if column.attname is not None:
-                matches = column.attname == equality.column
-            else:
-                matches = _strip_parens(column.definition) == equality.operand
-            if matches:
-                assigned[position] = fk_column
-                break  # the planner gives a condition to the first column it matches
+        positions = [
+            n
+            for n, column in enumerate(index.columns)
+            if n not in assigned
+            and (
+                column.attname == fk_column
+                if column.attname is not None
+                else _strip_parens(column.definition) == equality.operand
+            )
+        ]
+        # The planner gives a condition to the first column that can take it: the same column
+        # in the comparison's collation, with the operator in its family.
+        usable = [n for n in positions if fk_column in index.columns[n].accepts]
+        if usable or positions:
+            assigned[(usable or positions)[0]] = fk_column
     if index.method == "btree":
         bounded: list[str] = []
         keys_bound: set[str] = set()
