@@ -73,7 +73,7 @@ _AUTO_EXPLAIN = (
 WHOLE_INDEX_METHODS = frozenset({"brin", "bloom"})
 _SINGLE_COLUMN_METHODS = frozenset({"hash", "spgist"})
 _SCAN_NODES = frozenset({"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan"})
-_MAX_ROUNDS = 12
+_MAX_ROUNDS = 24
 _MAX_ROUTING_PROBES = 400
 #: Values tried for key columns the partitioning does not decide (the first that casts wins).
 _GENERIC_VALUES = ("1", "0", "-1", "a", "2000-01-01", "t", "1.5")
@@ -91,10 +91,11 @@ class RiStatementError(Exception):
     """PostgreSQL cannot run the RI statement: every parent delete fails the same way (e.g.
     42P22, no collation for the comparison)."""
 
-    def __init__(self, sqlstate: str, message: str) -> None:
-        super().__init__(f"{sqlstate} {message}")
+    def __init__(self, sqlstate: str, message: str, statement: str = "") -> None:
+        super().__init__(f"{sqlstate} {message}" + (f" (in {statement})" if statement else ""))
         self.sqlstate = sqlstate
         self.message = message
+        self.statement = statement  # the nested statement that failed, when one did
 
 
 class OracleError(Exception):
@@ -359,6 +360,7 @@ class IndexInfo:
     name: str
     method: str
     columns: tuple[IndexColumn, ...]  # key columns only (INCLUDE columns are never searched)
+    shared: bool = False  # a partition of a partitioned index
 
 
 @dataclass(frozen=True)
@@ -395,7 +397,8 @@ class ChildTree:
 _INDEXES_QUERY = """
 SELECT c.relname, am.amname, i.indexrelid, a.attname::text,
        pg_catalog.pg_get_indexdef(i.indexrelid, k.n::int, false),
-       i.indcollation[(k.n - 1)::int], opc.opcfamily
+       i.indcollation[(k.n - 1)::int], opc.opcfamily,
+       coalesce(pg_catalog.pg_partition_root(i.indexrelid), i.indexrelid) <> i.indexrelid
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
 JOIN pg_catalog.pg_am am ON am.oid = c.relam
@@ -418,8 +421,8 @@ def _indexes(conn: psycopg.Connection[Any], table_oid: int, fk: ForeignKey) -> d
         ).fetchall()
     )
     rows: dict[str, list[IndexColumn]] = {}
-    heads: dict[str, tuple[int, str]] = {}
-    for name, method, oid, attname, definition, collation, family in conn.execute(
+    heads: dict[str, tuple[int, str, bool]] = {}
+    for name, method, oid, attname, definition, collation, family, shared in conn.execute(
         _INDEXES_QUERY, (table_oid,)
     ):
         accepts = frozenset(
@@ -430,9 +433,9 @@ def _indexes(conn: psycopg.Connection[Any], table_oid: int, fk: ForeignKey) -> d
             and (not collation or c.collation is None or collation == c.collation)
         )
         rows.setdefault(name, []).append(IndexColumn(attname, definition, accepts))
-        heads[name] = (oid, method)
+        heads[name] = (oid, method, shared)
     return {
-        name: IndexInfo(heads[name][0], name, heads[name][1], tuple(columns))
+        name: IndexInfo(heads[name][0], name, heads[name][1], tuple(columns), heads[name][2])
         for name, columns in rows.items()
     }
 
@@ -703,7 +706,8 @@ def _index_bounds(
 
 
 def _grade_columns(bounded: set[str], pinned: frozenset[str], fk_columns: Sequence[str]) -> Grade:
-    if not bounded:
+    """An index bounding only pinned columns reads the whole leaf, as a Seq Scan does."""
+    if not bounded - pinned:
         return Grade.FULL if pinned >= set(fk_columns) else Grade.NONE
     covered = bounded | pinned
     return Grade.FULL if covered >= set(fk_columns) else Grade.PARTIAL
@@ -736,7 +740,8 @@ def _grade_index(
     grade = _grade_columns(bounded, leaf.pinned, fk_columns)
     if index.method in WHOLE_INDEX_METHODS:
         grade = Grade.NONE
-    columns = tuple(c for c in fk_columns if c in bounded or (bool(bounded) and c in leaf.pinned))
+    useful = bool(bounded - leaf.pinned)
+    columns = tuple(c for c in fk_columns if c in bounded or (useful and c in leaf.pinned))
     return LeafGrade(
         leaf.name, grade, f"{label} using {name} ({index.method})", index, columns, condition
     )
@@ -820,9 +825,12 @@ def _drop_index(conn: psycopg.Connection[Any], index: IndexInfo) -> bool:
     ).fetchone()
     assert root is not None
     target = root[0]
+    name = _regclass(conn, target)
+    if name is None:
+        return True  # gone with the partitioned index it belonged to
     try:
         with conn.transaction():
-            conn.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(_regclass(conn, target))))
+            conn.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(name)))
         return True
     except psycopg.Error:
         pass
@@ -837,7 +845,7 @@ def _drop_index(conn: psycopg.Connection[Any], index: IndexInfo) -> bool:
         with conn.transaction():
             conn.execute(
                 sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
-                    sql.SQL(_regclass(conn, owner[0])), sql.Identifier(owner[1])
+                    sql.SQL(_regclass(conn, owner[0]) or "?"), sql.Identifier(owner[1])
                 )
             )
         return True
@@ -845,10 +853,12 @@ def _drop_index(conn: psycopg.Connection[Any], index: IndexInfo) -> bool:
         return False  # another foreign key needs it, or a partition inherited it
 
 
-def _regclass(conn: psycopg.Connection[Any], oid: int) -> str:
-    row = conn.execute("SELECT %s::oid::regclass::text", (oid,)).fetchone()
-    assert row is not None
-    return str(row[0])
+def _regclass(conn: psycopg.Connection[Any], oid: int) -> str | None:
+    """The relation's name as SQL writes it (qualified when not visible); None once dropped."""
+    row = conn.execute(
+        "SELECT c.oid::regclass::text FROM pg_catalog.pg_class c WHERE c.oid = %s", (oid,)
+    ).fetchone()
+    return None if row is None else str(row[0])
 
 
 def _best_over_indexes(
@@ -856,27 +866,34 @@ def _best_over_indexes(
     tree: ChildTree,
     one_round: Callable[[], tuple[dict[int, LeafGrade], list[str]]],
 ) -> tuple[dict[int, LeafGrade], list[str]]:
-    """Run rounds, dropping the indexes that gave less than FULL, keeping each leaf's best."""
+    """Run rounds, each after dropping the weakest index a leaf not yet FULL used; keep each
+    leaf's best grade. The weakest go first, and a leaf's own index before one it shares with
+    other leaves through a partitioned index: dropping that one takes it from every leaf."""
     best: dict[int, LeafGrade] = {}
     statements: list[str] = []
-    dropped: set[int] = set()
+    tried: set[int] = set()
     for _ in range(_MAX_ROUNDS):
         grades, texts = one_round()
         statements += texts
         for oid, grade in grades.items():
             if oid not in best or grade.grade > best[oid].grade:
                 best[oid] = grade
-        weaker = {
-            g.index.oid: g.index
-            for oid, g in grades.items()
-            if g.index is not None and best[oid].grade < Grade.FULL
-        }
-        progressed = False
-        for oid, index in weaker.items():
-            if oid not in dropped:
-                dropped.add(oid)
-                progressed = _drop_index(conn, index) or progressed
-        if not progressed:
+        used: dict[int, tuple[Grade, IndexInfo]] = {}
+        for oid, g in grades.items():
+            if g.index is None or best[oid].grade is Grade.FULL or g.index.oid in tried:
+                continue
+            weakest = min(g.grade, used.get(g.index.oid, (g.grade, g.index))[0])
+            used[g.index.oid] = (weakest, g.index)
+        dropped = False
+        while used and not dropped:
+            lowest = min(grade for grade, _ in used.values())
+            group = [index for grade, index in used.values() if grade == lowest]
+            targets = [index for index in group if not index.shared] or group[:1]
+            for index in targets:
+                tried.add(index.oid)
+                del used[index.oid]
+                dropped = _drop_index(conn, index) or dropped
+        if not dropped:
             break
     return best, statements
 
@@ -920,47 +937,74 @@ def _notices(conn: psycopg.Connection[Any]) -> Iterator[list[str]]:
 
 
 def _sql_error(exc: psycopg.Error) -> RiStatementError:
-    return RiStatementError(exc.sqlstate or "", exc.diag.message_primary or str(exc))
+    context = re.search(r'SQL statement "(.*)"', exc.diag.context or "")
+    return RiStatementError(
+        exc.sqlstate or "",
+        exc.diag.message_primary or str(exc),
+        context.group(1) if context else "",
+    )
 
 
-def trigger_verdict(
-    conn: psycopg.Connection[Any], oid: int, keys: Sequence[Sequence[str]]
-) -> Verdict:
-    """The verdict from the trigger's own plans: for each key (the parent key columns' values,
-    as text), insert a parent row with it and delete that row, in a rolled-back transaction.
+@dataclass(frozen=True)
+class Probe:
+    """One parent row to delete: its key (the referenced columns' values as text, in key
+    order) and the values of the referencing row's other columns that need one (a self
+    reference's own key, a partition column)."""
+
+    key: tuple[str, ...]
+    child: tuple[tuple[str, str], ...] = ()
+
+
+def trigger_verdict(conn: psycopg.Connection[Any], oid: int, probes: Sequence[Probe]) -> Verdict:
+    """The verdict from the trigger's own plans. For each probe, in a rolled-back savepoint:
+    insert a parent row with its key and a child row referencing it (RI triggers off, so that
+    a collation the insert's own check cannot resolve does not stop it), then delete the
+    parent row with auto_explain loaded. The lookup finds the child row, so every comparison
+    runs: NO ACTION/RESTRICT then fail (23503, expected), the other actions change the row.
 
     The keys must be new to the parent and, for a partitioned child, reach every leaf between
-    them; the parent's other columns must accept their defaults.
+    them; the parent's and child's other columns must accept NULL or their defaults.
     """
     fk = foreign_key(conn, oid)
-    with conn.transaction(force_rollback=True):
+    with _own_statements(conn), conn.transaction(force_rollback=True):
         tree = child_tree(conn, fk)
-        parent_columns = sql.SQL(", ").join(sql.Identifier(c.parent) for c in fk.columns)
 
-        def probe(key: Sequence[str]) -> tuple[dict[int, LeafGrade], list[str]]:
+        def insert(table: str, columns: Sequence[str], values: Sequence[str]) -> tuple[Any, ...]:
+            row = conn.execute(
+                sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING tableoid, ctid::text").format(
+                    sql.SQL(table),
+                    sql.SQL(", ").join(map(sql.Identifier, columns)),
+                    sql.SQL(", ").join(map(sql.Literal, values)),
+                )
+            ).fetchone()
+            assert row is not None
+            return tuple(row)
+
+        def probe(probe: Probe) -> tuple[dict[int, LeafGrade], list[str]]:
             grades: dict[int, LeafGrade] = {}
             texts: list[str] = []
             with conn.transaction(force_rollback=True), _notices(conn) as notices:
                 conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                parent = insert(fk.parent, [c.parent for c in fk.columns], probe.key)
+                conn.execute("SET LOCAL session_replication_role = replica")
+                insert(
+                    fk.child,
+                    [*fk.child_columns, *(name for name, _ in probe.child)],
+                    [*probe.key, *(value for _, value in probe.child)],
+                )
+                conn.execute("SET LOCAL session_replication_role = origin")
                 for statement in (*_AUTO_EXPLAIN, *PLAN_SETTINGS):
                     conn.execute(statement)
-                row = conn.execute(
-                    sql.SQL(
-                        "INSERT INTO {} ({}) VALUES ({}) RETURNING tableoid, ctid::text"
-                    ).format(
-                        sql.SQL(fk.parent),
-                        parent_columns,
-                        sql.SQL(", ").join(map(sql.Literal, key)),
-                    )
-                ).fetchone()
-                assert row is not None
                 notices.clear()
+                found_row = False
                 try:
                     conn.execute(
                         sql.SQL("DELETE FROM {} WHERE ctid = {}::tid AND tableoid = {}").format(
-                            sql.SQL(fk.parent), sql.Literal(row[1]), sql.Literal(row[0])
+                            sql.SQL(fk.parent), sql.Literal(parent[1]), sql.Literal(parent[0])
                         )
                     )
+                except (psycopg.errors.ForeignKeyViolation, psycopg.errors.RestrictViolation):
+                    found_row = True
                 except psycopg.Error as exc:
                     raise _sql_error(exc) from exc
                 for message in notices:
@@ -973,13 +1017,15 @@ def trigger_verdict(
                             grades[leaf] = grade
             if not texts:
                 raise OracleError(f"deleting a parent row of {fk.name} ran no child statement")
+            if found_row != (fk.on_delete in ("a", "r")):
+                raise OracleError(f"the lookup of {fk.name} did not behave as its action says")
             return grades, texts
 
         def one_round() -> tuple[dict[int, LeafGrade], list[str]]:
             grades: dict[int, LeafGrade] = {}
             texts: list[str] = []
-            for key in keys:
-                found, statements = probe(key)
+            for each in probes:
+                found, statements = probe(each)
                 texts += statements
                 for leaf, grade in found.items():
                     if leaf not in grades or grade.grade < grades[leaf].grade:
@@ -997,15 +1043,28 @@ def trigger_verdict(
 
 
 class _Prepared:
-    """The rebuilt statements, PREPAREd with the parent key types; EXPLAIN EXECUTE them."""
+    """The rebuilt statements, PREPAREd with the parent key types; EXPLAIN EXECUTE them.
+
+    psycopg sends DEALLOCATE ALL after a DROP or ROLLBACK when it has prepared statements of
+    its own, so the statements are re-prepared whenever they are found missing.
+    """
 
     def __init__(self, conn: psycopg.Connection[Any], fk: ForeignKey) -> None:
         self.conn, self.fk = conn, fk
         self.names = [f"fkaudit_ri_oracle_{n}" for n in range(len(fk.statements()))]
 
-    def prepare(self) -> None:
+    def ensure(self) -> None:
+        present = {
+            row[0]
+            for row in self.conn.execute(
+                "SELECT name FROM pg_catalog.pg_prepared_statements WHERE name = ANY(%s)",
+                (self.names,),
+            )
+        }
         types = sql.SQL(", ").join(sql.SQL(t) for t in self.fk.param_types)
         for name, text in zip(self.names, self.fk.statements(), strict=True):
+            if name in present:
+                continue
             try:
                 with self.conn.transaction():
                     self.conn.execute(
@@ -1022,6 +1081,7 @@ class _Prepared:
                 self.conn.execute(sql.SQL("DEALLOCATE {}").format(sql.Identifier(name)))
 
     def plans(self, key: Sequence[str | None]) -> list[dict[str, Any]]:
+        self.ensure()
         values = sql.SQL(", ").join(map(sql.Literal, key))
         out = []
         for name in self.names:
@@ -1033,6 +1093,17 @@ class _Prepared:
             assert row is not None
             out.append(row[0][0]["Plan"])
         return out
+
+
+@contextlib.contextmanager
+def _own_statements(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """No automatic server-side preparation by psycopg while the oracle runs (see _Prepared)."""
+    threshold = conn.prepare_threshold
+    conn.prepare_threshold = None
+    try:
+        yield
+    finally:
+        conn.prepare_threshold = threshold
 
 
 def _castable(conn: psycopg.Connection[Any], value: str, type_name: str) -> bool:
@@ -1101,19 +1172,20 @@ def _check_comparisons(
         if exc.sqlstate == "42P22":
             raise _sql_error(exc) from exc
     finally:
-        conn.execute(sql.SQL("DEALLOCATE {}").format(name))
+        with contextlib.suppress(psycopg.Error), conn.transaction():
+            conn.execute(sql.SQL("DEALLOCATE {}").format(name))
 
 
 def explain_verdict(conn: psycopg.Connection[Any], oid: int) -> Verdict:
     """The verdict from EXPLAIN of the rebuilt RI statements, in a rolled-back transaction."""
     fk = foreign_key(conn, oid)
-    with conn.transaction(force_rollback=True):
+    with _own_statements(conn), conn.transaction(force_rollback=True):
         tree = child_tree(conn, fk)
         for statement in PLAN_SETTINGS:
             conn.execute(statement)
         prepared = _Prepared(conn, fk)
         try:
-            prepared.prepare()
+            prepared.ensure()
             return _explained(conn, fk, tree, prepared)
         finally:
             prepared.deallocate()
@@ -1152,13 +1224,11 @@ def _explained(
             prepared.deallocate()
             with conn.transaction(force_rollback=True):
                 conn.execute("SET LOCAL enable_partition_pruning = off")
-                prepared.prepare()
                 for plan in prepared.plans(some_key):
                     for leaf, grade in grade_plan(plan, tree, fk).items():
                         if tree.leaves[leaf].name in unprobed:
                             grades.setdefault(leaf, grade)
                 prepared.deallocate()
-            prepared.prepare()
         return grades, list(fk.statements())
 
     best, statements = _best_over_indexes(conn, tree, one_round)
