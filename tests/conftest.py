@@ -52,6 +52,8 @@ def _database_prefix() -> str:
 
 @pytest.fixture(scope="session", autouse=True)
 def _faster_throwaway_servers() -> Iterator[None]:
+    """Throwaway servers on tmpfs, initdb once per command line (tests/throwaway.py); the
+    copies initdb's first runs are kept in go when the session ends."""
     with (
         tempfile.TemporaryDirectory(prefix="fkaudit-initdb-", dir=memory_directory()) as cache,
         faster_throwaway_servers(Path(cache)),
