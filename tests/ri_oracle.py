@@ -252,7 +252,7 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
 WHERE c.collencoding IN (-1, pg_catalog.pg_char_to_encoding(pg_catalog.getdatabaseencoding()))
   AND CASE WHEN pg_catalog.pg_collation_is_visible(c.oid) THEN pg_catalog.quote_ident(c.collname)
       ELSE pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.collname) END
-      = ({})
+      = ({}) COLLATE pg_catalog."C"
 """
 
 
@@ -274,8 +274,8 @@ def _comparison_collation(
         with conn.transaction():
             row = conn.execute(sql.SQL(_COLLATION_BY_NAME).format(sql.SQL(expression))).fetchone()
             named = conn.execute(sql.SQL(expression)).fetchone()
-    except psycopg.Error:
-        return None  # not a collatable type
+    except psycopg.errors.DatatypeMismatch:
+        return None  # "collations are not supported by type …"
     if named is None or named[0] is None:
         return INDETERMINATE
     if row is None:
