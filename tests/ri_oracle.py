@@ -459,7 +459,7 @@ def _bound_groups(bound: str) -> list[list[str | None]]:
             else:
                 item += ch
         elif ch == "'":
-            quote, quoted = True, True
+            quote, quoted, item = True, True, ""  # drop the blank before the constant
         elif ch == "(":
             depth += 1
             if depth == 1:
