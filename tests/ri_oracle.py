@@ -8,9 +8,10 @@ FK101/FK102 say whether that statement can find its rows through an index, so th
 read off the statement's generic plan with sequential scans disabled ("can any index serve it"):
 
 - `trigger_verdict` (primary): in a transaction that is always rolled back, load auto_explain,
-  insert a new parent row per probe key and delete it, and grade the plans of the child-side
-  statements the trigger ran (auto_explain logs their text and JSON plan as notices). The
-  caller chooses the keys: one that routes to each leaf of a partitioned child.
+  insert a new parent row per probe key and a child row referencing it, delete the parent row,
+  and grade the plans of the child-side statements the trigger ran (auto_explain logs their
+  text and JSON plan as notices). The caller chooses the keys: one that routes to each leaf of
+  a partitioned child.
 - `explain_verdict` (secondary, for schemas without rows such as tests/cases/*.sql): rebuild
   the statement text offline exactly as ri_triggers.c writes it (`ForeignKey.statement`),
   PREPARE it with the parent key columns' types and `EXPLAIN EXECUTE` it with non-NULL keys
@@ -28,16 +29,20 @@ Grading, per scan of the child (per leaf partition that survives run-time prunin
   column ends the run (`(a, a, b)` bounds only a); 18's skip scan steps over a column that
   repeats one already bound. hash and SP-GiST have one column; GIN, GiST and any other method
   count every key column with a condition. BRIN and bloom count as NOT indexed whatever the
-  plan shows: they read the whole index on every lookup. A BitmapAnd counts as its best input;
+  plan shows: they read the whole index on every lookup. A BitmapAnd counts as its best input.
+  Index Cond does not say which index column a condition searches: it goes, as the planner
+  gives it, to the first column of that attribute in the comparison's collation (derived by
+  the server from the statement's operands) whose operator family holds the operator;
 - a LIST partition whose bound is one value pins that column for the leaf: an index bounding
-  the other FK columns is FULL there (the filter on the pinned column removes nothing);
+  the other FK columns is FULL there (the filter on the pinned column removes nothing), one
+  bounding only pinned columns reads the whole leaf like a Seq Scan;
 - FULL when every FK column is bound, PARTIAL when some are, NONE when none. A key's verdict
   is its worst leaf.
 
 The planner picks among usable indexes by cost, and on small tables costs tie: it may pick a
-single-column index beside a full one, or bloom beside a btree. So each round drops the indexes
-that gave less than FULL (inside the rolled-back transaction) and plans again; a leaf's grade
-is the best over the rounds, the answer to "can the lookup use an index".
+single-column index beside a full one, or bloom beside a btree. So each round drops the weakest
+index a leaf used while it is not yet FULL (inside the rolled-back transaction) and plans
+again; a leaf's grade is the best over the rounds, the answer to "can the lookup use an index".
 """
 
 from __future__ import annotations
