@@ -24,8 +24,9 @@ def _null_test(arg: str, test: int, row: bool = False) -> str:
     return f"{{NULLTEST :arg {arg} :nulltesttype {test} :argisrow {str(row).lower()} :location 9}}"
 
 
-def _row(*fields: str) -> str:
-    return f"{{ROWEXPR :args ({' '.join(fields)}) :row_typeid 2249 :row_format 2 :location 3}}"
+def _row(*fields: str, label: str = "ROWEXPR") -> str:
+    """A row constructor as 15+ print it (`ROW` up to 14)."""
+    return f"{{{label} :args ({' '.join(fields)}) :row_typeid 2249 :row_format 2 :location 3}}"
 
 
 def _bool(value: bool) -> str:
@@ -46,6 +47,7 @@ def _bool_expr(op: str, *args: str) -> str:
         (_null_test(_VAR2, 1), [2], True),  # f IS NOT NULL
         (_bool_expr("not", _null_test(_VAR2, 0)), [2], True),  # NOT (f IS NULL)
         (_null_test(_row(_VAR2), 1, row=True), [2], True),  # ROW(f) IS NOT NULL
+        (_null_test(_row(_VAR2, label="ROW"), 1, row=True), [2], True),  # as 12-14 print it
         (_null_test(_row(_VAR2, _VAR3), 1, row=True), [2, 3], True),  # (f, g) IS NOT NULL
         (_null_test(_row(_VAR2, _VAR3), 1, row=True), [2], False),  # g is not an FK column
         (_bool_expr("or", _null_test(_VAR2, 1), _bool(False)), [2], True),  # f IS NOT NULL OR false

@@ -172,6 +172,7 @@ def _formula(node: object) -> Formula:
 
 
 _BOOL = "16"  # pg_type OID of boolean
+_ROW_LABELS = frozenset({"ROW", "ROWEXPR"})  # RowExpr prints as ROW up to PostgreSQL 14
 
 
 def _constant_is_true(node: Node) -> bool:
@@ -187,7 +188,8 @@ def _null_test(node: Node) -> Formula:
     if test not in (_IS_NULL, _IS_NOT_NULL):
         return None
     arg = node.field("arg")
-    fields = arg.field("args") if isinstance(arg, Node) and arg.label == "ROWEXPR" else [arg]
+    is_row = isinstance(arg, Node) and arg.label in _ROW_LABELS
+    fields = arg.field("args") if isinstance(arg, Node) and is_row else [arg]
     if not isinstance(fields, list):
         return None
     attnums = [_column(field) for field in fields]
