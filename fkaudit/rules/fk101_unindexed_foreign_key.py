@@ -8,7 +8,9 @@ What it does
     allowed), primary keys and unique constraints, single-column hash and SP-GiST indexes,
     GiST and GIN indexes (btree_gist, btree_gin) on any key column, and partial indexes whose
     predicate the lookup proves: true whenever the FK columns are non-NULL (`col IS NOT NULL`,
-    `NOT (col IS NULL)`, `ROW(a, b) IS NOT NULL`, an OR with such an arm). Not counted:
+    `NOT (col IS NULL)`, `ROW(a, b) IS NOT NULL`, an OR with such an arm); fkaudit decides
+    this from the predicate's stored node tree, re-implementing the planner's proof for these
+    forms (no query is sent; the test suite checks it against the planner). Not counted:
     expression indexes, invalid ones, other partial indexes (`WHERE deleted_at IS NULL`,
     `WHERE col > 0`), an index whose leading columns are not FK columns, and BRIN and bloom
     indexes, which the lookup can only read whole (the message names them). An index column
