@@ -46,7 +46,7 @@ from collections.abc import Iterator
 from fkaudit.catalog.model import Action, Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
 from fkaudit.rules import ForeignKeyRule
-from fkaudit.rules.wording import not_null_suggestion, nullable_columns, nullable_phrase
+from fkaudit.rules.wording import nullable_columns_finding
 
 
 class NullableCascadeForeignKey(ForeignKeyRule):
@@ -57,16 +57,13 @@ class NullableCascadeForeignKey(ForeignKeyRule):
     def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
         if fk.on_delete is not Action.CASCADE:
             return
-        child = catalog.table(fk.table_oid)
-        nullable = nullable_columns(catalog, fk)
-        if not nullable:
-            return
-        yield self.finding_for(
+        yield from nullable_columns_finding(
+            self,
             catalog,
             fk,
-            f"ON DELETE CASCADE but {nullable_phrase(nullable)} may be NULL: rows without a "
-            "parent are allowed although they are deleted with it; make the column(s) "
-            "NOT NULL or use ON DELETE SET NULL",
-            columns=[c.name for c in nullable],
-            suggestion=not_null_suggestion(child, nullable),
+            lambda columns: (
+                f"ON DELETE CASCADE but {columns} may be NULL: rows without a parent "
+                "are allowed although they are deleted with it; make the column(s) NOT NULL or use "
+                "ON DELETE SET NULL"
+            ),
         )

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from fkaudit.catalog.model import Catalog, ForeignKey, MatchType
 from fkaudit.findings import Finding, Severity
 from fkaudit.rules import ForeignKeyRule
-from fkaudit.rules.wording import not_null_suggestion, nullable_columns, nullable_phrase
+from fkaudit.rules.wording import nullable_columns_finding
 
 
 class MatchSimplePartialNull(ForeignKeyRule):
@@ -46,16 +46,13 @@ class MatchSimplePartialNull(ForeignKeyRule):
     def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
         if len(fk.attnums) < 2 or fk.match_type is not MatchType.SIMPLE:
             return
-        child = catalog.table(fk.table_oid)
-        nullable = nullable_columns(catalog, fk)
-        if not nullable:
-            return
-        yield self.finding_for(
+        yield from nullable_columns_finding(
+            self,
             catalog,
             fk,
-            f"MATCH SIMPLE with nullable column(s) {nullable_phrase(nullable)}: a row with "
-            "any of them NULL skips the check, so partly filled keys may reference nothing; "
-            "make them NOT NULL or use MATCH FULL",
-            columns=[c.name for c in nullable],
-            suggestion=not_null_suggestion(child, nullable),
+            lambda columns: (
+                f"MATCH SIMPLE with nullable column(s) {columns}: a row with any of "
+                "them NULL skips the check, so partly filled keys may reference nothing; make them "
+                "NOT NULL or use MATCH FULL"
+            ),
         )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from fkaudit.catalog.coverage import FkCoverage
 from fkaudit.catalog.model import Catalog, Column, ForeignKey, NullCheck, Table
+from fkaudit.findings import Finding
 from fkaudit.fixsql import make_not_null
+
+if TYPE_CHECKING:
+    from fkaudit.rules import ForeignKeyRule
 
 
 def fk_columns(catalog: Catalog, fk: ForeignKey) -> list[str]:
@@ -106,3 +110,20 @@ def leaves_phrase(child: Table, verdict: FkCoverage) -> str:
         return ""
     names = ", ".join(t.table.qualified_name for t in verdict.weakest)
     return f" (partitions without a usable index: {names})"
+
+
+def nullable_columns_finding(
+    rule: ForeignKeyRule, catalog: Catalog, fk: ForeignKey, message: Callable[[str], str]
+) -> Iterator[Finding]:
+    """A finding of `rule` about the FK columns that may be NULL, if any: `message` gets
+    their phrase (`nullable_phrase`), the suggestion makes them NOT NULL."""
+    nullable = nullable_columns(catalog, fk)
+    if not nullable:
+        return
+    yield rule.finding_for(
+        catalog,
+        fk,
+        message(nullable_phrase(nullable)),
+        columns=[c.name for c in nullable],
+        suggestion=not_null_suggestion(catalog.table(fk.table_oid), nullable),
+    )
