@@ -85,3 +85,18 @@ def test_both_sides_nondeterministic_use_the_plain_index(conn: psycopg.Connectio
     conn.execute("CREATE TABLE c (f text COLLATE nd CONSTRAINT c_p REFERENCES p)")
     conn.execute("CREATE INDEX ON c (f)")
     assert not _findings(conn, "FK101", "FK103")
+
+
+def test_set_null_takes_the_collate_out_of_the_lookup_before_15(
+    conn: psycopg.Connection[Any], server_version: int
+) -> None:
+    """12-14 put the referenced nondeterministic COLLATE on the SET NULL value, so the lookup
+    compares in the child column's own collation; 15-17 compare in the referenced one."""
+    _icu_nondeterministic(conn)
+    if server_version >= 180000:
+        pytest.skip("PostgreSQL 18 refuses keys whose collations differ this way")
+    conn.execute("CREATE TABLE p (k text COLLATE nd PRIMARY KEY)")
+    conn.execute("CREATE TABLE c (f text CONSTRAINT c_p REFERENCES p ON DELETE SET NULL)")
+    conn.execute("CREATE INDEX ON c (f)")
+    plain_serves = "FK101" not in _findings(conn, "FK101")
+    assert plain_serves is (server_version < 150000)

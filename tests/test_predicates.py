@@ -37,6 +37,16 @@ def _bool(value: bool) -> str:
     )
 
 
+def _int_comparison(opno: int, left: int, right: int) -> str:
+    def const(value: int) -> str:
+        return (
+            "{CONST :consttype 23 :consttypmod -1 :constcollid 0 :constlen 4 :constbyval true "
+            f":constisnull false :location 52 :constvalue 4 [ {value} 0 0 0 0 0 0 0 ]}}"
+        )
+
+    return f"{{OPEXPR :opno {opno} :opresulttype 16 :args ({const(left)} {const(right)})}}"
+
+
 def _bool_expr(op: str, *args: str) -> str:
     return f"{{BOOLEXPR :boolop {op} :args ({' '.join(args)}) :location 46}}"
 
@@ -59,6 +69,11 @@ def _bool_expr(op: str, *args: str) -> str:
         ("{OPEXPR :opno 521 :args (" + _VAR2 + " {CONST :consttype 23})}", [2], False),  # f > 0
         (_bool(True), [2], True),
         (_bool(False), [2], False),
+        (_int_comparison(96, 1, 1), [2], True),  # 1 = 1
+        (_int_comparison(96, 1, 2), [2], False),  # 1 = 2
+        (_int_comparison(518, 1, 2), [2], True),  # 1 <> 2
+        (_int_comparison(521, 2, 1), [2], False),  # 2 > 1: not folded, proves nothing
+        (_bool_expr("or", _int_comparison(96, 1, 2), _null_test(_VAR2, 1)), [2], True),
     ],
 )
 def test_what_the_lookup_proves(predicate: str, fk_attnums: list[int], implied: bool) -> None:

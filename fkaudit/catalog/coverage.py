@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
-from fkaudit.catalog.model import Catalog, ForeignKey, Index, Table
+from fkaudit.catalog.model import Action, Catalog, ForeignKey, Index, Table
 from fkaudit.catalog.nodetree import implied_by_non_null
 
 _PREFIX_METHODS = frozenset({"btree"})
@@ -91,7 +91,9 @@ def comparison_collation(catalog: Catalog, fk: ForeignKey, position: int) -> int
     decide one, and every delete or key update of a referenced row fails (42P22).
 
     PostgreSQL 12-17 append `COLLATE <referenced column's collation>` when the two columns'
-    collations differ and the referenced one is nondeterministic (18 refuses such keys).
+    collations differ and the referenced one is nondeterministic (18 refuses such keys); for
+    ON DELETE SET NULL/SET DEFAULT, 12-14 put it on the value set, not in the comparison. (The
+    delete's lookup is judged; ON UPDATE CASCADE's, which never has it, may want another.)
     Otherwise the child column's collation meets the parameter's, which is the collation of the
     referenced column's *type* (a domain's own, else the database default): equal ones, or the
     default with another, give the other; two different non-default ones give none.
@@ -103,7 +105,10 @@ def comparison_collation(catalog: Catalog, fk: ForeignKey, position: int) -> int
         return 0  # not collatable
     collation = catalog.collations.get(referenced)
     nondeterministic = collation is not None and not collation.deterministic
-    if catalog.server_version_num < 180000 and referenced != own and nondeterministic:
+    version = catalog.server_version_num
+    # 12-14 put that COLLATE on the SET NULL/SET DEFAULT value, not in the WHERE clause.
+    in_where = version >= 150000 or fk.on_delete not in (Action.SET_NULL, Action.SET_DEFAULT)
+    if version < 180000 and referenced != own and nondeterministic and in_where:
         return referenced
     type_info = catalog.type_info.get(parent.type_oid)
     parameter = type_info.collation_oid if type_info else _DEFAULT_COLLATION

@@ -168,7 +168,34 @@ def _formula(node: object) -> Formula:
         and node.field("constisnull") == "false"
     ):
         return Junction(_constant_is_true(node), ())  # true/false: the empty AND/OR
+    if node.label == "OPEXPR":
+        value = _constant_comparison(node)
+        return None if value is None else Junction(value, ())
     return None
+
+
+# `=` and `<>` of the built-in integer, boolean and oid types (pg_operator OIDs, fixed since
+# long before PostgreSQL 12): for these types equal values have equal bytes, so a comparison
+# of two constants is decided by their bytes, as the planner folds it (`WHERE 1 = 1`).
+_BYTE_EQUALITY = {"94": True, "96": True, "410": True, "91": True, "607": True}
+_BYTE_EQUALITY |= {"519": False, "518": False, "411": False, "85": False, "608": False}
+
+
+def _constant_comparison(node: Node) -> bool | None:
+    """The value of `constant = constant` (or `<>`) for those types; None for anything else."""
+    equality = _BYTE_EQUALITY.get(str(node.field("opno")))
+    args = node.field("args")
+    if equality is None or not isinstance(args, list) or len(args) != 2:
+        return None
+    values = []
+    for arg in args:
+        if not isinstance(arg, Node) or arg.label != "CONST":
+            return None
+        if arg.field("constisnull") != "false":
+            return None  # NULL = x is NULL: proves nothing
+        index = arg.items.index(":constvalue")
+        values.append(arg.items[index + 1 :])
+    return (values[0] == values[1]) is equality
 
 
 _BOOL = "16"  # pg_type OID of boolean

@@ -51,10 +51,13 @@ Known limits
     `PERIOD`) is checked by range overlap: a GiST index on its columns and the period (btree_gist)
     serves it, a btree does not. Verdicts are those of the generic plan: under the default
     `plan_cache_mode` a partial index such as `WHERE col > 0` is still used by custom plans for
-    keys that satisfy it, which fkaudit does not count. Constant sub-expressions of a predicate
-    (`WHERE 1 = 1`) are not folded as the planner folds them. A btree whose leading column is
-    not an FK column can be used by PostgreSQL 18's skip scan when that column has few values;
-    fkaudit does not count it.
+    keys that satisfy it, which fkaudit does not count. Of a predicate's constant
+    sub-expressions only `=`/`<>` of integer, boolean and oid constants are folded (`WHERE
+    1 = 1`), the planner folds more. An expression index on the very cast the check applies
+    to a mismatched child column (`((f)::numeric)` for an int child of a numeric key) serves
+    the lookup; fkaudit does not count it yet (FK103 reports the mismatch). A btree whose
+    leading column is not an FK column can be used by PostgreSQL 18's skip scan when that
+    column has few values; fkaudit does not count it.
 """
 
 from __future__ import annotations

@@ -94,6 +94,22 @@ CREATE TABLE p (id int PRIMARY KEY);
 CREATE TABLE c (f int CONSTRAINT c_p REFERENCES p);
 CREATE INDEX ON c (f) WHERE f IS DISTINCT FROM NULL;
 
+-- case: partial index WHERE 1 = 1: the planner folds the constants
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (f int CONSTRAINT c_p REFERENCES p);
+CREATE INDEX ON c (f) WHERE 1 = 1;
+
+-- case: partial index WHERE f IS NULL AND 1 <> 2 is never true for a key
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (f int CONSTRAINT c_p REFERENCES p);
+CREATE INDEX ON c (f) WHERE f IS NULL AND 1 <> 2;
+-- fires: FK101 c_p
+
+-- case: partial index WHERE 1 = 2 OR f IS NOT NULL
+CREATE TABLE p (id int PRIMARY KEY);
+CREATE TABLE c (f int CONSTRAINT c_p REFERENCES p);
+CREATE INDEX ON c (f) WHERE 1 = 2 OR f IS NOT NULL;
+
 -- case: partial index WHERE f > 0 is not proven by a generic plan
 CREATE TABLE p (id int PRIMARY KEY);
 CREATE TABLE c (f int CONSTRAINT c_p REFERENCES p);
