@@ -60,6 +60,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from fkaudit.connection import without_prepared_statements
+
 #: Settings the trigger's statements are planned under (SET LOCAL, after LOAD 'auto_explain').
 PLAN_SETTINGS = (
     "SET LOCAL plan_cache_mode = force_generic_plan",
@@ -971,7 +973,7 @@ def trigger_verdict(conn: psycopg.Connection[Any], oid: int, probes: Sequence[Pr
     them; the parent's and child's other columns must accept NULL or their defaults.
     """
     fk = foreign_key(conn, oid)
-    with _own_statements(conn), conn.transaction(force_rollback=True):
+    with without_prepared_statements(conn), conn.transaction(force_rollback=True):
         tree = child_tree(conn, fk)
 
         def insert(table: str, columns: Sequence[str], values: Sequence[str]) -> tuple[Any, ...]:
@@ -1100,17 +1102,6 @@ class _Prepared:
         return out
 
 
-@contextlib.contextmanager
-def _own_statements(conn: psycopg.Connection[Any]) -> Iterator[None]:
-    """No automatic server-side preparation by psycopg while the oracle runs (see _Prepared)."""
-    threshold = conn.prepare_threshold
-    conn.prepare_threshold = None
-    try:
-        yield
-    finally:
-        conn.prepare_threshold = threshold
-
-
 def _castable(conn: psycopg.Connection[Any], value: str, type_name: str) -> bool:
     try:
         with conn.transaction():
@@ -1184,7 +1175,7 @@ def _check_comparisons(
 def explain_verdict(conn: psycopg.Connection[Any], oid: int) -> Verdict:
     """The verdict from EXPLAIN of the rebuilt RI statements, in a rolled-back transaction."""
     fk = foreign_key(conn, oid)
-    with _own_statements(conn), conn.transaction(force_rollback=True):
+    with without_prepared_statements(conn), conn.transaction(force_rollback=True):
         tree = child_tree(conn, fk)
         for statement in PLAN_SETTINGS:
             conn.execute(statement)
