@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from fkaudit.catalog.nodetree import holds_one_list_value, implied_by_non_null, null_formula
+from fkaudit.catalog.nodetree import (
+    column_casts,
+    holds_one_list_value,
+    implied_by_non_null,
+    null_formula,
+)
 
 _VAR2 = (
     "{VAR :varno 1 :varattno 2 :vartype 23 :vartypmod -1 :varcollid 0 :varnullingrels (b) "
@@ -109,3 +114,16 @@ def _datum(isnull: bool = False) -> str:
 )
 def test_a_list_partition_of_one_value(bound: str, one_value: bool) -> None:
     assert holds_one_list_value(bound) is one_value
+
+
+_CAST = (
+    "{FUNCEXPR :funcid 1740 :funcresulttype 1700 :funcretset false :funcvariadic false "
+    ":funcformat 1 :funccollid 0 :inputcollid 0 :args (" + _VAR2 + ") :location 67}"
+)
+_CALL = _CAST.replace(":funcformat 1", ":funcformat 0")  # numeric(f) as a call: not read
+_PLUS = "{OPEXPR :opno 551 :opresulttype 23 :args (" + _VAR2 + " {CONST :consttype 23})}"
+
+
+def test_index_expressions_that_are_casts_of_a_column() -> None:
+    assert column_casts(f"({_CAST} {_PLUS} {_CALL})") == [(2, 1700), None, None]
+    assert column_casts("not a node tree (") == []

@@ -129,23 +129,34 @@ def _searched_columns(
     operator_of = dict(zip(attnums, fk.pf_eq_operators, strict=True))
     position_of = {attnum: n for n, attnum in enumerate(attnums)}
 
-    def searchable(position: int) -> bool:
-        attnum = index.key_attnums[position]
+    def searched_column(position: int) -> int | None:
+        """The FK column this index column searches, if any: the column itself, or the cast
+        `column::type` the lookup compares a mismatched column as."""
+        attnum, cast = index.key_attnums[position], index.key_casts[position]
+        if attnum == 0 and cast is not None:
+            attnum = cast[0]
         if attnum not in operator_of:
-            return False
+            return None
         # The index column must have the comparison's collation (an index on
         # `code COLLATE "C"` cannot answer a lookup in the column's own collation).
         if index.key_collations[position] not in (
             0,
             comparison_collation(catalog, fk, position_of[attnum]),
         ):
-            return False
-        if not check_operator:
-            return True
+            return None
         operator = operator_of[attnum]
-        return catalog.is_search_operator(
+        casts = catalog.casts_column(table.column(attnum).type_oid, operator)
+        if cast is not None:  # serves only the lookup that casts to exactly that type
+            compared_as = catalog.operators.get(operator)
+            if not casts or compared_as is None or compared_as.right_type_oid != cast[1]:
+                return None
+        elif check_operator and casts:
+            return None
+        if check_operator and not catalog.is_search_operator(
             index.key_opfamilies[position], operator
-        ) and not catalog.casts_column(table.column(attnum).type_oid, operator)
+        ):
+            return None
+        return attnum
 
     method = index.access_method
     positions = range(len(index.key_attnums))
@@ -155,16 +166,18 @@ def _searched_columns(
         steps_over_repeats = catalog.server_version_num >= 180000
         searched: list[int] = []
         for position in positions:
-            attnum = index.key_attnums[position]
+            attnum = searched_column(position)
             if attnum in searched and steps_over_repeats:
                 continue
-            if attnum in searched or not searchable(position):
+            if attnum is None or attnum in searched:
                 break
             searched.append(attnum)
         return tuple(searched)
     if method in _SINGLE_COLUMN_METHODS:
-        return (index.key_attnums[0],) if len(index.key_attnums) == 1 and searchable(0) else ()
-    return tuple(dict.fromkeys(index.key_attnums[p] for p in positions if searchable(p)))
+        only = searched_column(0) if len(index.key_attnums) == 1 else None
+        return () if only is None else (only,)
+    found = (searched_column(p) for p in positions)
+    return tuple(dict.fromkeys(a for a in found if a is not None))
 
 
 def _grade(searched: Sequence[int], attnums: Sequence[int]) -> Coverage:
@@ -192,8 +205,8 @@ def table_coverage(
     if not wanted:  # every FK column is pinned: each row of the table matches the lookup
         return TableCoverage(table, Coverage.FULL, None, (), False)
     for index in catalog.table_indexes(table.oid):
-        if wanted.isdisjoint(index.key_attnums):  # most indexes (the primary key) end here
-            continue
+        if wanted.isdisjoint(index.key_attnums) and not any(index.key_casts):
+            continue  # most indexes (the primary key) end here
         if not index.is_usable or not (
             index.predicate is None or implied_by_non_null(index.predicate_formula, attnums)
         ):

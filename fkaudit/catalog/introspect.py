@@ -34,6 +34,7 @@ from fkaudit.catalog.nodetree import (
     Formula,
     IsNull,
     Not,
+    column_casts,
     holds_one_list_value,
     not_null_attnums,
     null_formula,
@@ -173,6 +174,7 @@ def _indexes(rows: Iterable[Row], opfamily_of_opclass: dict[int, int]) -> tuple[
             tuple(collations[:nkeys]),  # key_collations
             predicate,
             null_formula(predicate_tree) if predicate_tree else None,
+            _key_casts(attnums[:nkeys], expressions),
             unique,
             primary,
             valid,
@@ -190,6 +192,7 @@ def _indexes(rows: Iterable[Row], opfamily_of_opclass: dict[int, int]) -> tuple[
             collations,
             predicate,
             predicate_tree,
+            expressions,
             unique,
             primary,
             valid,
@@ -197,6 +200,17 @@ def _indexes(rows: Iterable[Row], opfamily_of_opclass: dict[int, int]) -> tuple[
             live,
         ) in rows
     )
+
+
+def _key_casts(
+    key_attnums: Sequence[int], expressions: str | None
+) -> tuple[tuple[int, int] | None, ...]:
+    """Per key column, the (column, type) cast it indexes, if it is one (`column_casts`);
+    expressions are stored in the order of the key columns numbered 0."""
+    if not expressions:
+        return (None,) * len(key_attnums)
+    casts = iter(column_casts(expressions))
+    return tuple(next(casts, None) if attnum == 0 else None for attnum in key_attnums)
 
 
 def _foreign_keys(rows: Iterable[Row], trigger_rows: Iterable[Row]) -> tuple[ForeignKey, ...]:

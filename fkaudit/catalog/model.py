@@ -170,6 +170,9 @@ class Index(NamedTuple):
     # The predicate's null tests (`nodetree`), what the planner can prove it from; None when
     # the predicate holds none (or there is no predicate).
     predicate_formula: Formula
+    # Per key column: (column, type) when it is the expression `column::type` (a cast), else
+    # None; such a column serves a lookup that casts the column to that very type.
+    key_casts: tuple[tuple[int, int] | None, ...]
     is_unique: bool
     is_primary: bool
     is_valid: bool

@@ -317,3 +317,33 @@ def columns_of(formula: Formula) -> frozenset[int]:
 def not_null_attnums(formula: Formula) -> frozenset[int]:
     """The columns a CHECK with this expression keeps from being NULL, each on its own."""
     return frozenset(n for n in columns_of(formula) if rejects_nulls(formula, (n,)))
+
+
+_CAST_FORMATS = frozenset({"1", "2"})  # CoercionForm: COERCE_EXPLICIT_CAST, COERCE_IMPLICIT_CAST
+
+
+def column_casts(indexprs: str) -> list[tuple[int, int] | None]:
+    """For each expression of an index (`pg_index.indexprs` as text), in order: (column, type)
+    when it is a cast of one column to a type through a cast function (`((f)::numeric)`, the
+    very expression the RI lookup compares a mismatched column as), else None."""
+    try:
+        expressions = parse(indexprs)
+    except (ValueError, RecursionError):
+        return []
+    if not isinstance(expressions, list):
+        return []
+    casts: list[tuple[int, int] | None] = []
+    for expression in expressions:
+        cast = None
+        if (
+            isinstance(expression, Node)
+            and expression.label == "FUNCEXPR"
+            and expression.field("funcformat") in _CAST_FORMATS
+        ):
+            args, result = expression.field("args"), expression.field("funcresulttype")
+            if isinstance(args, list) and len(args) == 1 and isinstance(result, str):
+                column = _column(args[0])
+                if column is not None and result.isdigit():
+                    cast = (column, int(result))
+        casts.append(cast)
+    return casts

@@ -96,6 +96,7 @@ SELECT i.indexrelid, i.indrelid, ic.relname, am.amname, i.indnkeyatts,
        i.indkey::pg_catalog.int2[], i.indclass::pg_catalog.oid[],
        i.indcollation::pg_catalog.oid[],
        pg_catalog.pg_get_expr(i.indpred, i.indrelid), i.indpred::pg_catalog.text,
+       i.indexprs::pg_catalog.text,
        i.indisunique, i.indisprimary, i.indisvalid, i.indisready, i.indislive
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class c ON c.oid = i.indrelid

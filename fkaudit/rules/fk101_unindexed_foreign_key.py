@@ -18,7 +18,8 @@ What it does
     referenced column's type is a domain declared COLLATE (then that one), or on PostgreSQL
     12-17 the referenced column's collation is nondeterministic and differs (the RI query then
     adds it as COLLATE); the fix builds the index in that collation. A child column whose type
-    forces a cast in the check (an int column referencing a numeric key) cannot use any index.
+    forces a cast in the check (an int column referencing a numeric key) can use no index on
+    the column, only one on that very cast (`((col)::numeric)`); the fix then is FK103's.
     A partitioned child is covered by a valid index on the partitioned table or by a usable
     index on every leaf partition; otherwise the leaves without one are named. A LIST
     partition of one value holds its partition column at that value: the lookup, pruned to
@@ -53,9 +54,7 @@ Known limits
     `plan_cache_mode` a partial index such as `WHERE col > 0` is still used by custom plans for
     keys that satisfy it, which fkaudit does not count. Of a predicate's constant
     sub-expressions only `=`/`<>` of integer, boolean and oid constants are folded (`WHERE
-    1 = 1`), the planner folds more. An expression index on the very cast the check applies
-    to a mismatched child column (`((f)::numeric)` for an int child of a numeric key) serves
-    the lookup; fkaudit does not count it yet (FK103 reports the mismatch). A btree whose
+    1 = 1`), the planner folds more. A btree whose
     leading column is not an FK column can be used by PostgreSQL 18's skip scan when that
     column has few values; fkaudit does not count it.
 """

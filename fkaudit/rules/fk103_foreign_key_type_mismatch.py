@@ -95,7 +95,7 @@ _SEVERITY = {
 }
 _DESCRIBE = {
     "cast": "{c.name} ({c.type_name}) is cast to compare with {p.name} ({p.type_name}): no index "
-    "on it can serve the check",
+    "on the column itself can serve the check",
     "narrower": "{c.name} ({c.type_name}) is narrower than the referenced {p.name} "
     "({p.type_name}): new children fail once parent keys outgrow it",
     "collation": "{c.name} and the referenced {p.name} use different collations",

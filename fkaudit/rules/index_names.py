@@ -60,9 +60,13 @@ def fk_index_fix(catalog: Catalog, fk: ForeignKey, verdict: FkCoverage) -> str |
     columns then need the btree_gist extension, as its primary key already did. A column the
     lookup compares in another collation than its own gets that collation in the index.
     """
-    if verdict.blocked_by_operator:
-        return None
     child = catalog.table(fk.table_oid)
+    cast = any(
+        catalog.casts_column(child.column(attnum).type_oid, operator)
+        for attnum, operator in zip(fk.attnums, fk.pf_eq_operators, strict=True)
+    )
+    if verdict.blocked_by_operator or cast:
+        return None  # the check casts a column: no plain index on it helps (FK103)
     columns = [child.column(n).name for n in fk.attnums]
     collations: dict[str, tuple[str, str]] = {}
     for position, attnum in enumerate(fk.attnums):

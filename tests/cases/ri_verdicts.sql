@@ -208,3 +208,20 @@ CREATE TABLE c1 PARTITION OF c FOR VALUES IN (1);
 CREATE TABLE c2 PARTITION OF c FOR VALUES IN (2);
 CREATE INDEX ON c1 (x);
 -- fires: FK101 c_p
+
+-- case: an expression index on the very cast the check applies serves it
+CREATE TABLE p (k numeric PRIMARY KEY);
+CREATE TABLE c (f int CONSTRAINT c_p REFERENCES p, y text);
+CREATE INDEX ON c (((f)::numeric), y);
+
+-- case: an expression index on another cast than the check's does not
+CREATE TABLE p (k numeric PRIMARY KEY);
+CREATE TABLE c (f int CONSTRAINT c_p REFERENCES p);
+CREATE INDEX ON c (((f)::bigint));
+-- fires: FK101 c_p
+
+-- case: an expression index on a cast of a column whose type needs none
+CREATE TABLE p (k int PRIMARY KEY);
+CREATE TABLE c (f int CONSTRAINT c_p REFERENCES p);
+CREATE INDEX ON c (((f)::numeric));
+-- fires: FK101 c_p
