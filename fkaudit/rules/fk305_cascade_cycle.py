@@ -28,52 +28,12 @@ Known limits
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 
 from fkaudit.catalog.model import Catalog
 from fkaudit.findings import Finding, Severity
 from fkaudit.rules import CatalogRule
-from fkaudit.rules.cascade_graph import cascade_graph
-
-
-def strongly_connected(edges: Mapping[int, Sequence[int]]) -> list[list[int]]:
-    """Kosaraju's algorithm, iteratively (no recursion limit on long chains)."""
-    nodes = sorted(set(edges) | {c for out in edges.values() for c in out})
-    order: list[int] = []
-    seen: set[int] = set()
-    for root in nodes:
-        if root in seen:
-            continue
-        seen.add(root)
-        stack = [(root, iter(edges.get(root, ())))]
-        while stack:
-            node, children = stack[-1]
-            child = next((c for c in children if c not in seen), None)
-            if child is None:
-                stack.pop()
-                order.append(node)
-            else:
-                seen.add(child)
-                stack.append((child, iter(edges.get(child, ()))))
-    reverse: dict[int, list[int]] = {}
-    for parent, out in edges.items():
-        for child in out:
-            reverse.setdefault(child, []).append(parent)
-    components, assigned = [], set()
-    for root in reversed(order):
-        if root in assigned:
-            continue
-        component, todo = [], [root]
-        assigned.add(root)
-        while todo:
-            node = todo.pop()
-            component.append(node)
-            for parent in reverse.get(node, ()):
-                if parent not in assigned:
-                    assigned.add(parent)
-                    todo.append(parent)
-        components.append(component)
-    return components
+from fkaudit.rules.cascade_graph import CascadeGraph, cascade_graph
 
 
 class CascadeCycle(CatalogRule):
@@ -82,13 +42,17 @@ class CascadeCycle(CatalogRule):
     default_severity = Severity.WARNING
 
     def check(self, catalog: Catalog) -> Iterator[Finding]:
-        graph = cascade_graph(catalog)
-        children = {parent: [child for child, _ in out] for parent, out in graph.edges.items()}
-        for component in strongly_connected(children):
+        yield from self.findings(catalog, cascade_graph(catalog))
+
+    def findings(self, catalog: Catalog, graph: CascadeGraph) -> Iterator[Finding]:
+        """One finding per component of two tables or more. The shortest cycle through its
+        first table stays inside the component, so the walk that finds it does too: each
+        table and edge is walked once, however much the cycle cascades into downstream."""
+        for number, component in enumerate(graph.components):
             if len(component) < 2:
                 continue
             start = min(component, key=graph.name)
-            path = graph.path_to(graph.reach(start), start, start)
+            path = graph.path_to(graph.reach(start, component=number), start, start)
             tables = " -> ".join([graph.name(start), *(graph.name(fk.table_oid) for _, fk in path)])
             first = path[0][1]
             yield self.finding_for(
