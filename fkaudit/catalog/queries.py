@@ -41,35 +41,37 @@ ORDER BY c.oid
 
 # Only the columns rules reason about: those of a foreign key (either side) and every column of
 # a partition (a partitioned FK's columns are found in its leaves by name). Schemas have many
-# more columns than FK columns; reading them all would triple this, the largest, query. The two
-# kinds are read by two joins glued by UNION ALL (a partition's FK columns come from the first
-# only): a filter `relispartition OR EXISTS (...)` instead made PostgreSQL 12-16 run the EXISTS
-# as a per-row subplan once its hashed form outgrew work_mem, 48 s at 15,000 keys.
+# more columns than FK columns; reading them all would triple this, the largest, query.
+# Each wanted column is then looked up by the (attrelid, attnum) index, one probe per column,
+# behind an OFFSET 0 fence so that no row estimate can change that plan: PostgreSQL 12-16
+# estimate ten elements for every unnest() of a column, which at 100,000 keys made the planner
+# hash all of pg_attribute (spilling to disk) for 150,000 wanted columns; and a filter
+# `relispartition OR EXISTS (...)` before that ran the EXISTS as a per-row subplan once its
+# hashed form outgrew work_mem (48 s at 15,000 keys).
 COLUMNS = f"""
-WITH fk_column AS (
-    SELECT con.conrelid AS relid, pg_catalog.unnest(con.conkey) AS attnum
+WITH wanted AS (
+    SELECT con.conrelid AS attrelid, pg_catalog.unnest(con.conkey) AS attnum
     FROM pg_catalog.pg_constraint con WHERE con.contype = 'f'
     UNION
     SELECT con.confrelid, pg_catalog.unnest(con.confkey)
     FROM pg_catalog.pg_constraint con WHERE con.contype = 'f'
-), wanted AS (
+    UNION
     SELECT a.attrelid, a.attnum
-    FROM pg_catalog.pg_attribute a
-    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+    FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
     WHERE c.relispartition AND a.attnum > 0
-    UNION ALL
-    SELECT f.relid, f.attnum
-    FROM fk_column f
-    JOIN pg_catalog.pg_class c ON c.oid = f.relid
-    WHERE NOT c.relispartition
 )
 SELECT a.attrelid, a.attnum, a.attname, pg_catalog.quote_ident(a.attname), a.atttypid,
        pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attcollation
 FROM wanted w
-JOIN pg_catalog.pg_attribute a ON a.attrelid = w.attrelid AND a.attnum = w.attnum
+CROSS JOIN LATERAL (
+    SELECT * FROM pg_catalog.pg_attribute a
+    WHERE a.attrelid = w.attrelid AND a.attnum = w.attnum AND NOT a.attisdropped
+    OFFSET 0
+) a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'f') AND NOT a.attisdropped AND {_USER_RELATION}
+WHERE c.relkind IN ('r', 'p', 'f') AND {_USER_RELATION}
 ORDER BY a.attrelid, a.attnum
 """
 
@@ -304,9 +306,12 @@ def foreign_keys_query(server_version_num: int) -> str:
 # FK502 (opt-in), read only when it runs: columns named `<stem>_id` that no foreign key covers,
 # paired with the single-column primary key, of the same type, of a table named like the stem
 # (customer_id: customer, customers; category_id: categories), with both columns' details, so
-# the pair can be checked for orphans like a real key (compared with `=` of their type).
+# the pair can be checked for orphans like a real key (compared with `=` of their type). Each
+# candidate is spelled out as one row per name it may refer to, so that the names are joined by
+# equality (a hash join); `relname IN (stem, stem || 's', ...)` could only be a join filter,
+# every candidate against every primary key: 11-16 s at 10,000 keys, past 60 s at 50,000.
 IMPLIED_REFERENCES = f"""
-WITH candidate AS (
+WITH candidate AS MATERIALIZED (
     SELECT a.attrelid, a.attnum, a.atttypid, pg_catalog.left(a.attname, -3) AS stem
     FROM pg_catalog.pg_attribute a
     JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
@@ -317,6 +322,13 @@ WITH candidate AS (
       AND NOT EXISTS (
           SELECT 1 FROM pg_catalog.pg_constraint f
           WHERE f.contype = 'f' AND f.conrelid = a.attrelid AND a.attnum = ANY (f.conkey))
+), candidate_name AS (
+    SELECT cand.attrelid, cand.attnum, cand.atttypid, spelling.relname::pg_catalog.name AS relname
+    FROM candidate cand
+    CROSS JOIN LATERAL (VALUES
+        (cand.stem), (cand.stem || 's'), (cand.stem || 'es'),
+        (NULLIF(pg_catalog.regexp_replace(cand.stem, 'y$', 'ies'), cand.stem))
+    ) AS spelling (relname)
 ), primary_key AS (
     SELECT con.conrelid, con.conkey[1] AS attnum, pc.relname
     FROM pg_catalog.pg_constraint con
@@ -328,10 +340,8 @@ SELECT cand.attrelid, cand.attnum, pk.conrelid, pk.attnum,
        pg_catalog.format_type(ca.atttypid, ca.atttypmod), ca.attnotnull, ca.attcollation,
        pa.attname, pg_catalog.quote_ident(pa.attname), pa.atttypid,
        pg_catalog.format_type(pa.atttypid, pa.atttypmod), pa.attnotnull, pa.attcollation
-FROM candidate cand
-JOIN primary_key pk ON pk.relname IN (
-    cand.stem, cand.stem || 's', cand.stem || 'es',
-    pg_catalog.regexp_replace(cand.stem, 'y$', 'ies'))
+FROM candidate_name cand
+JOIN primary_key pk ON pk.relname = cand.relname
 JOIN pg_catalog.pg_attribute pa ON pa.attrelid = pk.conrelid AND pa.attnum = pk.attnum
 JOIN pg_catalog.pg_attribute ca ON ca.attrelid = cand.attrelid AND ca.attnum = cand.attnum
 WHERE pa.atttypid = cand.atttypid AND pk.conrelid <> cand.attrelid
