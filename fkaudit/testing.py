@@ -70,9 +70,9 @@ def assert_no_violations(
     level = settings.fail_on
     failing = tuple(f for f in report.findings if f.severity >= level)
     if failing or report.errors:
-        from fkaudit.reporters.table_format import render
+        from fkaudit.reporters import render_text
 
-        shown = render(replace(report, findings=failing))
+        shown = render_text("table", replace(report, findings=failing)).removesuffix("\n")
         raise AssertionError(
             f"fkaudit: {len(failing)} foreign-key problem(s) at or above {level.label}"
             + (f" and {len(report.errors)} error(s)" if report.errors else "")

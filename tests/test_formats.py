@@ -22,9 +22,10 @@ import pytest
 import fkaudit
 from fkaudit.baseline import compare
 from fkaudit.escape import printable
+from fkaudit.findings import Finding
 from fkaudit.locate import locate_all
 from fkaudit.report import BaselineEntry, Report
-from fkaudit.reporters import FORMATS, RenderOptions, renderer
+from fkaudit.reporters import FORMATS, RenderOptions, render_text, renderer
 from fkaudit.reporters.github_format import command
 from fkaudit.reporters.markdown_format import code_block, escape
 
@@ -75,7 +76,7 @@ def golden_options(golden_report: Report) -> RenderOptions:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_golden(fmt: str, golden_report: Report, golden_options: RenderOptions) -> None:
-    rendered = renderer(fmt)(golden_report, golden_options) + "\n"
+    rendered = render_text(fmt, golden_report, golden_options)
     golden = GOLDEN / f"report.{EXTENSIONS[fmt]}"
     if os.environ.get("FKAUDIT_UPDATE_GOLDEN"):
         golden.write_text(rendered, encoding="utf-8")
@@ -118,7 +119,7 @@ def assert_valid_sarif(text: str) -> dict[str, Any]:
 
 
 def test_sarif_of_the_golden_report(golden_report: Report, golden_options: RenderOptions) -> None:
-    log = assert_valid_sarif(renderer("sarif")(golden_report, golden_options))
+    log = assert_valid_sarif(render_text("sarif", golden_report, golden_options))
     run = log["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == list(golden_report.rules_run)
@@ -186,7 +187,7 @@ def _bindir_args() -> list[str]:
 def test_junit_has_a_case_per_rule_and_foreign_key(
     golden_report: Report, golden_options: RenderOptions
 ) -> None:
-    root = ET.fromstring(renderer("junit")(golden_report, golden_options))
+    root = ET.fromstring(render_text("junit", golden_report, golden_options))
     suites = {s.get("name", "").split()[0]: s for s in root.iter("testsuite")}
     assert set(suites) == set(golden_report.rules_run)
     fks = len(golden_report.foreign_keys)
@@ -218,7 +219,7 @@ def test_junit_reports_errors_and_incomplete_scans(golden_report: Report) -> Non
         errors=(RuleError("FK101", 'crashed: "x" <y>\nz'),),
         incomplete=(RuleError("FK501", "scan of c timed out"),),
     )
-    root = ET.fromstring(renderer("junit")(broken))
+    root = ET.fromstring(render_text("junit", broken))
     assert (root.get("errors"), root.get("skipped")) == ("1", "1")
     error = root.find("testsuite/testcase/error")
     assert error is not None and error.get("message") == 'crashed: "x" <y>\\nz'
@@ -229,8 +230,22 @@ def test_junit_reports_errors_and_incomplete_scans(golden_report: Report) -> Non
 def test_junit_fail_level_follows_fail_on(golden_report: Report) -> None:
     from fkaudit.findings import Severity
 
-    strict = renderer("junit")(golden_report, RenderOptions(fail_on=Severity.ERROR))
+    strict = render_text("junit", golden_report, RenderOptions(fail_on=Severity.ERROR))
     assert ET.fromstring(strict).get("failures") == "0"  # the findings left are warnings
+
+
+def test_junit_attributes_are_quoted_as_quoteattr_does() -> None:
+    """`_attr` skips `quoteattr` for plain values; any other value gets the same spelling."""
+    import random
+    from xml.sax.saxutils import quoteattr
+
+    from fkaudit.reporters.junit_format import _attr, xml_text
+
+    entities = {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+    rng = random.Random(7)
+    for _ in range(5000):
+        value = "".join(rng.choice("ab &<>\"'\n\r\t\x01\ufffe") for _ in range(rng.randint(0, 8)))
+        assert _attr(value) == quoteattr(xml_text(value), entities), repr(value)
 
 
 # -- GitHub and Markdown -------------------------------------------------------------------
@@ -270,7 +285,7 @@ def test_markdown_is_compact_for_many_findings(golden_report: Report) -> None:
     from fkaudit.reporters.markdown_format import MAX_ROWS
 
     many = replace(golden_report, findings=golden_report.findings * 60)
-    text = renderer("markdown")(many)
+    text = render_text("markdown", many)
     assert text.count("\n| ") == MAX_ROWS + 1  # the header row and MAX_ROWS findings
     assert f"and {len(many.findings) - MAX_ROWS} more" in text
 
@@ -298,3 +313,80 @@ def test_output_writes_the_format_and_prints_the_table(
     )
     assert result.exit_code == 2
     assert "cannot write" in result.output and "Traceback" not in result.output
+
+
+# -- Streaming -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_is_written_in_chunks_of_whole_lines(
+    fmt: str, golden_report: Report, golden_options: RenderOptions
+) -> None:
+    """A large report is never one string: its chunks are no larger than a small report's."""
+
+    def copies(findings: tuple[Finding, ...], n: int) -> tuple[Finding, ...]:
+        return tuple(replace(f, table=f"{f.table}_{i:03}") for i in range(n) for f in findings)
+
+    many = replace(
+        golden_report,
+        findings=copies(golden_report.findings, 200),
+        foreign_keys=tuple(
+            (s, f"{t}_{i:03}", c) for i in range(200) for s, t, c in golden_report.foreign_keys
+        ),
+    )
+    chunks = list(renderer(fmt)(many, golden_options))
+    assert chunks and all(chunk.endswith("\n") for chunk in chunks)
+    if fmt == "markdown":  # which lists MAX_ROWS findings: short whatever the report
+        return
+    small = max(len(chunk) for chunk in renderer(fmt)(golden_report, golden_options))
+    # JUnit writes the passing cases between failing ones in runs (of 256): bounded still.
+    assert max(len(chunk) for chunk in chunks) <= max(small * 2, 1 << 16)
+    assert len(chunks) > len(many.findings) / 3  # a chunk per finding, test case or table
+
+
+def test_json_escapes_each_chunk_as_the_whole_document(golden_report: Report) -> None:
+    """printable_json maps character by character, so escaping line by line changes nothing;
+    the JSON still decodes to the exact names."""
+    from fkaudit.escape import printable_json
+
+    hostile = "fk\u2028x\x85y\u202e"
+    findings = tuple(replace(f, constraint=hostile) for f in golden_report.findings)
+    report = replace(golden_report, findings=findings)
+    for fmt in ("json", "sarif"):
+        document = render_text(fmt, report, RenderOptions(show_suppressed=True))
+        assert all(line.isprintable() for line in document.splitlines())
+        assert printable_json(document) == document
+        decoded = json.loads(document)
+        names = (
+            [f["constraint"] for f in decoded["findings"]]
+            if fmt == "json"
+            else [r["properties"]["constraint"] for r in decoded["runs"][0]["results"]]
+        )
+        assert hostile in names
+    raw = json.dumps({"a": hostile, "b": [hostile, "\n"]}, indent=2, ensure_ascii=False)
+    for cut in range(len(raw)):
+        assert printable_json(raw[:cut]) + printable_json(raw[cut:]) == printable_json(raw)
+
+
+def test_empty_reports_are_valid_in_every_format() -> None:
+    empty = Report(findings=(), rules_run=("FK101", "FK201"), database="d", server_version="18")
+    for fmt in FORMATS:
+        text = render_text(fmt, empty)
+        assert text.endswith("\n") and not text.endswith("\n\n"), fmt
+    assert json.loads(render_text("json", empty))["findings"] == []
+    assert_valid_sarif(render_text("sarif", empty))
+    suites = ET.fromstring(render_text("junit", empty)).findall("testsuite")
+    assert [suite.get("tests") for suite in suites] == ["0", "0"]
+
+
+def test_delivery_writes_pieces_of_the_chunks(tmp_path: Path) -> None:
+    from fkaudit.delivery import pieces, write_chunks
+
+    chunks = [f"line {i}\n" for i in range(1000)]
+    joined = list(pieces(chunks, size=100))
+    assert "".join(joined) == "".join(chunks)
+    assert all(len(piece) >= 100 for piece in joined[:-1]) and len(joined) > 50
+    out = tmp_path / "out.txt"
+    out.write_text("before\n", encoding="utf-8")
+    write_chunks(out, iter(chunks), append=True)
+    assert out.read_text(encoding="utf-8") == "before\n" + "".join(chunks)

@@ -1,14 +1,20 @@
 """Reporters: one module per output format, each a pure function of the report.
 
-`render(report, options) -> str`. What a format needs beyond the report — whether to list
-suppressed findings, the fail level, the file SARIF and GitHub annotations point at — comes in
-`RenderOptions`, decided by the caller, so reporters never read files or the environment.
+`render(report, options)` yields the text in chunks: one or more whole lines each (a finding,
+a table's block, a test case), every line ending in a newline, the document being their
+concatenation. A report of 100,000 foreign keys is tens of megabytes of text, so writers
+(`fkaudit.delivery`) pass the chunks on as they come instead of holding the document;
+`render_text()` joins them for a caller that wants the whole string (tests, short reports).
+
+What a format needs beyond the report — whether to list suppressed findings, the fail level,
+the file SARIF and GitHub annotations point at — comes in `RenderOptions`, decided by the
+caller, so reporters never read files or the environment.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -50,7 +56,7 @@ DEFAULT_OPTIONS = RenderOptions()
 
 
 class Render(Protocol):
-    def __call__(self, report: Report, options: RenderOptions = ...) -> str: ...
+    def __call__(self, report: Report, options: RenderOptions = ...) -> Iterator[str]: ...
 
 
 def renderer(fmt: str) -> Render:
@@ -60,3 +66,9 @@ def renderer(fmt: str) -> Render:
     module = importlib.import_module(f"{__name__}.{fmt}_format")
     render: Render = module.render
     return render
+
+
+def render_text(fmt: str, report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    """The whole report in format `fmt` as one string (ending in a newline): for tests and
+    short reports; a writer takes the chunks of `renderer(fmt)` as they come."""
+    return "".join(renderer(fmt)(report, options))

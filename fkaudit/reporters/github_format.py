@@ -9,6 +9,8 @@ module only renders (GitHub shows at most a few annotations per step, the summar
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from fkaudit.escape import printable
 from fkaudit.findings import Finding, Severity
 from fkaudit.report import Report
@@ -49,20 +51,18 @@ def _annotation(finding: Finding, options: RenderOptions) -> str:
     )
 
 
-def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-    lines = [_annotation(f, options) for f in report.findings]
-    lines += [
-        command("error", e.message, title="fkaudit could not complete") for e in report.errors
-    ]
-    lines += [command("warning", e.message, title="fkaudit: incomplete") for e in report.incomplete]
-    lines += [
-        command(
-            "notice",
-            f"{e.code} {printable(e.qualified_object)} is fixed: remove it "
-            "from the baseline (--update-baseline)",
-            title="stale baseline entry",
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Iterator[str]:
+    """A workflow command per line: the findings, what did not complete, stale entries."""
+    for finding in report.findings:
+        yield _annotation(finding, options) + "\n"
+    for error in report.errors:
+        yield command("error", error.message, title="fkaudit could not complete") + "\n"
+    for error in report.incomplete:
+        yield command("warning", error.message, title="fkaudit: incomplete") + "\n"
+    for entry in report.stale_baseline:
+        message = (
+            f"{entry.code} {printable(entry.qualified_object)} is fixed: remove it "
+            "from the baseline (--update-baseline)"
         )
-        for e in report.stale_baseline
-    ]
-    lines.append(summary_line(report))
-    return "\n".join(lines)
+        yield command("notice", message, title="stale baseline entry") + "\n"
+    yield summary_line(report) + "\n"

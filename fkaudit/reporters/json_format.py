@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fkaudit.escape import printable_json
@@ -74,22 +75,42 @@ def summary_to_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def _array(findings: tuple[Finding, ...]) -> str:
-    lines = ",\n".join("    " + _ENCODER.encode(finding_to_dict(f)) for f in findings)
-    return f"[\n{lines}\n  ]" if lines else "[]"
+def json_items(encoded: Iterable[str], indent: str) -> Iterator[str]:
+    """The lines of a JSON array's items, one item each: `indent`, the item, a comma between.
+
+    The comma needs to know whether another item follows, so each line is held until the next
+    item arrives (or the items end)."""
+    held: str | None = None
+    for item in encoded:
+        if held is not None:
+            yield f"{indent}{held},\n"
+        held = item
+    if held is not None:
+        yield f"{indent}{held}\n"
 
 
-def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+def _array(key: str, findings: tuple[Finding, ...]) -> Iterator[str]:
+    if not findings:
+        yield f'  "{key}": [],\n'
+        return
+    yield f'  "{key}": [\n'
+    yield from json_items((_ENCODER.encode(finding_to_dict(f)) for f in findings), "    ")
+    yield "  ],\n"
+
+
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Iterator[str]:
     """One finding per line: diff-friendly, and fast (an indented dump is pure Python).
 
     Findings accepted by a baseline are listed under "baselined", apart from the new ones.
+    Each line is escaped by `printable_json` on its own, which maps character by character:
+    the same text as escaping the whole document.
     """
     lists = [("findings", report.findings)]
     if options.show_suppressed:
         lists.append(("suppressed", report.suppressed))
     if report.baselined:
         lists.append(("baselined", report.baselined))
-    arrays = "".join(f'\n  "{key}": {_array(findings)},' for key, findings in lists)
-    return printable_json(
-        f'{{{arrays}\n  "summary": {_ENCODER.encode(summary_to_dict(report))}\n}}'
-    )
+    yield "{\n"
+    for key, findings in lists:
+        yield from map(printable_json, _array(key, findings))
+    yield printable_json(f'  "summary": {_ENCODER.encode(summary_to_dict(report))}\n}}\n')

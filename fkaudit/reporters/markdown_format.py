@@ -8,6 +8,8 @@ stale baseline entries, and what was inspected. Names are escaped, so a table ca
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from fkaudit.escape import printable
 from fkaudit.findings import Finding, Severity
 from fkaudit.report import Report
@@ -73,24 +75,30 @@ def headline(report: Report) -> str:
     return f"### fkaudit: {len(report.findings)} finding(s) ({counts})"
 
 
-def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-    lines = [headline(report), ""]
-    lines += [f"- {escape(e.message)}" for e in (*report.errors, *report.incomplete)]
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Iterator[str]:
+    """The report a line (a table row) at a time; at most `MAX_ROWS` findings are listed."""
+    yield headline(report) + "\n\n"
+    for error in (*report.errors, *report.incomplete):
+        yield f"- {escape(error.message)}\n"
     if report.errors or report.incomplete:
-        lines.append("")
+        yield "\n"
     if report.findings:
-        lines += ["| severity | rule | object | message |", "|---|---|---|---|"]
-        lines += [_row(f) for f in report.findings[:MAX_ROWS]]
+        shown = report.findings[:MAX_ROWS]
+        yield "| severity | rule | object | message |\n|---|---|---|---|\n"
+        for finding in shown:
+            yield _row(finding) + "\n"
         if len(report.findings) > MAX_ROWS:
-            lines.append(
-                f"\n… and {len(report.findings) - MAX_ROWS} more: run fkaudit for the full report."
-            )
-        lines.append("")
-        lines += _fixes(report.findings[:MAX_ROWS])
+            more = len(report.findings) - MAX_ROWS
+            yield f"\n… and {more} more: run fkaudit for the full report.\n"
+        yield "\n"
+        fixes = _fixes(shown)
+        if fixes:
+            yield "".join(line + "\n" for line in fixes)
     if report.stale_baseline:
-        lines.append("Stale baseline entries (fixed since; `--update-baseline` removes them):")
-        lines += [f"- {e.code} {escape(e.qualified_object)}" for e in report.stale_baseline]
-        lines.append("")
+        yield "Stale baseline entries (fixed since; `--update-baseline` removes them):\n"
+        for entry in report.stale_baseline:
+            yield f"- {entry.code} {escape(entry.qualified_object)}\n"
+        yield "\n"
     extras = [
         f"{n} {what}"
         for n, what in (
@@ -99,10 +107,9 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         )
         if n
     ]
-    lines.append(
+    yield (
         f"_{report.foreign_keys_inspected} foreign key(s) on {report.tables_inspected} table(s) "
         f"of {escape(report.database)} (PostgreSQL {report.server_version})"
         + "".join(f"; {extra}" for extra in extras)
-        + "._"
+        + "._\n"
     )
-    return "\n".join(lines)

@@ -11,6 +11,7 @@ describes every rule that ran, with its documentation as help text.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +22,7 @@ from fkaudit.escape import printable_json
 from fkaudit.findings import Finding, Severity
 from fkaudit.report import Report, RuleError
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions, SourceLine
+from fkaudit.reporters.json_format import json_items
 from fkaudit.rules import Rule, rule_by_code
 
 SCHEMA_URI = (
@@ -101,25 +103,30 @@ def _notification(error: RuleError, level: str) -> dict[str, Any]:
     return {"level": level, "message": {"text": error.message}, "descriptor": {"id": error.code}}
 
 
-def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-    """The SARIF log as JSON: rules and run details indented, one result per line."""
-    rules = [rule for code in report.rules_run if (rule := rule_by_code(code)) is not None]
-    rule_index = {rule.code: i for i, rule in enumerate(rules)}
+def _results(
+    report: Report, options: RenderOptions, rule_index: dict[str, int]
+) -> Iterator[dict[str, Any]]:
+    """The results, by finding order; suppressed findings (when shown) last."""
     fallback = SourceLine(report.database or "database")
     # Baseline states only when a baseline took part; `unchanged` findings stay visible as
     # results (code scanning would otherwise close their alerts as fixed).
     with_baseline = bool(report.baselined or report.stale_baseline)
     graded = [(f, "new" if with_baseline else None) for f in report.findings]
     graded += [(f, "unchanged") for f in report.baselined]
-    results = [
-        _result(f, rule_index, options.location(f.fingerprint) or fallback, state)
-        for f, state in sorted(graded, key=lambda pair: pair[0].sort_key())
-    ]
+    graded.sort(key=lambda pair: pair[0].sort_key())
+    for f, state in graded:
+        yield _result(f, rule_index, options.location(f.fingerprint) or fallback, state)
     if options.show_suppressed:
         for f in report.suppressed:
             result = _result(f, rule_index, options.location(f.fingerprint) or fallback, None)
             result["suppressions"] = [{"kind": "inSource", "justification": "fkaudit:ignore"}]
-            results.append(result)
+            yield result
+
+
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Iterator[str]:
+    """The SARIF log as JSON: rules and run details indented, one result per line."""
+    rules = [rule for code in report.rules_run if (rule := rule_by_code(code)) is not None]
+    rule_index = {rule.code: i for i, rule in enumerate(rules)}
     notifications = [_notification(e, "error") for e in report.errors]
     notifications += [_notification(e, "warning") for e in report.incomplete]
     log = {
@@ -141,7 +148,7 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
                         "toolExecutionNotifications": notifications,
                     }
                 ],
-                "results": [],  # filled in by render
+                "results": [],  # the results are written in its place, one per line
                 "properties": {
                     "database": report.database,
                     "serverVersion": report.server_version,
@@ -160,8 +167,17 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         ],
     }
     # The small parts indented for people; the results one per line, by the C encoder: an
-    # indented dump is pure Python and took a second for 10,000 findings.
+    # indented dump is pure Python and took a second for 10,000 findings. A quote inside a JSON
+    # string is escaped, so `"results": []` in the skeleton can only be the key itself.
     skeleton = json.dumps(log, indent=2, ensure_ascii=False)
-    lines = ",\n".join("        " + _ENCODER.encode(result) for result in results)
-    array = f"[\n{lines}\n      ]" if results else "[]"
-    return printable_json(skeleton.replace('"results": []', f'"results": {array}', 1))
+    head, _, tail = skeleton.partition('"results": []')
+    results = (_ENCODER.encode(result) for result in _results(report, options, rule_index))
+    lines = json_items(results, "        ")
+    first = next(lines, None)
+    if first is None:
+        yield printable_json(f'{head}"results": []{tail}\n')
+        return
+    yield printable_json(f'{head}"results": [\n')
+    yield printable_json(first)
+    yield from map(printable_json, lines)
+    yield printable_json(f"      ]{tail}\n")

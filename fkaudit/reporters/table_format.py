@@ -8,14 +8,15 @@ line of a name's own could pass for a workflow command.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import groupby
-
-from tabulate import tabulate
 
 from fkaudit.escape import printable
 from fkaudit.findings import Finding
 from fkaudit.report import Report
-from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
+from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions, columns
+
+_HEADERS = ("severity", "rule", "constraint", "message")
 
 
 def _rows(findings: list[Finding]) -> list[list[str]]:
@@ -48,41 +49,29 @@ def summary_line(report: Report) -> str:
     )
 
 
-def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-    blocks = []
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Iterator[str]:
+    """A block of lines per referencing table, each sized to its own cells."""
     for (schema, table), group in groupby(report.findings, key=lambda f: (f.schema, f.table)):
         findings = list(group)
-        blocks.append(printable(f"{schema}.{table}"))
-        blocks.append(
-            tabulate(
-                _rows(findings),
-                headers=["severity", "rule", "constraint", "message"],
-                tablefmt="simple",
-                maxcolwidths=[None, None, 36, 72],
-            )
-        )
-        blocks.extend(_fixes(findings))
-        blocks.append("")
+        lines = [printable(f"{schema}.{table}")]
+        lines += columns.table(_HEADERS, _rows(findings))
+        lines += _fixes(findings)
+        yield "\n".join(lines) + "\n\n"
     if options.show_suppressed and report.suppressed:
-        blocks.append("suppressed by fkaudit:ignore comments")
-        blocks.append(
-            tabulate(
-                [
-                    [f.severity.label, f.code, printable(f.qualified_object), f.message]
-                    for f in report.suppressed
-                ],
-                headers=["severity", "rule", "object", "message"],
-                tablefmt="simple",
-                maxcolwidths=[None, None, 36, 72],
-            )
-        )
-        blocks.append("")
+        rows = [
+            [f.severity.label, f.code, printable(f.qualified_object), f.message]
+            for f in report.suppressed
+        ]
+        lines = ["suppressed by fkaudit:ignore comments"]
+        lines += columns.table(["severity", "rule", "object", "message"], rows)
+        yield "\n".join(lines) + "\n\n"
     if report.stale_baseline:
-        blocks.append("stale baseline entries (fixed since; --update-baseline removes them)")
-        blocks.extend(printable(f"  {e.code} {e.qualified_object}") for e in report.stale_baseline)
-        blocks.append("")
-    blocks.extend(f"error: {e.message}" for e in report.errors)
+        yield "stale baseline entries (fixed since; --update-baseline removes them)\n"
+        for entry in report.stale_baseline:
+            yield printable(f"  {entry.code} {entry.qualified_object}") + "\n"
+        yield "\n"
+    for error in report.errors:
+        yield f"error: {error.message}\n"
     if not report.findings and not report.errors:
-        blocks.append("No foreign-key problems found.")
-    blocks.append(summary_line(report))
-    return "\n".join(blocks)
+        yield "No foreign-key problems found.\n"
+    yield summary_line(report) + "\n"
