@@ -144,6 +144,29 @@ def test_sarif_of_the_golden_report(golden_report: Report, golden_options: Rende
     ]
 
 
+def test_sarif_results_are_the_encoded_structure(golden_report: Report) -> None:
+    """Results are written by filling a template in; it must give the encoder's own text of
+    `_result` for every shape of result and every kind of value, hostile names included."""
+    from fkaudit.escape import printable_json
+    from fkaudit.reporters import SourceLine
+    from fkaudit.reporters.sarif_format import _VALUES, _result, _result_line, _values
+
+    hostile = replace(golden_report.findings[0], constraint='{0}"\u2028\\\x85', columns=())
+    findings = (*golden_report.findings, *golden_report.baselined, hostile)
+    where = SourceLine("dir/a b.sql", 7)
+    for finding in findings:
+        values = dict(zip(_VALUES, _values(finding, finding.fingerprint, where), strict=True))
+        for rule_index in (None, 0, 3):
+            for state in (None, "new", "unchanged"):
+                for suppressed in (False, True):
+                    result = _result(values, rule_index, state, suppressed)
+                    expected = printable_json(json.dumps(result, ensure_ascii=False))
+                    line = _result_line(
+                        finding, finding.fingerprint, where, rule_index, state, suppressed
+                    )
+                    assert line == expected
+
+
 def test_sarif_of_the_demo_schema_validates(tmp_path: Path) -> None:
     """The acceptance check: `fkaudit check --schema-file` of the demo shop, SARIF to a file."""
     from click.testing import CliRunner

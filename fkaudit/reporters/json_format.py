@@ -12,7 +12,7 @@ from fkaudit.report import Report
 from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
 
 # One encoder for all findings: json.dumps() with options builds a new encoder on every call.
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False)  # trees, never cycles
 
 
 def finding_to_dict(finding: Finding) -> dict[str, Any]:
@@ -75,6 +75,12 @@ def summary_to_dict(report: Report) -> dict[str, Any]:
     }
 
 
+def one_line(value: Any) -> str:
+    """`value` as JSON on one printable line (`printable_json`; most values need nothing)."""
+    text = _ENCODER.encode(value)
+    return text if text.isprintable() else printable_json(text)
+
+
 def json_items(encoded: Iterable[str], indent: str) -> Iterator[str]:
     """The lines of a JSON array's items, one item each: `indent`, the item, a comma between.
 
@@ -94,7 +100,7 @@ def _array(key: str, findings: tuple[Finding, ...]) -> Iterator[str]:
         yield f'  "{key}": [],\n'
         return
     yield f'  "{key}": [\n'
-    yield from json_items((_ENCODER.encode(finding_to_dict(f)) for f in findings), "    ")
+    yield from json_items((one_line(finding_to_dict(f)) for f in findings), "    ")
     yield "  ],\n"
 
 
@@ -102,7 +108,7 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Iterator
     """One finding per line: diff-friendly, and fast (an indented dump is pure Python).
 
     Findings accepted by a baseline are listed under "baselined", apart from the new ones.
-    Each line is escaped by `printable_json` on its own, which maps character by character:
+    Each finding is escaped by `printable_json` on its own, which maps character by character:
     the same text as escaping the whole document.
     """
     lists = [("findings", report.findings)]
@@ -112,5 +118,5 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Iterator
         lists.append(("baselined", report.baselined))
     yield "{\n"
     for key, findings in lists:
-        yield from map(printable_json, _array(key, findings))
-    yield printable_json(f'  "summary": {_ENCODER.encode(summary_to_dict(report))}\n}}\n')
+        yield from _array(key, findings)
+    yield f'  "summary": {one_line(summary_to_dict(report))}\n}}\n'

@@ -11,7 +11,9 @@ describes every rule that ran, with its documentation as help text.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -29,8 +31,10 @@ SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 FINGERPRINT_KEY = "fkaudit/v1"
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+_LABELS = {severity: severity.label for severity in Severity}  # `label` is a property
+_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+_encode_string = json.encoder.encode_basestring  # the encoder's own, in C: no ASCII escapes
 
 
 def _rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
@@ -50,63 +54,138 @@ def _rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=1024)  # a few paths, each the location of 1,000s of results
 def _uri(path: str) -> str:
     """A relative URI reference, as code scanning wants (paths inside the repository); a file
     outside it (an absolute path) becomes a `file://` URI rather than a bare path."""
     return Path(path).as_uri() if path.startswith("/") else quote(path, safe="/")
 
 
-def _result(
-    finding: Finding, rule_index: dict[str, int], where: SourceLine, baseline_state: str | None
-) -> dict[str, Any]:
+# The values of a result, in the order they appear in its JSON text.
+_VALUES = (
+    "ruleId", "level", "text", "uri", "startLine", "name", "fullyQualifiedName", "kind",
+    "fingerprint", "severity", "schema", "table", "constraint", "columns", "fix", "suggestion",
+)  # fmt: skip
+
+
+def _values(finding: Finding, fingerprint: str, where: SourceLine) -> tuple[Any, ...]:
+    """What a result says of `finding`, by `_VALUES`."""
     text = finding.message
     if finding.fix:
         text += f"\nFix: {finding.fix}"
+    return (
+        finding.code,
+        _LEVELS[finding.severity],
+        text,
+        _uri(where.path),
+        where.line,
+        finding.constraint or finding.table,
+        finding.qualified_object,
+        "member" if finding.constraint else "type",
+        fingerprint,
+        _LABELS[finding.severity],
+        finding.schema,
+        finding.table,
+        finding.constraint,
+        list(finding.columns),
+        finding.fix,
+        finding.suggestion,
+    )
+
+
+def _result(
+    values: dict[str, Any], rule_index: int | None, baseline_state: str | None, suppressed: bool
+) -> dict[str, Any]:
+    """A SARIF result from its values (by name): the one statement of its structure."""
     result: dict[str, Any] = {
-        "ruleId": finding.code,
-        "level": _LEVELS[finding.severity],
-        "message": {"text": text},
+        "ruleId": values["ruleId"],
+        "level": values["level"],
+        "message": {"text": values["text"]},
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(where.path)},
-                    "region": {"startLine": where.line},
+                    "artifactLocation": {"uri": values["uri"]},
+                    "region": {"startLine": values["startLine"]},
                 },
                 "logicalLocations": [
                     {
-                        "name": finding.constraint or finding.table,
-                        "fullyQualifiedName": finding.qualified_object,
-                        "kind": "member" if finding.constraint else "type",
+                        "name": values["name"],
+                        "fullyQualifiedName": values["fullyQualifiedName"],
+                        "kind": values["kind"],
                     }
                 ],
             }
         ],
-        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        "partialFingerprints": {FINGERPRINT_KEY: values["fingerprint"]},
         "properties": {
-            "severity": finding.severity.label,
-            "schema": finding.schema,
-            "table": finding.table,
-            "constraint": finding.constraint,
-            "columns": list(finding.columns),
-            "fix": finding.fix,
-            "suggestion": finding.suggestion,
+            "severity": values["severity"],
+            "schema": values["schema"],
+            "table": values["table"],
+            "constraint": values["constraint"],
+            "columns": values["columns"],
+            "fix": values["fix"],
+            "suggestion": values["suggestion"],
         },
     }
-    if finding.code in rule_index:
-        result["ruleIndex"] = rule_index[finding.code]
+    if rule_index is not None:
+        result["ruleIndex"] = rule_index
     if baseline_state:
         result["baselineState"] = baseline_state
+    if suppressed:
+        result["suppressions"] = [{"kind": "inSource", "justification": "fkaudit:ignore"}]
     return result
+
+
+@lru_cache(maxsize=256)
+def _template(rule_index: int | None, baseline_state: str | None, suppressed: bool) -> str:
+    """The JSON text of a result of this shape as a format string, a `{}` for each value.
+
+    Made by encoding `_result` with a marker for each value, so it cannot drift from it:
+    filling it in with the encoded values is the text the encoder gives for the whole result,
+    without building a dozen dictionaries per finding and walking them.
+    """
+    markers = {name: f"\0{i}\0" for i, name in enumerate(_VALUES)}
+    text = _ENCODER.encode(_result(markers, rule_index, baseline_state, suppressed))
+    parts = re.split(r'"\\u0000(\d+)\\u0000"', text)
+    literals, found = parts[::2], parts[1::2]
+    assert found == [str(i) for i in range(len(_VALUES))], found
+    return "{}".join(literal.replace("{", "{{").replace("}", "}}") for literal in literals)
+
+
+def _encoded(value: Any) -> str:
+    """`value` as the encoder writes it, without its per-call set-up for the common types."""
+    kind = value.__class__
+    if kind is str:
+        return _encode_string(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is list:
+        return "[" + ", ".join(map(_encoded, value)) + "]"
+    return _ENCODER.encode(value)
+
+
+def _result_line(
+    finding: Finding,
+    fingerprint: str,
+    where: SourceLine,
+    rule_index: int | None,
+    baseline_state: str | None,
+    suppressed: bool = False,
+) -> str:
+    """`finding`'s result as one printable line of JSON."""
+    values = map(_encoded, _values(finding, fingerprint, where))
+    line = _template(rule_index, baseline_state, suppressed).format(*values)
+    return line if line.isprintable() else printable_json(line)
 
 
 def _notification(error: RuleError, level: str) -> dict[str, Any]:
     return {"level": level, "message": {"text": error.message}, "descriptor": {"id": error.code}}
 
 
-def _results(
-    report: Report, options: RenderOptions, rule_index: dict[str, int]
-) -> Iterator[dict[str, Any]]:
-    """The results, by finding order; suppressed findings (when shown) last."""
+def _results(report: Report, options: RenderOptions, rule_index: dict[str, int]) -> Iterator[str]:
+    """The results, one line each, by finding order; suppressed findings (when shown) last."""
     fallback = SourceLine(report.database or "database")
     # Baseline states only when a baseline took part; `unchanged` findings stay visible as
     # results (code scanning would otherwise close their alerts as fixed).
@@ -115,12 +194,14 @@ def _results(
     graded += [(f, "unchanged") for f in report.baselined]
     graded.sort(key=lambda pair: pair[0].sort_key())
     for f, state in graded:
-        yield _result(f, rule_index, options.location(f.fingerprint) or fallback, state)
+        fingerprint = f.fingerprint  # a hash, computed on every read
+        where = options.location(fingerprint) or fallback
+        yield _result_line(f, fingerprint, where, rule_index.get(f.code), state)
     if options.show_suppressed:
         for f in report.suppressed:
-            result = _result(f, rule_index, options.location(f.fingerprint) or fallback, None)
-            result["suppressions"] = [{"kind": "inSource", "justification": "fkaudit:ignore"}]
-            yield result
+            fingerprint = f.fingerprint
+            where = options.location(fingerprint) or fallback
+            yield _result_line(f, fingerprint, where, rule_index.get(f.code), None, True)
 
 
 def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Iterator[str]:
@@ -171,13 +252,12 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Iterator
     # string is escaped, so `"results": []` in the skeleton can only be the key itself.
     skeleton = json.dumps(log, indent=2, ensure_ascii=False)
     head, _, tail = skeleton.partition('"results": []')
-    results = (_ENCODER.encode(result) for result in _results(report, options, rule_index))
-    lines = json_items(results, "        ")
+    lines = json_items(_results(report, options, rule_index), "        ")
     first = next(lines, None)
     if first is None:
         yield printable_json(f'{head}"results": []{tail}\n')
         return
     yield printable_json(f'{head}"results": [\n')
-    yield printable_json(first)
-    yield from map(printable_json, lines)
+    yield first
+    yield from lines
     yield printable_json(f"      ]{tail}\n")
