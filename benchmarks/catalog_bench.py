@@ -48,7 +48,7 @@ from query_plans import QueryPlan, explain_all
 
 import fkaudit as fkaudit_package
 from fkaudit.catalog import queries
-from fkaudit.catalog.introspect import result_sets, second_batch_parameters
+from fkaudit.catalog.introspect import introspect, second_batch_parameters
 from fkaudit.reporters import FORMATS
 
 SMALL = 10_000  # sizes up to this meet the small targets, larger ones the large targets
@@ -72,25 +72,13 @@ enabled = true
 
 # -- the catalog reads, as psql runs them ----------------------------------------------------
 
-FIRST_BATCH = (
-    "TABLES",
-    "COLUMNS",
-    "INDEXES",
-    "OPCLASS_FAMILIES",
-    "FOREIGN_KEYS",
-    "TRIGGERS",
-    "SET_DEFAULT_COLUMNS",
-    "SUPPRESSION_COMMENTS",
-    "OTHER_RELATION_NAMES",
-    "NOT_NULL_CONSTRAINTS",
-)
-SECOND_BATCH = (
-    "SEARCH_OPERATORS",
-    "TYPE_FAMILIES",
-    "FK_OPERATOR_TYPES",
-    "BINARY_CASTS",
-    "COLLATIONS",
-)
+
+def _query_name(query: str) -> str:
+    """A query's constant name in `fkaudit.catalog.queries` (FOREIGN_KEYS: per version)."""
+    for name, value in vars(queries).items():
+        if name.isupper() and value == query:
+            return name
+    return "FOREIGN_KEYS"
 
 
 def named_queries(dsn: str) -> tuple[list[tuple[str, str, dict[str, Any] | None]], int]:
@@ -98,14 +86,13 @@ def named_queries(dsn: str) -> tuple[list[tuple[str, str, dict[str, Any] | None]
     parameters the second batch gets from the first; and the number of foreign keys."""
     with psycopg.connect(dsn) as conn:
         first = queries.catalog_queries(conn.info.server_version)
-        rows = result_sets(conn, first)
-    params = second_batch_parameters(rows[1], rows[4])  # columns, foreign keys
+        catalog = introspect(conn)
+    params = second_batch_parameters(catalog.tables.values(), catalog.foreign_keys)
     named: list[tuple[str, str, dict[str, Any] | None]] = []
-    named += [(name, query, None) for name, query in zip(FIRST_BATCH, first, strict=True)]
-    second = queries.type_and_operator_queries()
-    named += [(name, query, params) for name, query in zip(SECOND_BATCH, second, strict=True)]
+    named += [(_query_name(query), query, None) for query in first]
+    named += [(_query_name(query), query, params) for query in queries.type_and_operator_queries()]
     named.append(("IMPLIED_REFERENCES (FK502)", queries.IMPLIED_REFERENCES, None))
-    return named, len(rows[4])
+    return named, len(catalog.foreign_keys)
 
 
 def default_catalog_sql(dsn: str, named: Sequence[tuple[str, str, dict[str, Any] | None]]) -> str:

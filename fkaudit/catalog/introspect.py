@@ -7,7 +7,8 @@ third, small one runs only when SET DEFAULT keys need their default rows checked
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from sys import intern
 from typing import Any
 
 import psycopg
@@ -55,27 +56,31 @@ _MATCH_TYPES = {match.value: match for match in MatchType}
 
 def result_sets(
     conn: psycopg.Connection[Any], queries: Sequence[str], params: dict[str, Any] | None = None
-) -> list[list[Row]]:
-    """Send the queries as one batch (simple protocol; parameters bound client-side)."""
+) -> Iterator[list[Row]]:
+    """Send the queries as one batch (simple protocol; parameters bound client-side) and yield
+    each one's rows in turn: the caller turns a result set into model objects before the next
+    is converted, so that at 100,000 keys the raw rows of the whole batch are never held at
+    once beside the model (they were 170 MB of the peak)."""
     with psycopg.ClientCursor(conn) as cur:
         cur.execute(";\n".join(q.strip() for q in queries), params)
-        results = [cur.fetchall()]
+        yield cur.fetchall()
+        returned = 1
         while cur.nextset():
-            results.append(cur.fetchall())
-    if len(results) != len(queries):
-        raise RuntimeError(f"expected {len(queries)} catalog result sets, got {len(results)}")
-    return results
+            returned += 1
+            yield cur.fetchall()
+    if returned != len(queries):
+        raise RuntimeError(f"expected {len(queries)} catalog result sets, got {returned}")
 
 
 def second_batch_parameters(
-    column_rows: Sequence[Row], fk_rows: Iterable[Row]
+    tables: Iterable[Table], fks: Iterable[ForeignKey]
 ) -> dict[str, list[int]]:
-    """The column types and collations and the RI operators (`conpfeqop`) the first batch
-    returned."""
+    """The types and collations of the columns read, and the RI operators (`conpfeqop`)."""
+    columns = [column for table in tables for column in table.columns]
     return {
-        "types": sorted({row[4] for row in column_rows}),
-        "operators": sorted({op for row in fk_rows for op in row[7]}),
-        "collations": sorted({row[7] for row in column_rows if row[7]}),
+        "types": sorted({c.type_oid for c in columns}),
+        "operators": sorted({op for fk in fks for op in fk.pf_eq_operators}),
+        "collations": sorted({c.collation_oid for c in columns if c.collation_oid}),
     }
 
 
@@ -108,7 +113,9 @@ def _columns_by_table(
                 guards.setdefault((relid, attnum), []).append(check)
     grouped: dict[int, list[Column]] = {}
     for relid, attnum, name, quoted, type_oid, type_name, not_null, collation in rows:
-        column = Column(attnum, name, quoted, type_oid, type_name, not_null, collation)
+        # Repeated strings shared: a quoted name that needs no quotes is the name itself.
+        quoted = name if quoted == name else quoted
+        column = Column(attnum, name, quoted, type_oid, intern(type_name), not_null, collation)
         column_guards = guards.get((relid, attnum))
         if column_guards:
             # attnotnull is set by a NOT VALID NOT NULL too (PG18): that one is a guard only.
@@ -143,7 +150,7 @@ def _tables(
         estimated = None if reltuples is None or reltuples < 0 else round(reltuples)
         tables[oid] = Table(
             oid,
-            schema,
+            intern(schema),
             name,
             relkind,
             parent,
@@ -167,7 +174,7 @@ def _indexes(rows: Iterable[Row], opfamily_of_opclass: dict[int, int]) -> tuple[
             oid,
             table_oid,
             name,
-            method,
+            intern(method),
             tuple(attnums[:nkeys]),  # key_attnums
             tuple(attnums[nkeys:]),  # include_attnums
             tuple(family(c, 0) for c in opclasses[:nkeys]),  # key_opfamilies
@@ -238,7 +245,7 @@ def _foreign_keys(rows: Iterable[Row], trigger_rows: Iterable[Row]) -> tuple[For
         fks.append(
             ForeignKey(
                 oid,
-                schema,
+                intern(schema),
                 name,
                 table_oid,
                 ref_oid,
@@ -322,37 +329,37 @@ def introspect(
     """Read the catalog of the connected database; `scope` selects the tables inspected.
 
     `implied` also reads FK502's candidate references, which cost a scan of pg_attribute that
-    runs only for that opt-in rule.
+    runs only for that opt-in rule (first: their columns join the ones the batch reads).
     """
     scope = scope or Scope()
     version = conn.info.server_version
-    (
-        table_rows,
-        column_rows,
-        index_rows,
-        opclass_rows,
-        fk_rows,
-        trigger_rows,
-        set_default_rows,
-        comment_rows,
-        other_name_rows,
-        null_check_rows,
-    ) = result_sets(conn, catalog_queries(version))
-    operator_rows, type_rows, operator_type_rows, cast_rows, collation_rows = result_sets(
-        conn, type_and_operator_queries(), second_batch_parameters(column_rows, fk_rows)
-    )
     references, implied_columns = _implied(conn) if implied else ([], [])
-    if implied_columns:  # add the candidates' columns the first batch did not read
+    # In the order of catalog_queries(): what a result set needs comes before it.
+    results = result_sets(conn, catalog_queries(version))
+    null_checks = _null_checks(next(results))
+    column_rows = next(results)
+    if implied_columns:  # add the candidates' columns the batch did not read
         known = {(row[0], row[1]) for row in column_rows}
         extra = {(r[0], r[1]): r for r in implied_columns if (r[0], r[1]) not in known}
         column_rows = sorted([*column_rows, *extra.values()], key=lambda r: (r[0], r[1]))
-    null_checks = _null_checks(null_check_rows)
-    tables = _tables(table_rows, _columns_by_table(column_rows, null_checks), null_checks)
+    columns = _columns_by_table(column_rows, null_checks)
+    del column_rows
+    tables = _tables(next(results), columns, null_checks)
+    del columns
+    opfamily_of_opclass = {opclass: family for opclass, family in next(results)}
+    indexes = _indexes(next(results), opfamily_of_opclass)
+    trigger_rows = next(results)
     # Drop constraints whose tables are in system schemas.
     fks = tuple(
         fk
-        for fk in _foreign_keys(fk_rows, trigger_rows)
+        for fk in _foreign_keys(next(results), trigger_rows)
         if fk.table_oid in tables and fk.ref_table_oid in tables
+    )
+    set_default_rows, comment_rows, other_name_rows = next(results), next(results), next(results)
+    for _ in results:  # the end of the batch: its count is checked
+        raise RuntimeError("more catalog result sets than queries")
+    operator_rows, type_rows, operator_type_rows, cast_rows, collation_rows = result_sets(
+        conn, type_and_operator_queries(), second_batch_parameters(tables.values(), fks)
     )
     set_defaults = _set_default_columns(set_default_rows)
     default_row_exists, default_row_unchecked = check_default_rows(
@@ -366,7 +373,7 @@ def introspect(
         server_version_num=version,
         database=conn.info.dbname,
         tables=tables,
-        indexes=_indexes(index_rows, dict(opclass_rows)),  # type: ignore[arg-type]
+        indexes=indexes,
         foreign_keys=fks,
         search_operators=frozenset((family, op) for family, op in operator_rows),
         in_scope_table_oids=frozenset(

@@ -355,16 +355,19 @@ def type_and_operator_queries() -> tuple[str, ...]:
 
 
 def catalog_queries(server_version_num: int) -> tuple[str, ...]:
-    """The first batch of introspection queries, in the order `introspect` reads them."""
+    """The first batch of introspection queries, in the order `introspect` reads them: each
+    result set is turned into model objects before the next, so what one needs comes first
+    (NULL checks before columns, columns before tables, operator classes before indexes,
+    triggers before foreign keys)."""
     return (
-        TABLES,
+        NOT_NULL_CONSTRAINTS,
         COLUMNS,
-        INDEXES,
+        TABLES,
         OPCLASS_FAMILIES,
-        foreign_keys_query(server_version_num),
+        INDEXES,
         TRIGGERS,
+        foreign_keys_query(server_version_num),
         SET_DEFAULT_COLUMNS,
         SUPPRESSION_COMMENTS,
         OTHER_RELATION_NAMES,
-        NOT_NULL_CONSTRAINTS,
     )
