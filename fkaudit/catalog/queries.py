@@ -3,8 +3,8 @@
 They read `pg_catalog` (never `information_schema`: it hides constraints from roles without table
 privileges and is pathologically slow at scale), qualify every catalog name, keep arrays in key
 order and end in a deterministic ORDER BY. The number of queries is fixed whatever the schema
-size: `catalog_queries()` is sent as one batch, then `type_and_operator_queries()` as a second,
-small one about the types and operators the first returned: two round trips.
+size: `catalog_queries()`, then `type_and_operator_queries()`, small ones about the types and
+operators the first returned; each runs as its result is turned into model objects.
 
 Version differences live here and in `introspect` only: `confdelsetcols` exists from 15,
 `conenforced` and `conperiod` from 18, NOT NULL constraints (contype 'n') from 18.
