@@ -9,7 +9,6 @@ type is a `ConfigError` naming the file and the dotted key, with a suggestion wh
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,11 +21,6 @@ from fkaudit.errors import FkauditError
 from fkaudit.findings import Severity
 from fkaudit.rules import Rule, all_rules
 from fkaudit.selectors import closest, find, is_known, suggest
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # the same parser, published as `tomli` for Python 3.10
-    import tomli as tomllib  # type: ignore[import-not-found]
 
 # Checked in this order in each directory, from the start directory up to the root.
 CONFIG_FILES = ("fkaudit.toml", ".fkaudit.toml", "pyproject.toml")
@@ -135,6 +129,12 @@ def _shown(path: Path) -> str:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    # Imported once a file is found: most runs of `fkaudit rules` and `--help` have none.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # the same parser, published as `tomli` for Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found]
+
     try:
         with path.open("rb") as file:
             data: dict[str, Any] = tomllib.load(file)
@@ -162,6 +162,8 @@ def _section(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
 
 def _dotted(parts: Iterable[str]) -> str:
     """A dotted key as TOML spells it, quoting odd parts so the message stays on one line."""
+    import json  # messages only: not loaded by a run whose configuration is fine
+
     return ".".join(p if _BARE_KEY.match(p) else json.dumps(p) for p in parts)
 
 
@@ -174,6 +176,8 @@ def _type_name(value: object) -> str:
 
 
 def _describe(value: object) -> str:
+    import json
+
     if isinstance(value, str):
         return repr(value)
     text = json.dumps(value) if isinstance(value, (bool, int, float)) else repr(value)

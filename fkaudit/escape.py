@@ -15,7 +15,6 @@ name holding `<newline>::error ...` becomes a GitHub workflow command in a CI lo
 
 from __future__ import annotations
 
-import json
 import re
 
 # `str.isprintable` is False for the C0/C1 controls, DEL, the line and paragraph separators and
@@ -47,6 +46,8 @@ def printable_json(encoded: str) -> str:
     `ensure_ascii=False` keeps names readable but writes those characters as they are; escaped,
     the document decodes to the same value and every line of it stays one line in a log.
     """
+    import json  # only the JSON formats need it; not `fkaudit --help`
+
     return "\n".join(
         line
         if line.isprintable()

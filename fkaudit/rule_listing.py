@@ -1,10 +1,14 @@
-"""What `fkaudit rules` and `fkaudit explain` print: the rules as configured, one rule's docs."""
+"""What `fkaudit rules` and `fkaudit explain` print: the rules as configured, one rule's docs.
+
+Both start as fresh processes for one screen of text, so they import neither psycopg nor a
+table library: the table is laid out here (tabulate's "simple" look), and
+tests/test_startup.py keeps those imports out.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-
-from tabulate import tabulate
 
 from fkaudit.config import load_config
 from fkaudit.engine import select_rules
@@ -33,12 +37,24 @@ def rules_table(config_file: Path | None) -> str:
             ]
         )
     source = f"configuration: {config.path}" if config.path else "no configuration file found"
-    table = tabulate(
-        rows,
-        headers=["code", "name", "enabled", "severity", "options", "summary"],
-        tablefmt="simple",
-    )
+    table = simple_table(["code", "name", "enabled", "severity", "options", "summary"], rows)
     return f"{source}\n{table}"
+
+
+def simple_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns, each as wide as its widest cell and at least its header plus two,
+    two spaces apart, under a dashed rule; trailing spaces stripped (tabulate's "simple")."""
+    widths = [
+        max(len(header) + 2, *(len(row[i]) for row in rows)) for i, header in enumerate(headers)
+    ]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+        return "  ".join(padded).rstrip()
+
+    return "\n".join(
+        [line(headers), "  ".join("-" * width for width in widths), *(line(row) for row in rows)]
+    )
 
 
 def explanation(wanted: str) -> str:

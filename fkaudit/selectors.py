@@ -12,7 +12,6 @@ This module knows rules only by their code and name, so it imports no rule and e
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeVar
@@ -73,6 +72,8 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
 
     The one "did you mean" of fkaudit: for rules here, and for configuration keys and options.
     """
+    import difflib  # only a misspelling needs it
+
     folded = {candidate.lower(): candidate for candidate in candidates}
     close = difflib.get_close_matches(word.lower(), folded, n=1)
     return folded[close[0]] if close else None

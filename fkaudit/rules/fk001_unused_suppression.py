@@ -30,10 +30,13 @@ Known limits
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from fkaudit.findings import Finding, Severity
 from fkaudit.rules import MetaRule, all_rules
-from fkaudit.suppressions import Suppression, SuppressionOutcome
+
+if TYPE_CHECKING:  # the engine hands the outcome over; listing the rules needs none of it
+    from fkaudit.suppressions import Suppression, SuppressionOutcome
 
 
 class UnusedSuppression(MetaRule):

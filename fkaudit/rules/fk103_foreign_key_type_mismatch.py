@@ -41,12 +41,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from psycopg import sql
-
 from fkaudit.catalog.coverage import comparison_collation
 from fkaudit.catalog.model import Catalog, Column, ForeignKey
 from fkaudit.findings import Finding, Severity
-from fkaudit.fixsql import alter_column_type
+from fkaudit.fixsql import alter_column_type, quoted
 from fkaudit.rules import ForeignKeyRule
 
 # Built-in type OIDs (stable across versions): integer and float widths, narrowest first.
@@ -58,8 +56,16 @@ class ForeignKeyTypeMismatch(ForeignKeyRule):
     name = "foreign-key-type-mismatch"
     default_severity = Severity.ERROR
 
+    def start(self, catalog: Catalog) -> None:
+        """The verdicts on types repeat across keys (bigint to bigint, 100,000 times): each
+        pair of types and operator is judged once per run."""
+        self.type_problems: dict[tuple[int, int, int], str | None] = {}
+
+    def finish(self, catalog: Catalog) -> None:
+        self.type_problems = {}
+
     def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
-        problems = list(_problems(catalog, fk))
+        problems = list(_problems(catalog, fk, self.type_problems))
         if not problems:
             return
         child = catalog.table(fk.table_oid)
@@ -123,10 +129,16 @@ def _collation_name(catalog: Catalog, oid: int | None) -> str:
     collation = catalog.collations.get(oid) if oid else None
     if collation is None:
         return "unknown"
-    return sql.Identifier(collation.name).as_string(None)
+    return quoted(collation.name)
 
 
-def _problems(catalog: Catalog, fk: ForeignKey) -> Iterator[tuple[str, Column, Column]]:
+def _problems(
+    catalog: Catalog, fk: ForeignKey, type_problems: dict[tuple[int, int, int], str | None]
+) -> Iterator[tuple[str, Column, Column]]:
+    """(kind, child column, parent column) for each column pair with a problem.
+
+    `type_problems` memoises the part decided by the two types and the operator alone.
+    """
     child = catalog.table(fk.table_oid)
     parent = catalog.table(fk.ref_table_oid)
     last = len(fk.attnums) - 1
@@ -135,11 +147,15 @@ def _problems(catalog: Catalog, fk: ForeignKey) -> Iterator[tuple[str, Column, C
     ):
         child_col, parent_col = child.column(attnum), parent.column(ref_attnum)
         period = fk.is_period and position == last  # compared by overlap, not equality
-        if not period and _forces_cast(catalog, child_col, operator):
-            yield "cast", child_col, parent_col
-        elif not period and _narrower(catalog, child_col, parent_col):
-            yield "narrower", child_col, parent_col
-        else:
+        kind: str | None = None
+        if not period:
+            types = (child_col.type_oid, parent_col.type_oid, operator)
+            if types not in type_problems:
+                type_problems[types] = _type_problem(catalog, child_col, parent_col, operator)
+            kind = type_problems[types]
+        if kind is not None:
+            yield kind, child_col, parent_col
+        elif child_col.collation_oid or parent_col.collation_oid:
             compared = comparison_collation(catalog, fk, position)
             if compared is None:
                 yield "collation-conflict", child_col, parent_col
@@ -147,6 +163,15 @@ def _problems(catalog: Catalog, fk: ForeignKey) -> Iterator[tuple[str, Column, C
                 yield "collation-index", child_col, parent_col
             elif child_col.collation_oid != parent_col.collation_oid:
                 yield "collation", child_col, parent_col
+
+
+def _type_problem(catalog: Catalog, child: Column, parent: Column, operator: int) -> str | None:
+    """ "cast" or "narrower" when the types alone make one, else None."""
+    if _forces_cast(catalog, child, operator):
+        return "cast"
+    if _narrower(catalog, child, parent):
+        return "narrower"
+    return None
 
 
 def _base_type(catalog: Catalog, column: Column) -> int:

@@ -36,15 +36,18 @@ Known limits
 
 from __future__ import annotations
 
-from psycopg import sql
+from typing import TYPE_CHECKING
 
 from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.findings import Finding, OrphanDetails, Severity
 from fkaudit.fixsql import render, table_name
-from fkaudit.orphans.queries import CHILD, listing_query, orphan_filter
-from fkaudit.orphans.scan import OrphanCount, keys_to_scan
 from fkaudit.rules import DataRule
 from fkaudit.rules.wording import fk_columns
+
+# The data auditor and its queries need psycopg, which `fkaudit rules` (importing every rule)
+# must not load: they are imported where a scan's result is turned into a finding.
+if TYPE_CHECKING:
+    from fkaudit.orphans.scan import OrphanCount
 
 
 class OrphanedRows(DataRule):
@@ -54,6 +57,8 @@ class OrphanedRows(DataRule):
 
     def keys_to_scan(self, catalog: Catalog, mode: str) -> list[ForeignKey]:
         """The inspected foreign keys `--orphans` names: suspect ones, or all."""
+        from fkaudit.orphans.scan import keys_to_scan
+
         return keys_to_scan(catalog, mode)
 
     def scanned(self, catalog: Catalog, result: OrphanCount) -> Finding | None:
@@ -61,6 +66,8 @@ class OrphanedRows(DataRule):
         return self.finding(catalog, result) if result.count else None
 
     def finding(self, catalog: Catalog, result: OrphanCount) -> Finding:
+        from fkaudit.orphans.queries import listing_query
+
         fk = result.fk
         child, parent = catalog.table(fk.table_oid), catalog.table(fk.ref_table_oid)
         columns = fk_columns(catalog, fk)
@@ -88,6 +95,10 @@ class OrphanedRows(DataRule):
     @staticmethod
     def _remedies(catalog: Catalog, result: OrphanCount) -> str:
         """Delete the orphans or, when every key column is nullable, detach them."""
+        from psycopg import sql
+
+        from fkaudit.orphans.queries import CHILD, orphan_filter
+
         fk = result.fk
         child = catalog.table(fk.table_oid)
         only = sql.SQL("" if child.is_partitioned else "ONLY ")

@@ -34,15 +34,16 @@ Known limits
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-from psycopg import sql
+from typing import TYPE_CHECKING
 
 from fkaudit.catalog.model import Action, Catalog, ForeignKey, ImpliedReference, MatchType
 from fkaudit.findings import Finding, ImpliedKeyDetails, Severity
 from fkaudit.fixsql import render, table_name, validate_constraint
-from fkaudit.orphans.scan import OrphanCount
 from fkaudit.rules import DataRule
 from fkaudit.rules.names import constraint_names_by_schema, make_object_name, unique_name
+
+if TYPE_CHECKING:  # the data auditor needs psycopg, which `fkaudit rules` must not load
+    from fkaudit.orphans.scan import OrphanCount
 
 
 class ImpliedForeignKey(DataRule):
@@ -107,6 +108,8 @@ class ImpliedForeignKey(DataRule):
         return keys
 
     def finding(self, catalog: Catalog, fk: ForeignKey, scanned: OrphanCount | None) -> Finding:
+        from psycopg import sql
+
         child, parent = catalog.table(fk.table_oid), catalog.table(fk.ref_table_oid)
         column = child.column(fk.attnums[0]).name
         key = parent.column(fk.ref_attnums[0]).name
