@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from fkaudit.catalog.model import Catalog
 from fkaudit.config import Config
 from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding
-from fkaudit.report import RuleError
 from fkaudit.rules import CatalogRule, DataRule, ForeignKeyRule, MetaRule, Rule, all_rules
 from fkaudit.selectors import is_known, matches, names_exactly, unknown_rule
-from fkaudit.suppressions import SuppressionOutcome, read_suppressions, split_suppressed
+
+# The report and suppression modules are imported by the functions that need them: listing
+# the rules (`fkaudit rules`) only selects them.
+if TYPE_CHECKING:
+    from fkaudit.report import RuleError
 
 
 def select_rules(
@@ -64,6 +68,8 @@ def run_rules(
     suppressions (`apply_suppressions`). A rule that crashes on any key reports nothing: half
     of its findings would read as a complete verdict.
     """
+    from fkaudit.report import RuleError
+
     findings: list[Finding] = []
     errors: list[RuleError] = []
     for rule in rules:
@@ -86,7 +92,9 @@ def _check(catalog: Catalog, rule: Rule) -> list[Finding]:
     """The findings `rule` makes from the catalog, called the way its kind is called."""
     if isinstance(rule, ForeignKeyRule):
         rule.start(catalog)
-        return [f for fk in catalog.inspected_foreign_keys for f in rule.check_fk(catalog, fk)]
+        found = [f for fk in catalog.inspected_foreign_keys for f in rule.check_fk(catalog, fk)]
+        rule.finish(catalog)
+        return found
     if isinstance(rule, (CatalogRule, DataRule)):
         return list(rule.check(catalog))
     if isinstance(rule, MetaRule):
@@ -102,6 +110,8 @@ def apply_suppressions(
     Meta rules (FK001) judge the suppressions before the excludes apply (so the excludes can
     cover them too); comments never suppress a meta rule's findings.
     """
+    from fkaudit.suppressions import SuppressionOutcome, read_suppressions, split_suppressed
+
     suppressions = read_suppressions(catalog)
     kept, suppressed, used = split_suppressed(findings, suppressions)
     meta_rules = [rule for rule in rules if isinstance(rule, MetaRule)]

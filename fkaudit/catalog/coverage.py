@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 from weakref import WeakKeyDictionary
 
 from fkaudit.catalog.model import Action, Catalog, ForeignKey, Index, Table
-from fkaudit.catalog.nodetree import implied_by_non_null
+
+if TYPE_CHECKING:
+    from fkaudit.catalog.nodetree import Formula
 
 _PREFIX_METHODS = frozenset({"btree"})
 _SINGLE_COLUMN_METHODS = frozenset({"hash", "spgist"})
@@ -51,21 +53,23 @@ class Coverage(enum.IntEnum):
     FULL = 2
 
 
-@dataclass(frozen=True)
-class TableCoverage:
-    """How one physical table's best index serves the FK lookup."""
+class TableCoverage(NamedTuple):
+    """How one physical table's best index serves the FK lookup.
+
+    Named tuples, not dataclasses: a verdict is kept for every foreign key (FK101 and FK102
+    both read it), and at 100,000 keys a dataclass each cost 25 MB and a second to build.
+    """
 
     table: Table
     coverage: Coverage
-    index: Index | None  # the best index, when it covers anything
+    best_index: Index | None  # the best index, when it covers anything
     searched_attnums: tuple[int, ...]
     blocked_by_operator: bool  # an index would cover more if the types did not force a cast
     # Indexes that would serve but are read whole on every lookup (BRIN, bloom).
     whole_index_reads: tuple[Index, ...] = ()
 
 
-@dataclass(frozen=True)
-class FkCoverage:
+class FkCoverage(NamedTuple):
     """The verdict for a foreign key; for a partitioned child, the worst over its leaves."""
 
     coverage: Coverage
@@ -98,11 +102,11 @@ def comparison_collation(catalog: Catalog, fk: ForeignKey, position: int) -> int
     referenced column's *type* (a domain's own, else the database default): equal ones, or the
     default with another, give the other; two different non-default ones give none.
     """
-    child = catalog.table(fk.table_oid).column(fk.attnums[position])
-    parent = catalog.table(fk.ref_table_oid).column(fk.ref_attnums[position])
-    own, referenced = child.collation_oid, parent.collation_oid
+    own = catalog.tables[fk.table_oid].column(fk.attnums[position]).collation_oid
     if not own:
         return 0  # not collatable
+    parent = catalog.tables[fk.ref_table_oid].column(fk.ref_attnums[position])
+    referenced = parent.collation_oid
     collation = catalog.collations.get(referenced)
     nondeterministic = collation is not None and not collation.deterministic
     version = catalog.server_version_num
@@ -208,7 +212,7 @@ def table_coverage(
         if wanted.isdisjoint(index.key_attnums) and not any(index.key_casts):
             continue  # most indexes (the primary key) end here
         if not index.is_usable or not (
-            index.predicate is None or implied_by_non_null(index.predicate_formula, attnums)
+            index.predicate is None or _implied_by_non_null(index.predicate_formula, attnums)
         ):
             continue
         searched = _searched_columns(index, fk, table, attnums, catalog, check_operator=True)
@@ -216,7 +220,8 @@ def table_coverage(
             whole_index_reads.append(index)
             continue
         grade = _grade([*searched, *pinned], attnums) if searched else Coverage.NONE
-        if grade > best.coverage or (grade == best.coverage and best.index is None and searched):
+        first = grade == best.coverage and best.best_index is None and searched
+        if grade > best.coverage or first:
             best = TableCoverage(table, grade, index, searched, False)
         if grade is not Coverage.FULL:  # would the index serve if the types matched?
             ignoring = _searched_columns(index, fk, table, attnums, catalog, check_operator=False)
@@ -226,11 +231,19 @@ def table_coverage(
     return TableCoverage(
         table,
         best.coverage,
-        best.index,
+        best.best_index,
         best.searched_attnums,
         blocked,
         tuple(whole_index_reads),
     )
+
+
+def _implied_by_non_null(predicate: Formula, attnums: Sequence[int]) -> bool:
+    """`nodetree.implied_by_non_null`, imported when a partial index is judged: the rules
+    import this module, and listing them (`fkaudit rules`) need not load the parser."""
+    from fkaudit.catalog.nodetree import implied_by_non_null
+
+    return implied_by_non_null(predicate, attnums)
 
 
 def _attnums_in(parent: Table, leaf: Table, attnums: Sequence[int]) -> list[int]:
@@ -240,16 +253,40 @@ def _attnums_in(parent: Table, leaf: Table, attnums: Sequence[int]) -> list[int]
     return [by_name[name] for name in names]
 
 
-_verdicts: WeakKeyDictionary[Catalog, dict[int, FkCoverage]] = WeakKeyDictionary()
+class _Verdicts:
+    """What one catalog's verdicts left to remember: every key's grade, and the verdicts of the
+    partly covered keys (FK102 words those). FK101 words the uncovered ones as it judges them
+    and never asks twice; keeping every verdict cost 25 MB at 100,000 keys."""
+
+    __slots__ = ("grades", "partial")
+
+    def __init__(self) -> None:
+        self.grades: dict[int, Coverage] = {}
+        self.partial: dict[int, FkCoverage] = {}
+
+
+_verdicts: WeakKeyDictionary[Catalog, _Verdicts] = WeakKeyDictionary()
 
 
 def fk_coverage(catalog: Catalog, fk: ForeignKey) -> FkCoverage:
-    """Verdict for `fk`, computed once per catalog: FK101 and FK102 both ask for it."""
-    per_catalog = _verdicts.setdefault(catalog, {})
-    verdict = per_catalog.get(fk.oid)
+    """Verdict for `fk`; a partial one is computed once per catalog (FK101 and FK102 ask)."""
+    known = _verdicts.get(catalog)
+    if known is None:
+        known = _verdicts[catalog] = _Verdicts()
+    verdict = known.partial.get(fk.oid)
     if verdict is None:
-        verdict = per_catalog[fk.oid] = _fk_coverage(catalog, fk)
+        verdict = _fk_coverage(catalog, fk)
+        known.grades[fk.oid] = verdict.coverage
+        if verdict.coverage is Coverage.PARTIAL:
+            known.partial[fk.oid] = verdict
     return verdict
+
+
+def coverage_grade(catalog: Catalog, fk: ForeignKey) -> Coverage:
+    """`fk_coverage(catalog, fk).coverage`, remembered for every key of the catalog."""
+    known = _verdicts.get(catalog)
+    grade = known.grades.get(fk.oid) if known is not None else None
+    return grade if grade is not None else fk_coverage(catalog, fk).coverage
 
 
 def _fk_coverage(catalog: Catalog, fk: ForeignKey) -> FkCoverage:

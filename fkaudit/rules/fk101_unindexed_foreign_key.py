@@ -67,7 +67,7 @@ from typing import Any, ClassVar
 from fkaudit.catalog.coverage import Coverage, FkCoverage, comparison_collation, fk_coverage
 from fkaudit.catalog.model import Catalog, ForeignKey, Table
 from fkaudit.errors import FkauditError
-from fkaudit.findings import Finding, Severity
+from fkaudit.findings import Finding, RecordDetails, Severity
 from fkaudit.rules import ForeignKeyRule
 from fkaudit.rules.index_names import fk_index_fix
 from fkaudit.rules.wording import describe_rows, fk_columns, leaves_phrase
@@ -120,14 +120,24 @@ class UnindexedForeignKey(ForeignKeyRule):
             fix=fk_index_fix(catalog, fk, verdict),
             columns=columns,
             severity=Severity.INFO if small else None,
-            details={
-                "estimated_rows": rows,
-                "unindexed_partitions": [t.table.qualified_name for t in verdict.weakest]
-                if child.is_partitioned
-                else [],
-                "type_forces_cast": verdict.blocked_by_operator,
-            },
+            details=UnindexedDetails(
+                rows,
+                [t.table.qualified_name for t in verdict.weakest] if child.is_partitioned else [],
+                verdict.blocked_by_operator,
+            ),
         )
+
+
+class UnindexedDetails(RecordDetails):
+    _fields = ("estimated_rows", "unindexed_partitions", "type_forces_cast")
+    __slots__ = _fields
+
+    def __init__(
+        self, estimated_rows: int | None, unindexed_partitions: list[str], type_forces_cast: bool
+    ) -> None:
+        self.estimated_rows = estimated_rows
+        self.unindexed_partitions = unindexed_partitions
+        self.type_forces_cast = type_forces_cast
 
 
 def _scans(child: Table, verdict: FkCoverage) -> str:

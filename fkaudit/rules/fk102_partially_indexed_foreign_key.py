@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fkaudit.catalog.coverage import Coverage, fk_coverage
+from fkaudit.catalog.coverage import Coverage, coverage_grade, fk_coverage
 from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.findings import Finding, Severity
 from fkaudit.rules import ForeignKeyRule
@@ -46,17 +46,17 @@ class PartiallyIndexedForeignKey(ForeignKeyRule):
     default_severity = Severity.WARNING
 
     def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
-        verdict = fk_coverage(catalog, fk)
-        if verdict.coverage is not Coverage.PARTIAL:
+        if coverage_grade(catalog, fk) is not Coverage.PARTIAL:
             return
+        verdict = fk_coverage(catalog, fk)
         child = catalog.table(fk.table_oid)
         columns = fk_columns(catalog, fk)
         best = next(t for t in verdict.weakest if t.coverage is Coverage.PARTIAL)
-        assert best.index is not None
+        assert best.best_index is not None
         searched = [best.table.column(n).name for n in best.searched_attnums]
         rows = catalog.estimated_rows(child.oid)
         message = (
-            f"index {best.index.name} searches only ({', '.join(searched)}) of "
+            f"index {best.best_index.name} searches only ({', '.join(searched)}) of "
             f"({', '.join(columns)}): each delete or key update in "
             f"{catalog.table(fk.ref_table_oid).qualified_name} filters the matching rows "
             f"of {describe_rows(rows)}{leaves_phrase(child, verdict)}"
@@ -68,7 +68,7 @@ class PartiallyIndexedForeignKey(ForeignKeyRule):
             fix=fk_index_fix(catalog, fk, verdict),
             details={
                 "estimated_rows": rows,
-                "index": best.index.name,
+                "index": best.best_index.name,
                 "searched_columns": searched,
             },
         )

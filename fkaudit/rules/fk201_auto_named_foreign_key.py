@@ -37,7 +37,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from fkaudit.catalog.model import Catalog, ForeignKey
-from fkaudit.findings import Finding, Severity
+from fkaudit.findings import Finding, Severity, SuggestedName
 from fkaudit.fixsql import rename_constraint
 from fkaudit.rules import ForeignKeyRule, Rule
 from fkaudit.rules.fk202_foreign_key_name_convention import ForeignKeyNameConvention
@@ -57,6 +57,9 @@ def fk_name_addition(columns: Sequence[str]) -> str:
 
     Each name is copied up to 63 bytes and joining stops once 64 bytes are reached.
     """
+    joined_text = "_".join(columns)
+    if len(joined_text) < NAMEDATALEN and joined_text.isascii():
+        return joined_text  # the usual case: nothing clipped, nothing dropped
     joined = b""
     for column in columns:
         if joined:
@@ -92,6 +95,9 @@ class AutoNamedForeignKey(ForeignKeyRule):
         """Two renames in one run must not suggest the same new name."""
         self.taken = constraint_names_by_schema(catalog)
 
+    def finish(self, catalog: Catalog) -> None:
+        self.taken = {}
+
     def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
         child = catalog.table(fk.table_oid)
         columns = fk_columns(catalog, fk)
@@ -107,7 +113,7 @@ class AutoNamedForeignKey(ForeignKeyRule):
             f"says nothing of intent — give it an explicit name such as {new_name}",
             fix=rename_constraint(child, fk.name, new_name),
             columns=columns,
-            details={"suggested_name": new_name},
+            details=SuggestedName(new_name),
         )
 
     def _new_name(

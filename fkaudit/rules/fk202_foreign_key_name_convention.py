@@ -49,7 +49,7 @@ from typing import Any, ClassVar
 
 from fkaudit.catalog.model import Catalog, ForeignKey
 from fkaudit.errors import FkauditError
-from fkaudit.findings import Finding, Severity
+from fkaudit.findings import Finding, Severity, SuggestedName
 from fkaudit.fixsql import rename_constraint
 from fkaudit.rules import ForeignKeyRule
 from fkaudit.rules.names import NAMEDATALEN, clip_utf8, constraint_names_by_schema, unique_name
@@ -93,6 +93,9 @@ class ForeignKeyNameConvention(ForeignKeyRule):
         """Two renames in one run must not suggest the same new name."""
         self.taken = constraint_names_by_schema(catalog)
 
+    def finish(self, catalog: Catalog) -> None:
+        self.taken = {}
+
     def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
         if self.conforms(catalog, fk):
             return
@@ -107,7 +110,7 @@ class ForeignKeyNameConvention(ForeignKeyRule):
             fk,
             f"{fk.name} does not follow the naming convention: expected {new_name}",
             fix=rename_constraint(catalog.table(fk.table_oid), fk.name, new_name),
-            details={"suggested_name": new_name},
+            details=SuggestedName(new_name),
         )
 
     def conforms(self, catalog: Catalog, fk: ForeignKey) -> bool:

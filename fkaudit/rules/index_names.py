@@ -15,31 +15,36 @@ from collections.abc import Sequence
 from weakref import WeakKeyDictionary
 
 from fkaudit.catalog.coverage import FkCoverage, comparison_collation
-from fkaudit.catalog.model import Catalog, ForeignKey, Table
+from fkaudit.catalog.model import Catalog, ForeignKey, RelationNames, Table
 from fkaudit.fixsql import create_index
 from fkaudit.rules.names import make_object_name
 
 
 class _Allocator:
     def __init__(self, catalog: Catalog):
-        self.taken: set[tuple[str, str]] = set(catalog.relation_names)
-        self.given: dict[tuple[int, tuple[str, ...]], str] = {}
+        self.existing = catalog.relation_names
+        self.handed_out = RelationNames()  # names given in this run (not the catalog's)
+        self.given: dict[tuple[object, ...], str] = {}  # (table oid, *columns) -> name
 
     def name(self, table: Table, columns: Sequence[str]) -> str:
-        key = (table.oid, tuple(columns))
-        if key not in self.given:
-            self.given[key] = self._fresh(table, columns)
-        return self.given[key]
+        key = (table.oid, *columns)
+        name = self.given.get(key)
+        if name is None:
+            name = self.given[key] = self._fresh(table, columns)
+        return name
 
     def _fresh(self, table: Table, columns: Sequence[str]) -> str:
         """ChooseRelationName: `<table>_<cols>_idx`, then `idx1`, `idx2` … on collision."""
         addition = "_".join(columns)
         label, n = "idx", 0
-        while (table.schema, name := make_object_name(table.name, addition, label)) in self.taken:
+        while self._taken(table.schema, name := make_object_name(table.name, addition, label)):
             n += 1
             label = f"idx{n}"
-        self.taken.add((table.schema, name))
+        self.handed_out.add(table.schema, name)
         return name
+
+    def _taken(self, schema: str, name: str) -> bool:
+        return (schema, name) in self.existing or (schema, name) in self.handed_out
 
 
 _allocators: WeakKeyDictionary[Catalog, _Allocator] = WeakKeyDictionary()
@@ -60,22 +65,22 @@ def fk_index_fix(catalog: Catalog, fk: ForeignKey, verdict: FkCoverage) -> str |
     columns then need the btree_gist extension, as its primary key already did. A column the
     lookup compares in another collation than its own gets that collation in the index.
     """
-    child = catalog.table(fk.table_oid)
-    cast = any(
-        catalog.casts_column(child.column(attnum).type_oid, operator)
-        for attnum, operator in zip(fk.attnums, fk.pf_eq_operators, strict=True)
-    )
-    if verdict.blocked_by_operator or cast:
+    if verdict.blocked_by_operator:
         return None  # the check casts a column: no plain index on it helps (FK103)
-    columns = [child.column(n).name for n in fk.attnums]
+    child = catalog.table(fk.table_oid)
+    columns: list[str] = []
     collations: dict[str, tuple[str, str]] = {}
-    for position, attnum in enumerate(fk.attnums):
+    for position, (attnum, operator) in enumerate(zip(fk.attnums, fk.pf_eq_operators, strict=True)):
+        column = child.column(attnum)
+        if catalog.casts_column(column.type_oid, operator):
+            return None  # the check casts a column: no plain index on it helps (FK103)
         compared_in = comparison_collation(catalog, fk, position)
         if compared_in is None:
             return None  # no collation can serve: the lookup fails (FK103 says why)
-        if compared_in != child.column(attnum).collation_oid:
+        if compared_in != column.collation_oid:
             collation = catalog.collations[compared_in]
-            collations[child.column(attnum).name] = (collation.schema, collation.name)
+            collations[column.name] = (collation.schema, collation.name)
+        columns.append(column.name)
     method = "gist" if fk.is_period else None
     name = index_name(catalog, child, columns)
     return create_index(child, name, columns, method, collations)

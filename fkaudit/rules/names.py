@@ -9,6 +9,8 @@ NAMEDATALEN = 64  # identifiers hold at most NAMEDATALEN - 1 = 63 bytes
 
 def clip_utf8(text: str, max_bytes: int) -> str:
     """The longest prefix of `text` within `max_bytes` UTF-8 bytes (pg_mbcliplen)."""
+    if len(text) <= max_bytes and text.isascii():
+        return text
     return text.encode()[:max_bytes].decode(errors="ignore")
 
 
@@ -18,10 +20,14 @@ def make_object_name(name1: str, name2: str | None, label: str | None) -> str:
     The label is kept whole; of the two names the longer one loses a byte at a time until
     both fit, and each is then clipped back to a character boundary.
     """
-    bytes1 = len(name1.encode())
-    bytes2 = len(name2.encode()) if name2 is not None else 0
+    bytes1 = len(name1) if name1.isascii() else len(name1.encode())
+    bytes2 = 0 if name2 is None else len(name2) if name2.isascii() else len(name2.encode())
     overhead = (1 if name2 is not None else 0) + (len(label.encode()) + 1 if label else 0)
     available = NAMEDATALEN - 1 - overhead
+    if bytes1 + bytes2 <= available:  # the usual case: nothing to clip
+        if name2 is None:
+            return f"{name1}_{label}" if label else name1
+        return f"{name1}_{name2}_{label}" if label else f"{name1}_{name2}"
     while bytes1 + bytes2 > available:
         if bytes1 > bytes2:
             bytes1 -= 1
