@@ -131,6 +131,18 @@ def rename_constraint(table: Table, old: str, new: str) -> str:
     )
 
 
+def add_foreign_key(
+    table: Table, name: str, column: str, referenced: Table, key: str, not_valid: bool
+) -> str:
+    """A one-column foreign key (FK502's suggestion), NOT VALID when it is to be validated by a
+    second statement."""
+    return printable_sql(
+        f"ALTER TABLE {quoted_table(table)} ADD CONSTRAINT {quoted(name)} FOREIGN KEY "
+        f"({quoted(column)}) REFERENCES {quoted_table(referenced)} ({quoted(key)})"
+        + (" NOT VALID;" if not_valid else ";")
+    )
+
+
 def make_not_null(table: Table, validate: Sequence[str], columns: Sequence[str]) -> str:
     """Make columns NOT NULL in one statement: VALIDATE the NOT VALID constraints that already
     reject NULL in some of them, SET NOT NULL for the others.

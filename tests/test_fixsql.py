@@ -13,6 +13,7 @@ from psycopg import sql
 
 from fkaudit.catalog.model import Table
 from fkaudit.fixsql import (
+    add_foreign_key,
     create_index,
     drop_constraint,
     enforce_constraint,
@@ -97,6 +98,21 @@ def test_constraint_statements_read_as_composed(name: str) -> None:
         sql.Identifier(name),
         sql.Identifier(name),
         sql.Identifier("b"),
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("not_valid", [True, False])
+def test_add_foreign_key_reads_as_composed(name: str, not_valid: bool) -> None:
+    child, parent = _table(name, f"c {name}"), _table("p", name)
+    assert add_foreign_key(child, f"fk {name}", name, parent, "id", not_valid) == _composed(
+        "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})"
+        + (" NOT VALID" if not_valid else ""),
+        sql.Identifier(child.schema, child.name),
+        sql.Identifier(f"fk {name}"),
+        sql.Identifier(name),
+        sql.Identifier(parent.schema, parent.name),
+        sql.Identifier("id"),
     )
 
 

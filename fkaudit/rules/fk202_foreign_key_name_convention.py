@@ -75,6 +75,7 @@ class ForeignKeyNameConvention(ForeignKeyRule):
                 "(or a ^regex) in its configuration section"
             )
         self.pattern: re.Pattern[str] | None = None
+        self.placeholders: frozenset[str] = frozenset()
         if convention.startswith("^"):
             try:
                 self.pattern = re.compile(convention)
@@ -82,6 +83,7 @@ class ForeignKeyNameConvention(ForeignKeyRule):
                 raise FkauditError(f"FK202 convention {convention!r}: bad regex: {exc}") from None
         else:
             fields = {f for _, f, _, _ in string.Formatter().parse(convention) if f is not None}
+            self.placeholders = frozenset(fields)
             unknown = fields - set(PLACEHOLDERS)
             if unknown:
                 raise FkauditError(
@@ -97,9 +99,11 @@ class ForeignKeyNameConvention(ForeignKeyRule):
         self.taken = {}
 
     def check_fk(self, catalog: Catalog, fk: ForeignKey) -> Iterator[Finding]:
-        if self.conforms(catalog, fk):
+        # The template expanded once per key (`conforms` and `conventional_name` each would).
+        expected = None if self.pattern is not None else self.expand(catalog, fk)
+        if self._conforms(fk, expected):
             return
-        new_name = self.conventional_name(catalog, fk, self.taken[fk.schema])
+        new_name = None if expected is None else self._free(expected, self.taken[fk.schema])
         if new_name is None:
             yield self.finding_for(
                 catalog, fk, f"{fk.name} does not match {self.options['convention']}"
@@ -115,9 +119,12 @@ class ForeignKeyNameConvention(ForeignKeyRule):
 
     def conforms(self, catalog: Catalog, fk: ForeignKey) -> bool:
         """The name matches the regex, or is the expanded template (with a collision suffix)."""
-        if self.pattern is not None:
-            return self.pattern.search(fk.name) is not None
-        expected = self.expand(catalog, fk)
+        return self._conforms(fk, None if self.pattern is not None else self.expand(catalog, fk))
+
+    def _conforms(self, fk: ForeignKey, expected: str | None) -> bool:
+        """`conforms`, given the expanded template (None: the convention is a regex)."""
+        if expected is None:  # a regex
+            return self.pattern is not None and self.pattern.search(fk.name) is not None
         if fk.name == expected:
             return True
         numbered = _NUMBERED.fullmatch(fk.name)
@@ -130,17 +137,27 @@ class ForeignKeyNameConvention(ForeignKeyRule):
         """A free name following the template (recorded in `taken`); None for a regex."""
         if self.pattern is not None:
             return None
-        name = unique_name(self.expand(catalog, fk), taken)
+        return self._free(self.expand(catalog, fk), taken)
+
+    @staticmethod
+    def _free(expected: str, taken: set[str]) -> str:
+        """The expanded template, or it with a suffix if taken; recorded in `taken`."""
+        name = unique_name(expected, taken)
         taken.add(name)
         return name
 
     def expand(self, catalog: Catalog, fk: ForeignKey) -> str:
         child, parent = catalog.table(fk.table_oid), catalog.table(fk.ref_table_oid)
+        wanted = self.placeholders  # only these are spelled out, once per key
         name = self.options["convention"].format(
             table=child.name,
-            columns="_".join(child.column(n).name for n in fk.attnums),
+            columns="_".join(child.column(n).name for n in fk.attnums)
+            if "columns" in wanted
+            else "",
             referenced_table=parent.name,
-            referenced_columns="_".join(parent.column(n).name for n in fk.ref_attnums),
+            referenced_columns="_".join(parent.column(n).name for n in fk.ref_attnums)
+            if "referenced_columns" in wanted
+            else "",
             schema=child.schema,
         )
         return clip_utf8(name, NAMEDATALEN - 1)

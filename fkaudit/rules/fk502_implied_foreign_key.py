@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from fkaudit.catalog.model import Action, Catalog, ForeignKey, ImpliedReference, MatchType
 from fkaudit.findings import Finding, ImpliedKeyDetails, Severity
-from fkaudit.fixsql import render, table_name, validate_constraint
+from fkaudit.fixsql import add_foreign_key, validate_constraint
 from fkaudit.rules import DataRule
 from fkaudit.rules.names import constraint_names_by_schema, make_object_name, unique_name
 
@@ -108,8 +108,6 @@ class ImpliedForeignKey(DataRule):
         return keys
 
     def finding(self, catalog: Catalog, fk: ForeignKey, scanned: OrphanCount | None) -> Finding:
-        from psycopg import sql
-
         child, parent = catalog.table(fk.table_oid), catalog.table(fk.ref_table_oid)
         column = child.column(fk.attnums[0]).name
         key = parent.column(fk.ref_attnums[0]).name
@@ -122,17 +120,7 @@ class ImpliedForeignKey(DataRule):
             message += f"; {scanned.count:,} row(s) reference no row"
         # NOT VALID then VALIDATE avoids a long lock; partitioned tables accept it from 18 only.
         staged = not child.is_partitioned or catalog.server_version_num >= 180000
-        add = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}")
-        statement = render(
-            add.format(
-                table_name(child),
-                sql.Identifier(fk.name),
-                sql.Identifier(column),
-                table_name(parent),
-                sql.Identifier(key),
-                sql.SQL(" NOT VALID" if staged else ""),
-            )
-        )
+        statement = add_foreign_key(child, fk.name, column, parent, key, not_valid=staged)
         return self.finding_for(
             catalog,
             fk,
