@@ -19,7 +19,7 @@ import click
 
 from fkaudit import __version__
 from fkaudit.orphans import MODES
-from fkaudit.process import MainGroup, handle_errors, run_and_exit
+from fkaudit.process import MainGroup, handle_errors, handle_errors_offline, run_and_exit
 from fkaudit.reporters import FORMATS
 
 if TYPE_CHECKING:
@@ -458,7 +458,7 @@ def fix(dsn: str | None, target: TargetOptions, run: RunOptions) -> None:
     type=click.Path(path_type=Path),
     help="Configuration file (default: searched upward from here).",
 )
-@handle_errors
+@handle_errors_offline
 def list_rules(config_file: Path | None) -> None:
     """List the rules with their effective configuration.
 
@@ -472,7 +472,7 @@ def list_rules(config_file: Path | None) -> None:
 
 @main.command()
 @click.argument("rule")
-@handle_errors
+@handle_errors_offline
 def explain(rule: str) -> None:
     """Print the full documentation of RULE (a code such as FK101, or its name)."""
     from fkaudit.rule_listing import explanation

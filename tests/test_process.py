@@ -12,12 +12,12 @@ import logging
 
 import pytest
 
-from fkaudit.process import _PsycopgLog
+from fkaudit.psycopg_log import PsycopgLog
 
 
 def _emit(message: str, *args: object) -> None:
     record = logging.LogRecord("psycopg", logging.WARNING, __file__, 1, message, args, None)
-    _PsycopgLog(logging.WARNING).emit(record)
+    PsycopgLog(logging.WARNING).emit(record)
 
 
 @pytest.mark.parametrize(

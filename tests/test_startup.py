@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-HEAVY = ("psycopg", "tabulate")
+HEAVY = ("psycopg", "tabulate", "logging")  # logging: only the commands that connect need it
 
 _PROBE = """
 import json, sys
