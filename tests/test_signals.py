@@ -12,9 +12,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import psycopg
+import pytest
+
+from fkaudit.catalog import introspect as introspect_module
+from fkaudit.catalog.introspect import introspect
+from fkaudit.connection import connect
 
 FKAUDIT_BACKENDS = (
     "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fkaudit'"
@@ -122,6 +128,39 @@ def test_a_session_ended_by_the_server_mid_transaction_gives_one_line(
                 proc.send_signal(signal.SIGCONT)
                 proc.kill()
     raise AssertionError("fkaudit was never caught idle inside its catalog transaction")
+
+
+def test_a_catalog_read_interrupted_mid_result_frees_the_connection(
+    conn: psycopg.Connection[Any], db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C or SIGTERM arriving while a streamed catalog result is half read: by the time the
+    exception leaves `introspect`, the stream is closed and the connection's lock free, so the
+    rollback on the way out can run. Left suspended, the stream held the lock and that rollback
+    waited forever (the session-ended test above hung so on a loaded CI machine).
+
+    The interruption is raised where the tables' rows become model objects, after one row.
+    """
+    conn.execute("CREATE TABLE p (id int PRIMARY KEY)")
+    conn.execute("CREATE TABLE c (id int PRIMARY KEY, p int REFERENCES p)")
+
+    def interrupted(rows: Iterable[Any], *_: Any) -> None:
+        next(iter(rows))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(introspect_module, "_tables", interrupted)
+    session = connect(db)
+    try:
+        with pytest.raises(KeyboardInterrupt) as interruption:
+            introspect(session)
+        # `interruption` keeps the traceback and its frames alive, as they are while the
+        # exception unwinds through the caller's transaction and connection blocks.
+        assert interruption.tb is not None
+        assert session.lock.acquire(timeout=5), "the stream still holds the connection's lock"
+        session.lock.release()
+        session.rollback()
+        assert session.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        session.close()  # without the lock: a failed check must not hang here
 
 
 def _frozen_while(

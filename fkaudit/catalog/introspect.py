@@ -7,9 +7,10 @@ snapshot. One more, small, runs only when SET DEFAULT keys need their default ro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import closing
 from sys import intern
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 
@@ -60,7 +61,7 @@ _MATCH_TYPES = {match.value: match for match in MatchType}
 
 def result_sets(
     conn: psycopg.Connection[Any], queries: Sequence[str], params: dict[str, Any] | None = None
-) -> Iterator[Iterator[Row]]:
+) -> Generator[Iterator[Row]]:
     """Run the queries one after another (simple protocol; parameters bound client-side) and
     yield each one's rows as a stream, read from the server a chunk at a time: the caller turns
     them into model objects as they come, and the next query runs once they are all read.
@@ -68,13 +69,21 @@ def result_sets(
     Sent as one batch, every raw result stayed in libpq's memory until the last was read, and a
     result fetched whole is held twice (raw, then as Python rows): 150 MB, then 100 MB more, at
     100,000 keys.
+
+    Use it under `contextlib.closing`. A stream suspended mid-result holds the connection's
+    lock; if an exception (Ctrl-C, SIGTERM) left it so, the rollback on the way out would wait
+    for that lock forever. Closing the generator closes the stream, which cancels its query.
     """
     with psycopg.ClientCursor(conn) as cur:
         for query in queries:
-            rows = cur.stream(query, params, size=_CHUNK_ROWS)
-            yield rows
-            for _ in rows:  # what the caller left unread, before the next query is sent
-                pass
+            # psycopg's stream is a generator, typed as a plain iterator.
+            rows = cast("Generator[Row]", cur.stream(query, params, size=_CHUNK_ROWS))
+            try:
+                yield rows
+                for _ in rows:  # what the caller left unread, before the next query is sent
+                    pass
+            finally:
+                rows.close()
 
 
 def second_batch_parameters(
@@ -352,36 +361,35 @@ def introspect(
     references, implied_columns = _implied(conn) if implied else ([], [])
     # In the order of catalog_queries(): what a result set needs comes before it. Each is a
     # stream, read to its end before the next query runs: what is needed later is a list.
-    results = result_sets(conn, catalog_queries(version))
-    null_checks = _null_checks(next(results))
-    column_rows: Iterable[Row] = next(results)
-    if implied_columns:  # add the candidates' columns the batch did not read
-        read = list(column_rows)
-        known = {(row[0], row[1]) for row in read}
-        extra = {(r[0], r[1]): r for r in implied_columns if (r[0], r[1]) not in known}
-        column_rows = sorted([*read, *extra.values()], key=lambda r: (r[0], r[1]))
-    columns = _columns_by_table(column_rows, null_checks)
-    del column_rows
-    tables = _tables(next(results), columns, null_checks)
-    del columns
-    opfamily_of_opclass = {opclass: family for opclass, family in next(results)}
-    indexes = _indexes(next(results), opfamily_of_opclass)
-    trigger_rows = list(next(results))
-    # Drop constraints whose tables are in system schemas.
-    fks = tuple(
-        fk
-        for fk in _foreign_keys(next(results), trigger_rows)
-        if fk.table_oid in tables and fk.ref_table_oid in tables
-    )
-    set_default_rows, comment_rows, other_name_rows = (list(next(results)) for _ in range(3))
-    for _ in results:  # the last stream read to its end, the cursor closed
-        raise RuntimeError("more catalog result sets than queries")
-    operator_rows, type_rows, operator_type_rows, cast_rows, collation_rows = (
-        list(rows)
-        for rows in result_sets(
-            conn, type_and_operator_queries(), second_batch_parameters(tables.values(), fks)
+    with closing(result_sets(conn, catalog_queries(version))) as results:
+        null_checks = _null_checks(next(results))
+        column_rows: Iterable[Row] = next(results)
+        if implied_columns:  # add the candidates' columns the batch did not read
+            read = list(column_rows)
+            known = {(row[0], row[1]) for row in read}
+            extra = {(r[0], r[1]): r for r in implied_columns if (r[0], r[1]) not in known}
+            column_rows = sorted([*read, *extra.values()], key=lambda r: (r[0], r[1]))
+        columns = _columns_by_table(column_rows, null_checks)
+        del column_rows
+        tables = _tables(next(results), columns, null_checks)
+        del columns
+        opfamily_of_opclass = {opclass: family for opclass, family in next(results)}
+        indexes = _indexes(next(results), opfamily_of_opclass)
+        trigger_rows = list(next(results))
+        # Drop constraints whose tables are in system schemas.
+        fks = tuple(
+            fk
+            for fk in _foreign_keys(next(results), trigger_rows)
+            if fk.table_oid in tables and fk.ref_table_oid in tables
         )
-    )
+        set_default_rows, comment_rows, other_name_rows = (list(next(results)) for _ in range(3))
+        for _ in results:  # the last stream read to its end, the cursor closed
+            raise RuntimeError("more catalog result sets than queries")
+    parameters = second_batch_parameters(tables.values(), fks)
+    with closing(result_sets(conn, type_and_operator_queries(), parameters)) as results:
+        operator_rows, type_rows, operator_type_rows, cast_rows, collation_rows = (
+            list(rows) for rows in results
+        )
     set_defaults = _set_default_columns(set_default_rows)
     default_row_exists, default_row_unchecked = check_default_rows(
         conn,
