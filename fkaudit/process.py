@@ -112,9 +112,17 @@ def _guarded(func: F, *, database: bool) -> F:
 
 def _describe_unexpected(exc: Exception) -> str:
     """One line for a database or internal error (their texts never hold a password)."""
-    import psycopg
-
     from fkaudit.errors import one_line
+
+    try:
+        import psycopg
+    except ImportError as missing:
+        # psycopg without libpq: plain `fkaudit` leaves libpq to the system (`fkaudit[binary]`
+        # bundles one), so this is the machine's set-up, not a bug; psycopg says what it tried.
+        return (
+            f"psycopg cannot load libpq ({one_line(missing)}): install 'fkaudit[binary]' "
+            "for psycopg's own libpq, or the system's libpq (e.g. apt install libpq5)"
+        )
 
     text = one_line(exc)
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):

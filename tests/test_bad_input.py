@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
@@ -96,6 +97,24 @@ def password_server() -> Iterator[str]:
 )
 def test_unusable_dsn(dsn: str, expected: str) -> None:
     assert_clean_failure(run_fkaudit("check", dsn), expected)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("psycopg_c") is not None,
+    reason="psycopg's C implementation is installed: PSYCOPG_IMPL=c would load",
+)
+def test_psycopg_without_libpq() -> None:
+    """Plain `fkaudit` (no `[binary]` extra) on a machine whose libpq psycopg cannot load.
+
+    psycopg then fails at import. `PSYCOPG_IMPL=c` asks for the implementation built against
+    the system's libpq, which is not installed here: psycopg really fails to import, as it does
+    without any libpq. The user is told what to install, in one line, with exit code 2 (1
+    would read as "findings").
+    """
+    dsn = f"postgresql://app:{SECRET}@127.0.0.1:{_free_port()}/db"
+    result = run_fkaudit("check", dsn, env={"PSYCOPG_IMPL": "c"})
+    assert_clean_failure(result, "psycopg cannot load libpq")
+    assert "fkaudit[binary]" in result.stderr
 
 
 def test_wrong_password(password_server: str) -> None:
