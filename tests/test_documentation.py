@@ -168,3 +168,20 @@ def test_design_document_has_every_section_the_code_cites() -> None:
             assert re.search(rf"^{item}\. ", body, flags=re.M), (
                 f"{path} cites docs/design.md §{number}.{item}: §{number} has no item {item}"
             )
+
+
+def test_ci_runs_the_readme_newcomer_commands() -> None:
+    """The README's first two commands are what a newcomer runs; CI must run the same ones.
+
+    `.ci/run` runs the test command verbatim; the demo command's install (its extras) is the
+    one the workflow's embedded job uses, so a change to either shows up in CI.
+    """
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    demo, test = quick_start.strip().splitlines()
+    assert demo.endswith("fkaudit demo") and test.endswith("python -m pytest")
+    assert test in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    extras = re.search(r"-e '\.(\[[a-z,]+\])'", demo)
+    assert extras, demo
+    workflow = (ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    assert f"-e '.{extras[1]}' --group test" in workflow
