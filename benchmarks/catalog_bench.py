@@ -322,7 +322,10 @@ def install_from_wheel(stack: ExitStack) -> Path:
     root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fkaudit-wheel-")))
     checkout = Path(fkaudit_package.__file__).parents[1]
     pip = [sys.executable, "-m", "pip", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "-w", root / "dist", checkout], check=True)
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", root / "dist", checkout],
+        check=True,
+    )
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
     python = venv / "bin" / "python"
