@@ -347,8 +347,8 @@ def report_options(func: Command) -> Command:
         click.option(
             "--sarif-artifact",
             metavar="PATH",
-            help="The repository file SARIF results and GitHub annotations point at "
-            "(default: the --schema-file, or the migration that defines the "
+            help="The repository file SARIF results, GitHub annotations and concise lines "
+            "point at (default: the --schema-file, or the migration that defines the "
             "object).",
         ),
         click.option(

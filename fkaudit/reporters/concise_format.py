@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from fkaudit.escape import printable
 from fkaudit.findings import Finding
 from fkaudit.report import Report
-from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
+from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions, SourceLine
 from fkaudit.reporters.table_format import summary_line
 
 
@@ -36,7 +36,12 @@ def line_start(text: str) -> str:
 def finding_line(finding: Finding, options: RenderOptions, label: str = "") -> str:
     """`path:line:1: CODE message`, else `schema.table.constraint: CODE message`; `label`
     (`[suppressed] `) goes before the message."""
-    where = options.location(finding.fingerprint)
+    # A fingerprint is a hash: computed only when there are locations to look it up in.
+    where = (
+        options.location(finding.fingerprint)
+        if options.locations
+        else (SourceLine(options.artifact) if options.artifact is not None else None)
+    )
     place = (
         f"{line_start(where.path)}:{where.line}:1"
         if where is not None
