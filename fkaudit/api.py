@@ -123,6 +123,8 @@ def audit(
     *,
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
+    extend_select: Sequence[str] = (),
+    extend_ignore: Sequence[str] = (),
     scope: Scope | None = None,
     limits: SessionLimits | None = None,
     config: Config | None = None,
@@ -139,7 +141,8 @@ def audit(
     None for `$DATABASE_URL` / the PG* environment variables. `select` and `ignore` take rule
     codes, code prefixes (`FK1`) or names and, when given, replace those of `config`
     (`fkaudit.config.load_config()`), which also supplies severities, options, excludes and,
-    when `scope` is None, the schemas to inspect.
+    when `scope` is None, the schemas to inspect. `extend_select` and `extend_ignore` add to
+    the rules chosen so (`fkaudit.engine.select_rules`).
 
     When FK501 runs, the data auditor scans the foreign keys `orphans` names ("suspect", "all"
     or "off") on up to `jobs` connections (one when `target` is a connection), keeping up to
@@ -158,11 +161,19 @@ def audit(
     if config is not None:
         settings = resolve(config, select=tuple(select), ignore=tuple(ignore), scope=scope)
         select, ignore, scope = settings.select, settings.ignore, settings.scope
-    rules = select_rules(select, ignore, config)
+    rules = select_rules(
+        select, ignore, config, extend_select=extend_select, extend_ignore=extend_ignore
+    )
     if not rules:
+        extra = "".join(
+            f"; {flag}: {', '.join(given)}"
+            for flag, given in (("extend-select", extend_select), ("extend-ignore", extend_ignore))
+            if given
+        )
         raise FkauditError(
             "no rule left to run: the selected rules are all ignored or disabled "
-            f"(select: {', '.join(select) or 'default'}; ignore: {', '.join(ignore) or 'none'})"
+            f"(select: {', '.join(select) or 'default'}; ignore: {', '.join(ignore) or 'none'}"
+            f"{extra})"
         )
     implied = any(rule.reads_implied_references for rule in rules)
     if isinstance(target, psycopg.Connection):

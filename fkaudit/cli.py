@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 Command = Callable[..., Any]
 
 SEVERITIES = ("error", "warning", "info")
+# The stdout formats `--statistics` has a form for: text (table, concise) and JSON.
+STATISTICS_FORMATS = ("table", "concise", "json")
 # PostgreSQL's timeouts are int milliseconds: larger values are refused by the server.
 MAX_TIMEOUT_S = 2_147_483
 # Orphan keys shown per foreign key: a LIMIT; beyond bigint it is a server error per scan.
@@ -52,11 +54,34 @@ class _Percent(click.FloatRange):
 PERCENT = _Percent(0, 100, min_open=True)
 
 
+# Shared by `check`/`demo` (through report_options) and `fix`.
+EXIT_ZERO = click.option(
+    "--exit-zero",
+    is_flag=True,
+    help="Exit 0 even with findings at or above --fail-on; a run that could not complete "
+    "(a check that could not run, an error) still exits 2.",
+)
+
+
 def _decorated(func: Command, decorators: Sequence[Callable[[Command], Command]]) -> Command:
     """`func` under `decorators`, the first outermost (as if stacked in that order)."""
     for decorator in reversed(decorators):
         func = decorator(func)
     return func
+
+
+def _selectors(flag: str, given: tuple[str, ...]) -> tuple[str, ...]:
+    """The rule selectors of a repeatable, comma-separated option, each known to pick a rule:
+    a typo is a usage error before anything starts (a throwaway server takes seconds)."""
+    from fkaudit.rules import all_rules
+    from fkaudit.selectors import is_known, split, unknown_rule
+
+    selectors = tuple(split(given))
+    rules = all_rules() if selectors else []
+    for selector in selectors:
+        if not is_known(selector, rules):
+            raise click.UsageError(f"{flag}: {unknown_rule(selector, rules)}")
+    return selectors
 
 
 def audit_options(func: Command) -> Command:
@@ -68,6 +93,8 @@ def audit_options(func: Command) -> Command:
         config_file: Path | None,
         select: tuple[str, ...],
         ignore: tuple[str, ...],
+        extend_select: tuple[str, ...],
+        extend_ignore: tuple[str, ...],
         fail_on: str | None,
         schemas: tuple[str, ...],
         exclude_schemas: tuple[str, ...],
@@ -83,13 +110,14 @@ def audit_options(func: Command) -> Command:
         **rest: Any,
     ) -> Any:
         from fkaudit.findings import Severity
-        from fkaudit.selectors import split
         from fkaudit.settings import RunOptions
 
         run = RunOptions(
             config_file=config_file,
-            select=tuple(split(select)),
-            ignore=tuple(split(ignore)),
+            select=_selectors("--select", select),
+            ignore=_selectors("--ignore", ignore),
+            extend_select=_selectors("--extend-select", extend_select),
+            extend_ignore=_selectors("--extend-ignore", extend_ignore),
             fail_on=Severity.parse(fail_on) if fail_on else None,
             schemas=schemas,
             exclude_schemas=exclude_schemas,
@@ -117,13 +145,29 @@ def audit_options(func: Command) -> Command:
             "--select",
             multiple=True,
             metavar="CODES",
-            help="Only these rules: codes, prefixes (FK1) or names; repeatable.",
+            help="Only these rules: codes, prefixes (FK1) or names; repeatable. Replaces "
+            "the configuration's select.",
         ),
         click.option(
             "--ignore",
             multiple=True,
             metavar="CODES",
-            help="Skip these rules: codes, prefixes or names; repeatable.",
+            help="Skip these rules: codes, prefixes or names; repeatable. Replaces the "
+            "configuration's ignore.",
+        ),
+        click.option(
+            "--extend-select",
+            multiple=True,
+            metavar="CODES",
+            help="Also run these rules, on top of the configuration's (or --select's) "
+            "choice, even if ignored there; repeatable.",
+        ),
+        click.option(
+            "--extend-ignore",
+            multiple=True,
+            metavar="CODES",
+            help="Also skip these rules, on top of the configuration's (or --ignore's); "
+            "repeatable.",
         ),
         click.option(
             "--fail-on",
@@ -231,12 +275,21 @@ def report_options(func: Command) -> Command:
         show_suppressed: bool,
         baseline_file: Path | None,
         update_baseline: bool,
+        quiet: bool,
+        statistics: bool,
+        exit_zero: bool,
         **rest: Any,
     ) -> Any:
         from fkaudit.settings import ReportOptions
 
         if update_baseline and baseline_file is None:
             raise click.UsageError("--update-baseline needs --baseline FILE")
+        shown = "table" if output is not None else fmt
+        if statistics and shown not in STATISTICS_FORMATS:
+            raise click.UsageError(
+                f"--statistics prints counts as text or JSON, not as {fmt}: use --format "
+                f"table, concise or json (or --output FILE for the {fmt} report)"
+            )
         if fmt == "github" and output is not None:
             raise click.UsageError(
                 "--format github writes workflow commands, which act only on stdout: "
@@ -249,6 +302,9 @@ def report_options(func: Command) -> Command:
             show_suppressed=show_suppressed,
             baseline=baseline_file,
             update_baseline=update_baseline,
+            quiet=quiet,
+            statistics=statistics,
+            exit_zero=exit_zero,
         )
         return func(*args, report=report, **rest)
 
@@ -259,10 +315,24 @@ def report_options(func: Command) -> Command:
             type=click.Choice(FORMATS),
             default="table",
             show_default=True,
-            help="Output format: table, json, sarif (code scanning), junit (CI test "
-            "reports), github (annotations and job summary), markdown (PR "
-            "comments).",
+            help="Output format: table, concise (a line per finding: path:line:col: "
+            "CODE message), json, sarif (code scanning), junit (CI test reports), github "
+            "(annotations and job summary), markdown (PR comments).",
         ),
+        click.option(
+            "-q",
+            "--quiet",
+            is_flag=True,
+            help="Print the findings only: no closing summary, no notes on stderr (errors "
+            "are still printed).",
+        ),
+        click.option(
+            "--statistics",
+            is_flag=True,
+            help="Print the number of findings per rule instead of the findings (text, "
+            "or JSON with --format json).",
+        ),
+        EXIT_ZERO,
         click.option(
             "--show-suppressed",
             is_flag=True,
@@ -277,8 +347,8 @@ def report_options(func: Command) -> Command:
         click.option(
             "--sarif-artifact",
             metavar="PATH",
-            help="The repository file SARIF results and GitHub annotations point at "
-            "(default: the --schema-file, or the migration that defines the "
+            help="The repository file SARIF results, GitHub annotations and concise lines "
+            "point at (default: the --schema-file, or the migration that defines the "
             "object).",
         ),
         click.option(
@@ -414,9 +484,10 @@ def demo(pg_bindir: Path | None, run: RunOptions, report: ReportOptions) -> None
     """Start a throwaway PostgreSQL, load an example shop schema and audit it."""
     from fkaudit.run import demo_target, report_audit
 
-    with demo_target(pg_bindir) as opened:
+    with demo_target(pg_bindir, quiet=report.quiet) as opened:
         code = report_audit(opened, run, report)
-    click.echo(_DEMO_NEXT_STEPS, err=True)
+    if not report.quiet:
+        click.echo(_DEMO_NEXT_STEPS, err=True)
     sys.exit(code)
 
 
@@ -433,8 +504,9 @@ What next:
 @click.argument("dsn", required=False)
 @target_options
 @audit_options
+@EXIT_ZERO
 @handle_errors
-def fix(dsn: str | None, target: TargetOptions, run: RunOptions) -> None:
+def fix(dsn: str | None, target: TargetOptions, run: RunOptions, exit_zero: bool) -> None:
     """Print a SQL migration that fixes what can be fixed mechanically.
 
     Audits DSN like `check` and writes to stdout: CREATE INDEX CONCURRENTLY for unindexed
@@ -447,7 +519,7 @@ def fix(dsn: str | None, target: TargetOptions, run: RunOptions) -> None:
     from fkaudit.run import open_target, print_migration
 
     with open_target(dsn, target) as opened:
-        code = print_migration(opened, run)
+        code = print_migration(opened, run, exit_zero=exit_zero)
     sys.exit(code)
 
 
@@ -458,16 +530,24 @@ def fix(dsn: str | None, target: TargetOptions, run: RunOptions) -> None:
     type=click.Path(path_type=Path),
     help="Configuration file (default: searched upward from here).",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "json")),
+    default="table",
+    show_default=True,
+    help="table for people; json: an array with an object per rule, for scripts.",
+)
 @handle_errors_offline
-def list_rules(config_file: Path | None) -> None:
+def list_rules(config_file: Path | None, fmt: str) -> None:
     """List the rules with their effective configuration.
 
     For each rule: code, name, whether it runs by default with this configuration, its
     severity (configured or default) and its options, then a one-line summary.
     """
-    from fkaudit.rule_listing import rules_table
+    from fkaudit.rule_listing import rules_json, rules_table
 
-    click.echo(rules_table(config_file))
+    click.echo(rules_json(config_file) if fmt == "json" else rules_table(config_file))
 
 
 @main.command()

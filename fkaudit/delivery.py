@@ -35,7 +35,9 @@ def deliver(
     report: Report, files: tuple[Path, ...], options: ReportOptions, fail_on: Severity
 ) -> None:
     """Write the report in its format to stdout, or to `options.output` with the table on
-    stdout; the github format also appends the markdown report to the job summary."""
+    stdout; the github format also appends the markdown report to the job summary. With
+    `--statistics`, stdout gets the counts by rule instead (text, or JSON for `--format json`;
+    the CLI has refused the other formats)."""
     render_options = _render_options(report, files, options, fail_on)
     shown = options.fmt
     if options.output is not None:
@@ -45,7 +47,13 @@ def deliver(
     if options.fmt == "github" and summary_file:
         markdown = renderer("markdown")(report, render_options)
         write_chunks(Path(summary_file), markdown, append=True)
-    for piece in pieces(renderer(shown)(report, render_options)):
+    if options.statistics:
+        from fkaudit.reporters import statistics
+
+        render = statistics.render_json if shown == "json" else statistics.render_text
+    else:
+        render = renderer(shown)
+    for piece in pieces(render(report, render_options)):
         click.echo(piece, nl=False)
 
 
@@ -59,12 +67,12 @@ def _render_options(
         files = (Path(artifact),)
         artifact = display_path(Path(artifact))
     locations: dict[str, SourceLine] = {}
-    if files and options.fmt in ("sarif", "github"):
+    if files and options.fmt in ("sarif", "github", "concise"):
         everything = (*report.findings, *report.baselined, *report.suppressed)
         locations = dict(locate_all(everything, files))
     if artifact is None and files:
         artifact = display_path(files[0])
-    elif artifact is None and options.fmt == "sarif":
+    elif artifact is None and options.fmt == "sarif" and not options.quiet:
         click.echo(
             "fkaudit: note: no --sarif-artifact: SARIF results point at a path named "
             f"after the database ({report.database})",
@@ -75,6 +83,7 @@ def _render_options(
         fail_on=fail_on,
         artifact=artifact,
         locations=locations,
+        quiet=options.quiet,
     )
 
 

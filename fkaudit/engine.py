@@ -25,16 +25,26 @@ if TYPE_CHECKING:
 
 
 def select_rules(
-    select: Sequence[str] = (), ignore: Sequence[str] = (), config: Config | None = None
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    config: Config | None = None,
+    *,
+    extend_select: Sequence[str] = (),
+    extend_ignore: Sequence[str] = (),
 ) -> list[Rule]:
     """The configured rules chosen by code, code prefix (`FK1`) or name.
 
     Opt-in rules (FK202, FK602) run only when named exactly in `select` or turned on in the
     configuration (`enabled = true`, or any of their options set); `enabled = false` turns a
     rule off unless it is named exactly. Unknown selectors are an error.
+
+    `extend_select` and `extend_ignore` apply after `select` and `ignore`, as ruff's do: an
+    extension adds rules to (or takes them from) whatever the first pass chose, so
+    `--extend-select FK303` runs FK303 even where the file's `ignore` names it, and
+    `extend_ignore` wins over both. Their selectors pick rules the way `select`'s do.
     """
     rules = all_rules()
-    for selector in [*select, *ignore]:
+    for selector in [*select, *ignore, *extend_select, *extend_ignore]:
         if not is_known(selector, rules):
             raise FkauditError(unknown_rule(selector, rules))
     config = config or Config()
@@ -44,10 +54,13 @@ def select_rules(
         enabled = settings.enabled
         if enabled is None:
             enabled = rule.enabled_by_default or bool(settings.options)
-        wanted = any(names_exactly(s, rule.code, rule.name) for s in select) or (
-            enabled and (not select or any(matches(s, rule.code, rule.name) for s in select))
+        wanted = _picks(select, rule, enabled, empty=True) and not any(
+            matches(s, rule.code, rule.name) for s in ignore
         )
-        if wanted and not any(matches(s, rule.code, rule.name) for s in ignore):
+        wanted = (wanted or _picks(extend_select, rule, enabled, empty=False)) and not any(
+            matches(s, rule.code, rule.name) for s in extend_ignore
+        )
+        if wanted:
             chosen.append(rule(settings.severity, settings.options))
         elif settings.options:
             configured.append(rule(settings.severity, settings.options))
@@ -56,6 +69,17 @@ def select_rules(
     for instance in chosen:
         instance.bind([*chosen, *configured])
     return chosen
+
+
+def _picks(selectors: Sequence[str], rule: type[Rule], enabled: bool, *, empty: bool) -> bool:
+    """Whether `selectors` choose `rule`: named exactly, or enabled and matched by a prefix;
+    `empty` is the answer for no selectors (every enabled rule for `select`, none for an
+    extension)."""
+    if any(names_exactly(s, rule.code, rule.name) for s in selectors):
+        return True
+    if not selectors:
+        return empty and enabled
+    return enabled and any(matches(s, rule.code, rule.name) for s in selectors)
 
 
 def run_rules(

@@ -77,6 +77,18 @@ class Report:
         counted = Counter(f.severity for f in self.findings)
         return {s.label: counted.get(s, 0) for s in sorted(Severity, reverse=True)}
 
+    def counts_by_rule(self) -> dict[str, int]:
+        """Findings per rule code, in code order: every rule that ran (0 when it found
+        nothing), and any other code a finding carries."""
+        counted = Counter(f.code for f in self.findings)
+        return {code: counted.get(code, 0) for code in sorted({*self.rules_run, *counted})}
+
+    def top_rules(self) -> list[tuple[str, int]]:
+        """(code, findings) of the rules that found something, most findings first (ties in
+        code order), as ruff's `--statistics` sorts them."""
+        counted = Counter(f.code for f in self.findings)
+        return sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+
     def exit_code(self, fail_on: Severity = Severity.WARNING) -> int:
         """0 nothing at or above `fail_on`; 1 findings at or above it; 2 the run was incomplete."""
         if self.errors:

@@ -20,7 +20,8 @@ import click
 from fkaudit.baseline import apply_baseline, judge, load_baseline, updated, write_baseline
 from fkaudit.config import load_config
 from fkaudit.delivery import announce_problems, deliver
-from fkaudit.errors import FkauditError
+from fkaudit.errors import EXIT_CLEAN, EXIT_FINDINGS, FkauditError
+from fkaudit.findings import Severity
 from fkaudit.process import outlive_the_command, paused_gc
 from fkaudit.report import BaselineEntry, Report
 from fkaudit.settings import ReportOptions, Resolved, RunOptions, TargetOptions
@@ -64,11 +65,11 @@ class Audited:
     orphans: str
 
 
-def audit_target(target: Target, options: RunOptions) -> Audited:
+def audit_target(target: Target, options: RunOptions, *, quiet: bool = False) -> Audited:
     """Audit `target` with `options` over the configuration file they name (or find).
 
-    On a terminal, orphan scans show a progress line on stderr; checks that could not run are
-    printed on stderr as they are known, before any report.
+    On a terminal, orphan scans show a progress line on stderr (not when `quiet`); checks that
+    could not run are printed on stderr as they are known, before any report, quiet or not.
     """
     from fkaudit.api import audit
     from fkaudit.connection import SessionLimits
@@ -87,6 +88,8 @@ def audit_target(target: Target, options: RunOptions) -> Audited:
             target.dsn,
             select=settings.select,
             ignore=settings.ignore,
+            extend_select=settings.extend_select,
+            extend_ignore=settings.extend_ignore,
             scope=settings.scope,
             limits=SessionLimits(
                 statement_timeout_ms=options.statement_timeout_s * 1000,
@@ -97,7 +100,7 @@ def audit_target(target: Target, options: RunOptions) -> Audited:
             samples=options.samples,
             jobs=options.jobs,
             allow_incomplete=options.allow_incomplete,
-            progress=progress if sys.stderr.isatty() else None,
+            progress=progress if sys.stderr.isatty() and not quiet else None,
             sample_percent=options.sample_percent,
         )
     finally:
@@ -132,24 +135,33 @@ def report_audit(target: Target, options: RunOptions, report_options: ReportOpti
     """`fkaudit check`: audit, judge by the baseline (rewritten first with --update-baseline),
     write the report(s); the exit code."""
     with paused_gc():
-        audited = audit_target(target, options)
+        audited = audit_target(target, options, quiet=report_options.quiet)
         report = audited.report
         path = report_options.baseline
         if path is not None:
             if report_options.update_baseline:
                 old, entries = rewrite_baseline(path, audited, "updating")
                 added, removed = len(set(entries) - set(old)), len(set(old) - set(entries))
-                click.echo(
-                    f"fkaudit: updated {path}: {len(entries)} entries "
-                    f"({added} added, {removed} removed)",
-                    err=True,
-                )
+                if not report_options.quiet:
+                    click.echo(
+                        f"fkaudit: updated {path}: {len(entries)} entries "
+                        f"({added} added, {removed} removed)",
+                        err=True,
+                    )
             else:
                 entries = load_baseline(path)
             report = apply_baseline(report, entries, audited.settings, audited.orphans)
         deliver(report, target.files, report_options, audited.settings.fail_on)
     outlive_the_command(report)
-    return report.exit_code(audited.settings.fail_on)
+    return exit_code(report, audited.settings.fail_on, exit_zero=report_options.exit_zero)
+
+
+def exit_code(report: Report, fail_on: Severity, *, exit_zero: bool = False) -> int:
+    """The report's exit code; with `exit_zero` (ruff's `--exit-zero`) findings no longer fail
+    the run, but one that could not complete still exits 2: a check that did not run must never
+    read as a pass."""
+    code = report.exit_code(fail_on)
+    return EXIT_CLEAN if exit_zero and code == EXIT_FINDINGS else code
 
 
 def record_baseline(path: Path, target: Target, options: RunOptions) -> None:
@@ -160,7 +172,7 @@ def record_baseline(path: Path, target: Target, options: RunOptions) -> None:
     click.echo(f"fkaudit: wrote {len(entries)} baseline entries to {path}", err=True)
 
 
-def print_migration(target: Target, options: RunOptions) -> int:
+def print_migration(target: Target, options: RunOptions, *, exit_zero: bool = False) -> int:
     """`fkaudit fix`: the migration script on stdout; the exit code of `check`."""
     from fkaudit.migration import render_migration
 
@@ -169,11 +181,11 @@ def print_migration(target: Target, options: RunOptions) -> int:
         migration = render_migration(audited.report)
     click.echo(migration, nl=False)
     outlive_the_command(audited.report)
-    return audited.report.exit_code(audited.settings.fail_on)
+    return exit_code(audited.report, audited.settings.fail_on, exit_zero=exit_zero)
 
 
 @contextmanager
-def demo_target(pg_bindir: Path | None) -> Iterator[Target]:
+def demo_target(pg_bindir: Path | None, *, quiet: bool = False) -> Iterator[Target]:
     """A throwaway server holding the bundled example shop schema."""
     from importlib.resources import files
 
@@ -183,11 +195,12 @@ def demo_target(pg_bindir: Path | None) -> Iterator[Target]:
 
     schema = files("fkaudit.demo").joinpath("shop.sql").read_text(encoding="utf-8")
     with ThrowawayServer(pg_bindir) as server:
-        click.echo(
-            f"Started a throwaway PostgreSQL {server.major_version()}; "
-            "loading the example shop schema...",
-            err=True,
-        )
+        if not quiet:
+            click.echo(
+                f"Started a throwaway PostgreSQL {server.major_version()}; "
+                "loading the example shop schema...",
+                err=True,
+            )
         with psycopg.connect(server.dsn(), autocommit=True) as conn:
             conn.execute(schema)  # a trusted, bundled file
         yield Target(server.dsn())

@@ -30,6 +30,9 @@ class Resolved:
     ignore: tuple[str, ...]
     scope: Scope
     fail_on: Severity
+    # Added after `select`/`ignore` are settled (`fkaudit.engine.select_rules`).
+    extend_select: tuple[str, ...] = ()
+    extend_ignore: tuple[str, ...] = ()
 
 
 def resolve(
@@ -39,10 +42,13 @@ def resolve(
     ignore: tuple[str, ...] = (),
     scope: Scope | None = None,
     fail_on: Severity | None = None,
+    extend_select: tuple[str, ...] = (),
+    extend_ignore: tuple[str, ...] = (),
 ) -> Resolved:
     """Given choices win, then the configuration's, then the defaults.
 
-    `select` and `ignore` replace the file's lists when given (they do not add to them); a
+    `select` and `ignore` replace the file's lists when given (they do not add to them);
+    `extend_select` and `extend_ignore` add to whichever lists won (ruff's `--extend-*`). A
     `scope` given whole replaces the file's schemas, and None takes the file's.
     """
     return Resolved(
@@ -51,6 +57,8 @@ def resolve(
         ignore=ignore or config.ignore,
         scope=scope or Scope(schemas=config.schemas, exclude_schemas=config.exclude_schemas),
         fail_on=fail_on or config.fail_on or DEFAULT_FAIL_ON,
+        extend_select=extend_select,
+        extend_ignore=extend_ignore,
     )
 
 
@@ -65,6 +73,8 @@ class RunOptions:
     config_file: Path | None = None
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    extend_ignore: tuple[str, ...] = ()
     fail_on: Severity | None = None
     schemas: tuple[str, ...] = ()
     exclude_schemas: tuple[str, ...] = ()
@@ -87,7 +97,13 @@ class RunOptions:
             exclude_tables=self.exclude_tables,
         )
         return resolve(
-            config, select=self.select, ignore=self.ignore, scope=scope, fail_on=self.fail_on
+            config,
+            select=self.select,
+            ignore=self.ignore,
+            scope=scope,
+            fail_on=self.fail_on,
+            extend_select=self.extend_select,
+            extend_ignore=self.extend_ignore,
         )
 
 
@@ -101,6 +117,9 @@ class ReportOptions:
     show_suppressed: bool = False
     baseline: Path | None = None
     update_baseline: bool = False
+    quiet: bool = False  # findings only: no summary, no notes
+    statistics: bool = False  # counts by rule instead of the findings
+    exit_zero: bool = False  # findings never fail the exit code; an incomplete run still does
 
 
 @dataclass(frozen=True)

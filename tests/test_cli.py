@@ -87,9 +87,10 @@ def test_table_output_groups_by_table_and_summarises(shop: str) -> None:
         "fix FK101 orders_customer_id_fkey: CREATE INDEX CONCURRENTLY IF NOT EXISTS "
         '"orders_customer_id_idx" ON "app"."orders"'
     ) in result.output
-    assert "4 finding(s) (1 error, 3 warning, 0 info) in 3 foreign key(s) on 4 table(s)" in (
-        result.output
-    )
+    assert (
+        "4 findings (1 error, 3 warnings): FK101 \u00d71, FK201 \u00d71, FK301 \u00d71, "
+        "FK303 \u00d71 — 3 foreign keys on 4 tables"
+    ) in result.output
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -65,6 +65,35 @@ def test_selectors() -> None:
         select_rules(ignore=["duplicate-foreign-keys"])
     with pytest.raises(FkauditError, match="FK202 needs a naming convention"):
         select_rules(["FK202"])
+
+
+def test_extensions_add_to_the_selection_after_it() -> None:
+    """`--extend-select`/`--extend-ignore` (ruff's): applied after select and ignore."""
+
+    def chosen(
+        select: Sequence[str] = (),
+        ignore: Sequence[str] = (),
+        *,
+        extend_select: Sequence[str] = (),
+        extend_ignore: Sequence[str] = (),
+    ) -> set[str]:
+        rules = select_rules(
+            select, ignore, extend_select=extend_select, extend_ignore=extend_ignore
+        )
+        return {r.code for r in rules}
+
+    default = chosen()
+    assert chosen(extend_select=["FK602"]) == default | {"FK602"}
+    assert chosen(extend_select=["FK6"]) == default  # a prefix picks enabled rules only
+    assert chosen(["FK1"], extend_select=["FK3"]) == chosen(["FK1"]) | chosen(["FK3"])
+    assert chosen(["FK1"], ["FK101"], extend_select=["FK101"]) == {"FK101", "FK102", "FK103"}
+    assert chosen(extend_ignore=["FK1"]) == default - {"FK101", "FK102", "FK103"}
+    assert chosen(extend_select=["FK602"], extend_ignore=["FK6"]) == default - {"FK601"}
+    disabled = Config(rules={"FK303": RuleConfig(enabled=False)})
+    assert "FK303" not in {r.code for r in select_rules(config=disabled, extend_select=["FK3"])}
+    assert "FK303" in {r.code for r in select_rules(config=disabled, extend_select=["FK303"])}
+    with pytest.raises(FkauditError, match="unknown rule 'FK7'"):
+        select_rules(extend_ignore=["FK7"])
 
 
 def test_configuration_enables_tunes_and_disables_rules() -> None:

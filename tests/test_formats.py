@@ -34,6 +34,7 @@ GOLDEN = REPO / "tests" / "golden"
 SCHEMA = GOLDEN / "schema.sql"
 EXTENSIONS = {
     "table": "txt",
+    "concise": "concise.txt",
     "json": "json",
     "sarif": "sarif",
     "junit": "xml",
@@ -189,7 +190,7 @@ def test_sarif_of_the_demo_schema_validates(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 1, result.output
-    assert "finding(s)" in result.output  # the table went to stdout
+    assert " findings (" in result.output  # the table went to stdout
     log = assert_valid_sarif(out.read_text(encoding="utf-8"))
     results = log["runs"][0]["results"]
     assert len({r["ruleId"] for r in results}) >= 10

@@ -41,7 +41,15 @@ def _heavy_modules(*args: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["rules"], ["explain", "FK101"], ["check", "--help"]], ids=" ".join
+    "args",
+    [
+        ["--help"],
+        ["rules"],
+        ["rules", "--format", "json"],
+        ["explain", "FK101"],
+        ["check", "--help"],
+    ],
+    ids=" ".join,
 )
 def test_text_commands_load_no_heavy_module(args: list[str]) -> None:
     assert _heavy_modules(*args) == []

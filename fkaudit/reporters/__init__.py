@@ -23,7 +23,7 @@ from fkaudit.findings import Severity
 if TYPE_CHECKING:  # the CLI imports FORMATS at start-up: keep this module light
     from fkaudit.report import Report
 
-FORMATS = ("table", "json", "sarif", "junit", "github", "markdown")
+FORMATS = ("table", "concise", "json", "sarif", "junit", "github", "markdown")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class RenderOptions:
     artifact: str | None = None
     # Finer locations by finding fingerprint, when the definitions were found in SQL files.
     locations: Mapping[str, SourceLine] = field(default_factory=dict)
+    # `-q`: the findings (and what stopped the run) only, without the closing summary.
+    quiet: bool = False
 
     def location(self, fingerprint: str) -> SourceLine | None:
         found = self.locations.get(fingerprint)

@@ -65,4 +65,5 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Iterator
             "from the baseline (--update-baseline)"
         )
         yield command("notice", message, title="stale baseline entry") + "\n"
-    yield summary_line(report) + "\n"
+    if not options.quiet:
+        yield summary_line(report) + "\n"

@@ -64,6 +64,7 @@ def summary_to_dict(report: Report) -> dict[str, Any]:
             for e in report.stale_baseline
         ],
         "by_severity": report.counts(),
+        "by_rule": report.counts_by_rule(),
         "foreign_keys_inspected": report.foreign_keys_inspected,
         "tables_inspected": report.tables_inspected,
         "rules": list(report.rules_run),

@@ -37,14 +37,44 @@ def _fixes(findings: list[Finding]) -> list[str]:
     return lines
 
 
+# Rules named in the closing summary line; the others are counted ("and 3 more rules").
+TOP_RULES = 5
+TIMES = "\u00d7"  # the multiplication sign before a rule's count (an escape: ruff's RUF001)
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def summary_line(report: Report) -> str:
-    counts = ", ".join(f"{n} {label}" for label, n in report.counts().items())
-    suppressed = f", {len(report.suppressed)} suppressed" if report.suppressed else ""
-    baselined = f", {len(report.baselined)} in the baseline" if report.baselined else ""
+    """One line: how many findings, of which severities, from which rules (most first, each
+    with its count after a multiplication sign), then what was looked at:
+    `3 findings (1 error, 2 warnings): FK101 {TIMES}2, FK301 {TIMES}1 — 4 foreign keys on 4
+    tables of shop (PostgreSQL 18.0) in 0.25s`. One line: often the last of a CI log."""
+    counted = [
+        _count(n, label, "info" if label == "info" else None)
+        for label, n in report.counts().items()
+        if n
+    ]
+    aside = [
+        f"{n} {what}"
+        for n, what in (
+            (len(report.suppressed), "suppressed"),
+            (len(report.baselined), "in the baseline"),
+        )
+        if n
+    ]
+    counts = "; ".join(part for part in (", ".join(counted), ", ".join(aside)) if part)
+    top = report.top_rules()
+    named = ", ".join(f"{code} {TIMES}{n}" for code, n in top[:TOP_RULES])
+    if len(top) > TOP_RULES:
+        named += f" and {_count(len(top) - TOP_RULES, 'more rule')}"
     return (
-        f"{len(report.findings)} finding(s) ({counts}{suppressed}{baselined}) in "
-        f"{report.foreign_keys_inspected} "
-        f"foreign key(s) on {report.tables_inspected} table(s) of {printable(report.database)} "
+        _count(len(report.findings), "finding")
+        + (f" ({counts})" if counts else "")
+        + (f": {named}" if named else "")
+        + f" — {_count(report.foreign_keys_inspected, 'foreign key')} on "
+        f"{_count(report.tables_inspected, 'table')} of {printable(report.database)} "
         f"(PostgreSQL {report.server_version}) in {report.elapsed_seconds:.2f}s"
     )
 
@@ -65,13 +95,15 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Iterator
         lines = ["suppressed by fkaudit:ignore comments"]
         lines += columns.table(["severity", "rule", "object", "message"], rows)
         yield "\n".join(lines) + "\n\n"
-    if report.stale_baseline:
+    if report.stale_baseline and not options.quiet:
         yield "stale baseline entries (fixed since; --update-baseline removes them)\n"
         for entry in report.stale_baseline:
             yield printable(f"  {entry.code} {entry.qualified_object}") + "\n"
         yield "\n"
     for error in report.errors:
         yield f"error: {error.message}\n"
+    if options.quiet:  # -q: the findings, and what stopped the run, only
+        return
     if not report.findings and not report.errors:
         yield "No foreign-key problems found.\n"
     yield summary_line(report) + "\n"
