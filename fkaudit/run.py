@@ -52,7 +52,11 @@ def open_target(dsn: str | None, options: TargetOptions) -> Iterator[Target]:
     else:
         assert options.migrations is not None
         files, label = tuple(migration_files(options.migrations)), str(options.migrations)
-    with loaded_database(files, options.pg_bindir) as loaded:
+
+    def announce(note: str) -> None:
+        click.echo(f"fkaudit: {note}", err=True)
+
+    with loaded_database(files, options.pg_bindir, label, announce) as loaded:
         yield Target(loaded, files, label)
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
@@ -36,6 +36,7 @@ import psycopg
 from psycopg import sql
 
 from fkaudit.errors import FkauditError
+from fkaudit.pgbuilds import choose_build, required_extensions
 from fkaudit.psqlscript import Connect, CopyIn, Encoding, Script, Statement, Step, read_script
 from fkaudit.server import ThrowawayServer
 
@@ -439,7 +440,9 @@ class SchemaLoader:
 
 # Extensions only a superuser may create that schemas commonly use, vetted to give an ordinary
 # role nothing beyond SQL: no file access, no connections, no SECURITY DEFINER functions.
-_PRECREATED = frozenset({"pg_stat_statements", "vector"})
+# pgstattuple (danbooru's structure.sql) reads relation pages, but its functions are revoked
+# from PUBLIC and granted to pg_stat_scan_tables only, which the loader is not in.
+_PRECREATED = frozenset({"pg_stat_statements", "pgstattuple", "vector"})
 # PostgreSQL 13's trusted extensions (control files saying `trusted = true`): from 13 on the
 # loader creates them itself; on 12, where nothing is trusted, the superuser does.
 _TRUSTED_SINCE_13 = frozenset(
@@ -566,12 +569,26 @@ def _libpq_environment_cleared() -> Iterator[None]:
 
 
 @contextmanager
-def loaded_database(files: Sequence[Path], bindir: Path | None) -> Iterator[str]:
+def loaded_database(
+    files: Sequence[Path],
+    bindir: Path | None,
+    label: str | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> Iterator[str]:
     """A throwaway server with `files` applied: yields the DSN, stops the server after.
 
-    The files are read and checked first: a refused one starts no server.
+    The files are read and checked first: a refused one starts no server, nor does one that
+    creates an extension no PostgreSQL build here has (`fkaudit.pgbuilds`). When the embedded
+    build lacks one and another build has them all, `announce` is told which server loads them.
     """
     scripts = read_scripts(files)
+    what = label or ", ".join(str(path) for path in files[:1])
+    choice = choose_build(what, required_extensions(scripts), bindir)
+    if choice.note and announce is not None:
+        announce(choice.note)
     options = os.environ.get("PGOPTIONS", "")  # kept for the files' sessions, see SchemaLoader
-    with _libpq_environment_cleared(), ThrowawayServer(bindir, superuser=SUPERUSER) as server:
+    with (
+        _libpq_environment_cleared(),
+        ThrowawayServer(choice.bindir, superuser=SUPERUSER) as server,
+    ):
         yield SchemaLoader(server, options).load(scripts)

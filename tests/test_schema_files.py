@@ -362,7 +362,7 @@ def _available_extensions() -> set[str]:
     return {path.stem for path in bindir.parent.rglob("*.control")}
 
 
-# Trusted since PostgreSQL 13, then two that only a superuser may create but schemas use.
+# Trusted since PostgreSQL 13, then three that only a superuser may create but schemas use.
 EXTENSIONS = (
     "pgcrypto",
     "citext",
@@ -371,6 +371,7 @@ EXTENSIONS = (
     "uuid-ossp",
     "pg_trgm",
     "pg_stat_statements",
+    "pgstattuple",
     "vector",
 )
 
