@@ -231,6 +231,7 @@ def report_options(func: Command) -> Command:
         show_suppressed: bool,
         baseline_file: Path | None,
         update_baseline: bool,
+        color: str,
         **rest: Any,
     ) -> Any:
         from fkaudit.settings import ReportOptions
@@ -249,6 +250,7 @@ def report_options(func: Command) -> Command:
             show_suppressed=show_suppressed,
             baseline=baseline_file,
             update_baseline=update_baseline,
+            color=color,
         )
         return func(*args, report=report, **rest)
 
@@ -293,6 +295,14 @@ def report_options(func: Command) -> Command:
             "--update-baseline",
             is_flag=True,
             help="Rewrite the --baseline file with the current findings.",
+        ),
+        click.option(
+            "--color",
+            type=click.Choice(("auto", "always", "never")),
+            default="auto",
+            show_default=True,
+            help="Colour the table by severity: auto (on a terminal, unless NO_COLOR is "
+            "set), always, never. Other formats and --output files are never coloured.",
         ),
     ]
     return _decorated(collect, decorators)

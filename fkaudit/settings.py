@@ -101,6 +101,7 @@ class ReportOptions:
     show_suppressed: bool = False
     baseline: Path | None = None
     update_baseline: bool = False
+    color: str = "auto"  # --color: auto, always, never (fkaudit.terminal.use_color)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ concatenation. A report of 100,000 foreign keys is tens of megabytes of text, so
 `render_text()` joins them for a caller that wants the whole string (tests, short reports).
 
 What a format needs beyond the report — whether to list suppressed findings, the fail level,
-the file SARIF and GitHub annotations point at — comes in `RenderOptions`, decided by the
-caller, so reporters never read files or the environment.
+the file SARIF and GitHub annotations point at, the table's width and colour — comes in
+`RenderOptions`, decided by the caller, so reporters never read files or the environment.
 """
 
 from __future__ import annotations
@@ -44,6 +44,11 @@ class RenderOptions:
     artifact: str | None = None
     # Finer locations by finding fingerprint, when the definitions were found in SQL files.
     locations: Mapping[str, SourceLine] = field(default_factory=dict)
+    # The table format's line width and colour, for the stream it goes to (`fkaudit.terminal`
+    # decides): 80 columns and no escapes unless the caller knows better. Machine formats
+    # ignore both.
+    width: int = 80
+    color: bool = False
 
     def location(self, fingerprint: str) -> SourceLine | None:
         found = self.locations.get(fingerprint)
