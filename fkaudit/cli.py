@@ -278,6 +278,7 @@ def report_options(func: Command) -> Command:
         quiet: bool,
         statistics: bool,
         exit_zero: bool,
+        color: str,
         **rest: Any,
     ) -> Any:
         from fkaudit.settings import ReportOptions
@@ -305,6 +306,7 @@ def report_options(func: Command) -> Command:
             quiet=quiet,
             statistics=statistics,
             exit_zero=exit_zero,
+            color=color,
         )
         return func(*args, report=report, **rest)
 
@@ -363,6 +365,14 @@ def report_options(func: Command) -> Command:
             "--update-baseline",
             is_flag=True,
             help="Rewrite the --baseline file with the current findings.",
+        ),
+        click.option(
+            "--color",
+            type=click.Choice(("auto", "always", "never")),
+            default="auto",
+            show_default=True,
+            help="Colour the table by severity: auto (on a terminal, unless NO_COLOR is "
+            "set), always, never. Other formats and --output files are never coloured.",
         ),
     ]
     return _decorated(collect, decorators)

@@ -9,7 +9,9 @@ tens of megabytes, never held whole.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -21,6 +23,7 @@ from fkaudit.locate import display_path, locate_all
 from fkaudit.report import Report
 from fkaudit.reporters import RenderOptions, SourceLine, renderer
 from fkaudit.settings import ReportOptions
+from fkaudit.terminal import use_color, width
 
 
 def announce_problems(report: Report) -> None:
@@ -37,11 +40,16 @@ def deliver(
     """Write the report in its format to stdout, or to `options.output` with the table on
     stdout; the github format also appends the markdown report to the job summary. With
     `--statistics`, stdout gets the counts by rule instead (text, or JSON for `--format json`;
-    the CLI has refused the other formats)."""
+    the CLI has refused the other formats).
+
+    The table fits stdout's width and is coloured by `--color` (`fkaudit.terminal`); a file
+    gets `COLUMNS` or 80 columns and never an escape, whatever stdout is.
+    """
     render_options = _render_options(report, files, options, fail_on)
     shown = options.fmt
     if options.output is not None:
-        write_chunks(options.output, renderer(options.fmt)(report, render_options))
+        in_file = replace(render_options, width=width(None), color=False)
+        write_chunks(options.output, renderer(options.fmt)(report, in_file))
         shown = "table"
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if options.fmt == "github" and summary_file:
@@ -53,8 +61,12 @@ def deliver(
         render = statistics.render_json if shown == "json" else statistics.render_text
     else:
         render = renderer(shown)
-    for piece in pieces(render(report, render_options)):
-        click.echo(piece, nl=False)
+    color = shown == "table" and not options.statistics and use_color(options.color, sys.stdout)
+    on_screen = replace(render_options, width=width(sys.stdout), color=color)
+    for piece in pieces(render(report, on_screen)):
+        # Told explicitly: click would strip the escapes on a pipe under --color always, and
+        # strips any (there should be none) when colour is off.
+        click.echo(piece, nl=False, color=color)
 
 
 def _render_options(

@@ -120,6 +120,7 @@ class ReportOptions:
     quiet: bool = False  # findings only: no summary, no notes
     statistics: bool = False  # counts by rule instead of the findings
     exit_zero: bool = False  # findings never fail the exit code; an incomplete run still does
+    color: str = "auto"  # --color: auto, always, never (fkaudit.terminal.use_color)
 
 
 @dataclass(frozen=True)

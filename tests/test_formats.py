@@ -85,6 +85,20 @@ def test_golden(fmt: str, golden_report: Report, golden_options: RenderOptions) 
     assert rendered == golden.read_text(encoding="utf-8")
 
 
+def test_golden_table_wide_and_coloured(
+    golden_report: Report, golden_options: RenderOptions
+) -> None:
+    """The table as a 120-column colour terminal shows it: names in a column of their own,
+    statements after their labels, severity colours (the 80-column plain one is report.txt)."""
+    rendered = render_text("table", golden_report, replace(golden_options, width=120, color=True))
+    golden = GOLDEN / "report.wide-color.txt"
+    if os.environ.get("FKAUDIT_UPDATE_GOLDEN"):
+        golden.write_text(rendered, encoding="utf-8")
+    assert golden.exists(), f"{golden} is missing: run with FKAUDIT_UPDATE_GOLDEN=1"
+    assert rendered == golden.read_text(encoding="utf-8")
+    assert "\x1b[33mwarning\x1b[0m" in rendered and max(map(len, rendered.splitlines())) > 100
+
+
 def test_the_golden_report_covers_every_section(golden_report: Report) -> None:
     """Guards the golden files' reach: a schema edit must not quietly drop a section."""
     assert {f.code for f in golden_report.findings} == {"FK101", "FK401"}

@@ -300,9 +300,9 @@ def test_progress_is_drawn_for_a_terminal_and_erased(
     fkaudit.audit(db, select=["FK501"], progress=progress)
     shown[0].close()
     text = stream.getvalue()
-    assert "orphan scans: 0/1 foreign keys" in text and "scanning public.c" in text
+    assert "orphan scans: 0/1 foreign keys" in text and "scanning public.c: c_p" in text
     assert "orphan scans: 1/1 foreign keys" in text
-    assert text.endswith("\r")
+    assert text.endswith("\r\x1b[K")  # erased
 
 
 def test_no_progress_when_stderr_is_not_a_terminal(conn: psycopg.Connection[Any], db: str) -> None:

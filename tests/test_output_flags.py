@@ -43,7 +43,9 @@ def shop(conn: psycopg.Connection[Any], db: str, tmp_path: Path, monkeypatch: An
 
 
 def run(*args: str) -> Any:
-    return CliRunner().invoke(main, list(args))
+    """The CLI's result, on a terminal wide enough that the table's summary stays one line
+    (these tests are about the flags, not the layout)."""
+    return CliRunner().invoke(main, list(args), env={"COLUMNS": "300"})
 
 
 def findings(dsn: str, *args: str) -> list[dict[str, Any]]:

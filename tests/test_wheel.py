@@ -131,7 +131,12 @@ def test_the_metadata_leaves_libpq_to_the_user(installed: Installed) -> None:
     assert 'psycopg[binary]>=3.2; extra == "binary"' in requires
     assert not [r for r in requires if r.startswith("psycopg[") and "extra ==" not in r]
     # Development tools are dependency groups, which wheels do not carry.
-    assert set(metadata.get_all("Provides-Extra", [])) == {"binary", "contrib", "embedded", "testcontainers"}
+    assert set(metadata.get_all("Provides-Extra", [])) == {
+        "binary",
+        "contrib",
+        "embedded",
+        "testcontainers",
+    }
 
 
 def test_the_installed_wheel_runs_the_demo(installed: Installed, tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ concatenation. A report of 100,000 foreign keys is tens of megabytes of text, so
 `render_text()` joins them for a caller that wants the whole string (tests, short reports).
 
 What a format needs beyond the report — whether to list suppressed findings, the fail level,
-the file SARIF and GitHub annotations point at — comes in `RenderOptions`, decided by the
-caller, so reporters never read files or the environment.
+the file SARIF and GitHub annotations point at, the table's width and colour — comes in
+`RenderOptions`, decided by the caller, so reporters never read files or the environment.
 """
 
 from __future__ import annotations
@@ -46,6 +46,11 @@ class RenderOptions:
     locations: Mapping[str, SourceLine] = field(default_factory=dict)
     # `-q`: the findings (and what stopped the run) only, without the closing summary.
     quiet: bool = False
+    # The table format's line width and colour, for the stream it goes to (`fkaudit.terminal`
+    # decides): 80 columns and no escapes unless the caller knows better. Machine formats
+    # ignore both.
+    width: int = 80
+    color: bool = False
 
     def location(self, fingerprint: str) -> SourceLine | None:
         found = self.locations.get(fingerprint)
