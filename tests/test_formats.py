@@ -313,6 +313,28 @@ def test_markdown_is_compact_for_many_findings(golden_report: Report) -> None:
     assert f"and {len(many.findings) - MAX_ROWS} more" in text
 
 
+def test_markdown_cuts_the_least_severe_findings(golden_report: Report) -> None:
+    """Rows are cut by severity, not table order: an error after 100 infos is still shown,
+    and what is left out is counted per severity."""
+    from fkaudit.findings import Severity
+    from fkaudit.reporters.markdown_format import MAX_ROWS
+
+    everything = (*golden_report.findings, *golden_report.baselined)
+    error = next(f for f in everything if f.severity is Severity.ERROR)
+    warning = next(f for f in golden_report.findings if f.severity is Severity.WARNING)
+    infos = [replace(warning, severity=Severity.INFO, table=f"t{n:03}") for n in range(150)]
+    warnings = [replace(warning, table=f"w{n:03}") for n in range(3)]
+    findings = (*infos, *warnings, replace(error, table="zzz"))  # table order: the error last
+    text = render_text("markdown", replace(golden_report, findings=findings))
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    severities = [row.split(" | ")[0].strip("|* ") for row in rows[1:]]
+    assert severities == ["error"] + ["warning"] * 3 + ["info"] * (MAX_ROWS - 4)
+    assert "\\.zzz\\." in rows[1]  # escaped dots of public.zzz.<constraint>
+    left = len(findings) - MAX_ROWS
+    assert f"… and {left} more (0 error" not in text  # zero counts are not listed
+    assert f"… and {left} more ({left} info): run fkaudit for the full report." in text
+
+
 def test_output_writes_the_format_and_prints_the_table(
     db: str, conn: psycopg.Connection[Any], tmp_path: Path
 ) -> None:
