@@ -261,7 +261,7 @@ def report_options(func: Command) -> Command:
             show_default=True,
             help="Output format: table, json, sarif (code scanning), junit (CI test "
             "reports), github (annotations and job summary), markdown (PR "
-            "comments).",
+            "comments), gitlab (GitLab Code Quality).",
         ),
         click.option(
             "--show-suppressed",
