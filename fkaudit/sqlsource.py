@@ -311,11 +311,12 @@ class _FileReader:
             key = _table_constraint(tokens, table)
         elif first.kind in ("word", "name"):
             self._event("column", Target(table.schema, table.table, None, (first.text,)), first)
-            key = _column_reference(tokens, table, first.text)
+            key, at = _column_reference(tokens, table, first.text)
+            first = tokens[at] if key is not None and key.constraint else first
         else:
             key = None
         if key is not None:
-            self._event("key", key, first)
+            self._event("key", key, first)  # a named one at its CONSTRAINT, else its element
             unit.target = key
         return unit
 
@@ -373,7 +374,7 @@ class _FileReader:
             else:
                 column = rest[0].text
                 self._event("column", Target(table.schema, table.table, None, (column,)), first)
-                key = _column_reference(rest, table, column)
+                key, _ = _column_reference(rest, table, column)
                 if key is None:
                     return table
             if key is not None:
@@ -456,8 +457,9 @@ def _table_constraint(tokens: list[Token], table: Target) -> Target | None:
     return Target(table.schema, table.table, name, () if name else columns)
 
 
-def _column_reference(tokens: list[Token], table: Target, column: str) -> Target | None:
-    """A column's `[CONSTRAINT name] REFERENCES ...` (outside parentheses), else None."""
+def _column_reference(tokens: list[Token], table: Target, column: str) -> tuple[Target | None, int]:
+    """A column's `[CONSTRAINT name] REFERENCES ...` (outside parentheses) and the index of its
+    first token, else (None, 0)."""
     depth = 0
     for position, token in enumerate(tokens):
         if token.kind == "punct":
@@ -465,6 +467,6 @@ def _column_reference(tokens: list[Token], table: Target, column: str) -> Target
         elif depth == 0 and token.kind == "word" and token.text == "references":
             named = position >= 2 and tokens[position - 2].kind == "word"
             if named and tokens[position - 2].text == "constraint":
-                return Target(table.schema, table.table, tokens[position - 1].text)
-            return Target(table.schema, table.table, None, (column,))
-    return None
+                return Target(table.schema, table.table, tokens[position - 1].text), position - 2
+            return Target(table.schema, table.table, None, (column,)), position
+    return None, 0
