@@ -528,3 +528,40 @@ def test_gitlab_of_a_schema_file_points_at_its_lines(
         assert issue["location"]["path"] == "fkaudit/demo/shop.sql"
         text = lines[issue["location"]["lines"]["begin"] - 1]
         assert not text.lstrip().startswith("--"), issue  # never a comment
+
+
+def test_gitlab_and_json_of_a_database_with_and_without_a_file(
+    db: str, conn: psycopg.Connection[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against a database, GitLab issues need a path: the database's name (with a note on
+    stderr) unless --sarif-artifact names the schema file, whose lines are then searched."""
+    from click.testing import CliRunner
+
+    from fkaudit.cli import main
+
+    conn.execute("CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (p_id int REFERENCES p)")
+    dbname = conn.info.dbname
+    bare = CliRunner().invoke(main, ["check", db, "--select", "FK101", "--format", "gitlab"])
+    assert bare.exit_code == 1, bare.output
+    (issue,) = assert_valid_gitlab(bare.stdout)
+    assert issue["location"] == {"path": dbname, "lines": {"begin": 1}}
+    assert "no --sarif-artifact: GitLab Code Quality issues point at a path" in bare.stderr
+    unknown = CliRunner().invoke(main, ["check", db, "--select", "FK101", "--format", "json"])
+    assert json.loads(unknown.stdout)["findings"][0]["location"] is None
+
+    schema = tmp_path / "db" / "structure.sql"
+    schema.parent.mkdir()
+    schema.write_text(
+        "-- c references p\nCREATE TABLE p (id int PRIMARY KEY);\n"
+        "CREATE TABLE c (\n    p_id int REFERENCES p\n);\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    args = ["check", db, "--select", "FK101", "--sarif-artifact", "db/structure.sql"]
+    named = CliRunner().invoke(main, [*args, "--format", "gitlab"])
+    (issue,) = assert_valid_gitlab(named.stdout)
+    assert issue["location"] == {"path": "db/structure.sql", "lines": {"begin": 4}}
+    assert "no --sarif-artifact" not in named.stderr
+    located = CliRunner().invoke(main, [*args, "--format", "json"])
+    (finding,) = json.loads(located.stdout)["findings"]
+    assert finding["location"] == {"path": "db/structure.sql", "line": 4}
