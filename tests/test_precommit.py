@@ -90,13 +90,19 @@ def test_the_worst_exit_code_wins() -> None:
 # -- the entry point, on real files --------------------------------------------------------------
 
 
-def hook(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`fkaudit-pre-commit ARGS` run in `cwd` as pre-commit runs it (the console script's
-    module, so the test needs no installed script)."""
+def bindir_args() -> str:
+    """The `fkaudit check` options for the suite's server binaries (empty: the embedded one)."""
     bindir = os.environ.get("FKAUDIT_TEST_PG_BINDIR")
-    extra = ["--args", f"--pg-bindir {bindir}"] if bindir else []
+    return f" --pg-bindir {bindir}" if bindir else ""
+
+
+def hook(cwd: Path, *files: str, args: str = "") -> subprocess.CompletedProcess[str]:
+    """`fkaudit-pre-commit [--args ARGS] FILES` run in `cwd` as pre-commit runs it (the console
+    script's module, so the test needs no installed script)."""
+    options = (args + bindir_args()).strip()
+    given = ["--args", options] if options else []
     return subprocess.run(
-        [sys.executable, "-m", "fkaudit.precommit", *extra, *args],
+        [sys.executable, "-m", "fkaudit.precommit", *given, *files],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -121,18 +127,18 @@ def test_a_changed_migration_audits_its_folder_once(tmp_path: Path) -> None:
     done = hook(tmp_path, "db/migrations/V2__c.sql", "db/migrations/V1__p.sql")
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.findall(r"^\$ .*$", done.stdout, re.M) == [
-        "$ fkaudit check --migrations db/migrations"
+        "$ fkaudit check --migrations db/migrations" + bindir_args()
     ]
 
 
 def test_findings_in_a_schema_file_fail_the_hook(tmp_path: Path) -> None:
     write(tmp_path, {"db/structure.sql": SCHEMA, **CLEAN_MIGRATIONS})
     (tmp_path / "fkaudit.toml").write_text("", encoding="utf-8")
-    done = hook(tmp_path, "--args", "--select FK101", "db/structure.sql", "db/migrations/V1__p.sql")
+    done = hook(tmp_path, "db/structure.sql", "db/migrations/V1__p.sql", args="--select FK101")
     assert done.returncode == 1, done.stdout + done.stderr
     assert re.findall(r"^\$ .*$", done.stdout, re.M) == [
-        "$ fkaudit check --schema-file db/structure.sql --select FK101",
-        "$ fkaudit check --migrations db/migrations --select FK101",
+        "$ fkaudit check --schema-file db/structure.sql --select FK101" + bindir_args(),
+        "$ fkaudit check --migrations db/migrations --select FK101" + bindir_args(),
     ]
     assert "FK101" in done.stdout and "c_p_id_fkey" in done.stdout
 
@@ -147,7 +153,7 @@ def test_a_file_that_does_not_load_fails_with_2(tmp_path: Path) -> None:
 
 
 def test_bad_hook_arguments_are_one_line(tmp_path: Path) -> None:
-    done = hook(tmp_path, "--args", "'unbalanced", "x.sql")
+    done = hook(tmp_path, "x.sql", args="'unbalanced")
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "--args" in done.stderr
     assert "Traceback" not in done.stderr
