@@ -1,12 +1,12 @@
 """Where findings point in SQL files: the statement that defines their object.
 
-The excerpts in tests/data (tests/data/README.md says whence) are real dumps cut down to a
-few tables, verbatim: lago's `structure.sql` (`pg_dump --clean --if-exists`: every constraint
-is dropped with `DROP CONSTRAINT IF EXISTS` long before it is added) and OpenStreetMap's (each
-statement under a `-- Name: table constraint` comment, right after a statement on the same
-table). Both misled the line-based locator: annotations landed on the DROP and on the comment.
-The other tests read SQL written here, each aimed at one way a name can appear without being
-defined there.
+Two files in tests/data, written for these tests in the shape of pg_dump output, reproduce the
+layouts that misled the line-based locator (seen on real Rails structure.sql files): a dump
+made with `--clean --if-exists`, where every constraint is dropped with `DROP CONSTRAINT IF
+EXISTS` long before it is added, and a plain dump, where each statement sits under a `-- Name:
+table constraint` comment right after a statement on the same table. Annotations landed on the
+DROP and on the comment. The other tests read SQL written here, each aimed at one way a name
+can appear without being defined there.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from fkaudit.locate import SourceIndex
 from fkaudit.reporters import SourceLine
 
 DATA = Path(__file__).resolve().parent / "data"
-LAGO = DATA / "lago-structure-excerpt.sql"
-OSM = DATA / "osm-structure-excerpt.sql"
+CLEAN_DUMP = DATA / "clean-if-exists-dump.sql"
+NAME_COMMENTS_DUMP = DATA / "name-comments-dump.sql"
 
 
 def lines_of(path: Path) -> list[str]:
@@ -56,45 +56,61 @@ def test_clean_dump_points_at_the_add_not_the_drop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     findings = audit_json(
-        "--schema-file", str(LAGO), "--select", "FK202", tmp_path=tmp_path, monkeypatch=monkeypatch
+        "--schema-file",
+        str(CLEAN_DUMP),
+        "--select",
+        "FK101,FK202",
+        tmp_path=tmp_path,
+        monkeypatch=monkeypatch,
     )
-    lines = lines_of(LAGO)
-    assert len(findings) == 3
+    lines = lines_of(CLEAN_DUMP)
+    assert sorted((f["code"], f["constraint"]) for f in findings) == [
+        ("FK101", "fk_rails_c5f5265b68"),
+        ("FK202", "fk_rails_6b68d6ea75"),
+        ("FK202", "fk_rails_c5f5265b68"),
+        ("FK202", "fk_rails_c7aa9b395f"),
+    ]
+    expected = {"fk_rails_6b68d6ea75": 255, "fk_rails_c5f5265b68": 263, "fk_rails_c7aa9b395f": 271}
     for finding in findings:
         name = finding["constraint"]
         dropped = line_with(lines, rf"DROP CONSTRAINT IF EXISTS {name};")
         added = line_with(lines, rf"^\s+ADD CONSTRAINT {name} FOREIGN KEY")
         assert dropped < added  # the hazard is in the file
-        assert finding["location"] == {
-            "path": "tests/data/lago-structure-excerpt.sql",
-            "line": added,
-        }
+        assert added == expected[name]
+        assert finding["location"] == {"path": "tests/data/clean-if-exists-dump.sql", "line": added}
 
 
 def test_dump_comments_naming_the_constraint_are_not_its_definition(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     findings = audit_json(
-        "--schema-file", str(OSM), "--select", "FK201", tmp_path=tmp_path, monkeypatch=monkeypatch
+        "--schema-file",
+        str(NAME_COMMENTS_DUMP),
+        "--select",
+        "FK201",
+        tmp_path=tmp_path,
+        monkeypatch=monkeypatch,
     )
-    lines = lines_of(OSM)
-    assert {f["constraint"] for f in findings} == {
-        "changeset_comments_author_id_fkey",
-        "changeset_comments_changeset_id_fkey",
-        "changesets_user_id_fkey",
+    lines = lines_of(NAME_COMMENTS_DUMP)
+    expected = {
+        "batches_opened_by_fkey": 251,
+        "samples_batch_id_fkey": 259,
+        "samples_technician_id_fkey": 267,
     }
+    assert sorted(f["constraint"] for f in findings) == sorted(expected)
     for finding in findings:
         name = finding["constraint"]
         comment = line_with(lines, rf"^-- Name: {finding['table']} {name}; Type: FK CONSTRAINT")
         added = line_with(lines, rf"^\s+ADD CONSTRAINT {name} FOREIGN KEY")
         assert comment < added
-        assert finding["location"] == {
-            "path": "tests/data/osm-structure-excerpt.sql",
-            "line": added,
-        }
-    # The hazard: this comment follows a statement on the same table.
-    second = line_with(lines, r"^-- Name: changeset_comments changeset_comments_changeset_id_fkey")
-    assert "ALTER TABLE ONLY public.changeset_comments" in "\n".join(lines[second - 10 : second])
+        assert added == expected[name]
+        assert finding["location"] == {"path": "tests/data/name-comments-dump.sql", "line": added}
+    # The hazard: the comment naming the second key of samples comes right after the statement
+    # adding the first, so the last ALTER TABLE before it is one on samples.
+    second = line_with(lines, r"^-- Name: samples samples_technician_id_fkey;")
+    before = [text for text in lines[: second - 1] if text.startswith("ALTER TABLE")]
+    assert before[-1] == "ALTER TABLE ONLY public.samples"
+    assert "samples_batch_id_fkey" in "\n".join(lines[second - 6 : second - 1])
 
 
 # -- the locator on SQL text -------------------------------------------------------------------
