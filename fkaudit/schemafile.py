@@ -74,7 +74,7 @@ def natural_key(path: Path) -> tuple[tuple[int, int | str], ...]:
     return tuple(parts)
 
 
-def _flyway_version(name: str) -> tuple[str, tuple[int, ...]] | None:
+def flyway_version(name: str) -> tuple[str, tuple[int, ...]] | None:
     """(`V`, `U` or `R`, version numbers) of a Flyway file name (`V1_1__add.sql`), else None."""
     kind = name[:1]
     version, marker, _ = name[1:].partition("__")
@@ -104,7 +104,7 @@ def migration_files(directory: Path) -> tuple[Path, ...]:
     ]
     if not files:
         raise FkauditError(f"--migrations {directory}: no .sql files in it")
-    flyway = {path: _flyway_version(path.name) for path in files}
+    flyway = {path: flyway_version(path.name) for path in files}
     if all(flyway.values()):
         versioned = [(v, p) for p, v in flyway.items() if v is not None and v[0] != "U"]
         return tuple(
@@ -149,7 +149,7 @@ def read_scripts(files: Sequence[Path]) -> tuple[Script, ...]:
     return tuple(scripts)
 
 
-def _caught(error: psycopg.Error, path: Path, line: int, major: int) -> SqlError:
+def caught_error(error: psycopg.Error, path: Path, line: int, major: int) -> SqlError:
     """`ERROR: message (first CONTEXT line)` where the server says, else at `line`."""
     diag = error.diag
     message = f"{diag.severity_nonlocalized or diag.severity or 'ERROR'}: " + (
@@ -181,7 +181,7 @@ def unprivileged(refused: str, major: int) -> str:
     return f": {UNPRIVILEGED}"
 
 
-def _error_line(error: psycopg.Error, step: Statement | CopyIn, encoding: str) -> int:
+def error_line(error: psycopg.Error, step: Statement | CopyIn, encoding: str) -> int:
     """The file line of an error: its position in the statement (not in a query run inside
     it: DO blocks, functions), or its row of COPY data, else the statement's first line."""
     diag = error.diag
@@ -221,6 +221,7 @@ class SchemaLoader:
         self.server = server
         self.options = " ".join(part for part in (options.strip(), _OPTIONS) if part)
         self.major = 0  # the server's major version, known once load() has connected
+        self.database = ""  # the database the files built, known once load() has succeeded
 
     def load(self, scripts: Sequence[Script]) -> str:
         """Apply `scripts` in order; the DSN of the database they built (the loader's)."""
@@ -231,8 +232,8 @@ class SchemaLoader:
             self._reset(roles, extensions)
             error = self._apply(scripts)
             if error is None:
-                built = self._built_database([s.path for s in scripts])
-                return self.server.dsn(built, user=LOADER)
+                self.database = self._built_database([s.path for s in scripts])
+                return self.server.dsn(self.database, user=LOADER)
             role = _missing_role(error)
             if role is None or role.startswith("pg_"):  # pg_*: reserved, a newer server's
                 raise FkauditError(str(error))
@@ -312,7 +313,7 @@ class SchemaLoader:
                     " WHERE extname = ANY({})"
                 ).format(sql.Literal(LOADER), sql.Literal(["plpgsql", *extensions]))
             )
-        with self._connect(DATABASE) as conn:  # the loader, owner of the database and `public`
+        with self.connect(DATABASE) as conn:  # the loader, owner of the database and `public`
             conn.execute(
                 sql.SQL("GRANT CREATE ON DATABASE {} TO PUBLIC").format(sql.Identifier(DATABASE))
             )
@@ -337,7 +338,7 @@ class SchemaLoader:
             )
         return with_tables[0]
 
-    def _connect(self, dbname: str) -> psycopg.Connection[tuple[Any, ...]]:
+    def connect(self, dbname: str) -> psycopg.Connection[tuple[Any, ...]]:
         return psycopg.connect(
             self.server.dsn(dbname, user=LOADER),
             autocommit=True,
@@ -357,7 +358,7 @@ class SchemaLoader:
 
     def _apply_one(self, script: Script) -> SqlError | None:
         try:
-            conn = self._connect(DATABASE)
+            conn = self.connect(DATABASE)
         except psycopg.Error as exc:
             return SqlError(script.path, 1, f"cannot connect to the throwaway server: {exc}")
         try:
@@ -365,7 +366,7 @@ class SchemaLoader:
                 if isinstance(step, Connect):
                     conn.close()
                     try:
-                        conn = self._connect(step.dbname)
+                        conn = self.connect(step.dbname)
                     except psycopg.Error as exc:
                         first = str(exc).strip().splitlines()[-1:] or ["failed"]
                         why = f"\\connect {step.dbname}: {first[0]}"
@@ -374,18 +375,18 @@ class SchemaLoader:
                         return SqlError(script.path, step.line, why)
                     continue
                 try:
-                    self._run_step(conn, step)
+                    self.run_step(conn, step)
                 except psycopg.Error as exc:
                     if isinstance(step, Encoding):
-                        return _caught(exc, script.path, step.line, self.major)
-                    return _caught(
-                        exc, script.path, _error_line(exc, step, conn.info.encoding), self.major
+                        return caught_error(exc, script.path, step.line, self.major)
+                    return caught_error(
+                        exc, script.path, error_line(exc, step, conn.info.encoding), self.major
                     )
         finally:
             conn.close()
         return None
 
-    def _run_step(self, conn: psycopg.Connection[tuple[Any, ...]], step: Step) -> None:
+    def run_step(self, conn: psycopg.Connection[tuple[Any, ...]], step: Step) -> None:
         """Run `step`, with the two things dumps need that an ordinary role is refused: a new
         owner's CREATE privilege (`_run_owner_change`), and switching system triggers."""
         try:

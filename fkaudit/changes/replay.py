@@ -1,0 +1,171 @@
+"""Apply the new migrations one statement at a time and record what each one did.
+
+Each file runs in a session of its own, as the loader runs any file, and in the transactions
+its tool gives it (`transactions`): a wrapped file inside one `BEGIN` ... `COMMIT`; otherwise
+each statement on its own, or inside the file's own `BEGIN` ... `COMMIT`. A statement that runs
+on its own is put inside a transaction fkaudit opens and commits right after it, which holds
+the same locks as autocommit and lets them be read before they are released. A statement
+PostgreSQL refuses inside a transaction (`CREATE INDEX CONCURRENTLY`) then runs bare, and its
+locks are not observed; inside a transaction the tool opens, the migration fails as written,
+and so does the replay.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from fkaudit.changes.observe import Observed, Snapshot, take_snapshot
+from fkaudit.changes.transactions import FileTransaction
+from fkaudit.errors import FkauditError
+from fkaudit.escape import printable
+from fkaudit.psqlscript import Connect, CopyIn, Encoding, Script, Statement
+from fkaudit.schemafile import SchemaLoader, caught_error, error_line
+from fkaudit.sqlsource import display_path
+
+_TABLES = """
+SELECT c.oid, pg_catalog.format('%%I.%%I', n.nspname, c.relname)
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname NOT LIKE 'pg\\_toast%%'
+"""
+_OPENS = re.compile(rb"\s*(?:BEGIN|START\s+TRANSACTION)\b(?!\s+ATOMIC)", re.IGNORECASE)
+_ENDS = re.compile(rb"\s*(?:COMMIT|END|ROLLBACK|ABORT)\b(?!\s+(?:TO|PREPARED)\b)", re.I)
+_IDLE = psycopg.pq.TransactionStatus.IDLE
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The new migrations as they ran: every statement observed, in order."""
+
+    pre: dict[int, str]  # table OID -> schema.table, for the tables the base had
+    names: dict[int, str]  # table OID -> schema.table, for every table at the end
+    statements: tuple[Observed, ...]
+
+
+def replay(
+    loader: SchemaLoader, scripts: Sequence[Script], transactions: Sequence[FileTransaction]
+) -> Replay:
+    """Apply `scripts` (the new migrations) to the loader's database, observing each statement."""
+    with loader.connect(loader.database) as conn:
+        pre = dict(conn.execute(_TABLES).fetchall())
+    run = _Run(loader, list(pre))
+    for script, how in zip(scripts, transactions, strict=True):
+        run.file(script, how)
+    with loader.connect(loader.database) as conn:
+        names = dict(conn.execute(_TABLES).fetchall())
+    return Replay(pre, names, tuple(run.observed))
+
+
+class _Run:
+    def __init__(self, loader: SchemaLoader, pre: list[int]) -> None:
+        self.loader = loader
+        self.pre = pre
+        self.observed: list[Observed] = []
+        self.transaction = 0
+        self.last = Snapshot()
+
+    def file(self, script: Script, how: FileTransaction) -> None:
+        conn = self.loader.connect(self.loader.database)
+        try:
+            self.last = _fresh(take_snapshot(conn, self.pre))
+            if how.wrapped:
+                conn.execute("BEGIN")
+                self.transaction += 1
+            for step in script.steps:
+                self._step(conn, script.path, step, how)
+            if conn.info.transaction_status != _IDLE:
+                conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def _step(
+        self, conn: psycopg.Connection[Any], path: Path, step: object, how: FileTransaction
+    ) -> None:
+        if isinstance(step, Connect):
+            raise FkauditError(
+                f"{path}:{step.line}: \\connect in a new migration: fkaudit reviews migrations "
+                "of one database"
+            )
+        assert isinstance(step, (Statement, CopyIn, Encoding))
+        try:
+            self._run(conn, path, step, how)
+        except psycopg.Error as exc:
+            line = step.line if isinstance(step, Encoding) else error_line(exc, step, "utf-8")
+            raise FkauditError(str(caught_error(exc, path, line, self.loader.major))) from None
+
+    def _run(
+        self,
+        conn: psycopg.Connection[Any],
+        path: Path,
+        step: Statement | CopyIn | Encoding,
+        how: FileTransaction,
+    ) -> None:
+        if isinstance(step, Statement) and _OPENS.match(step.text):
+            conn.execute(step.text)
+            self.transaction += 1
+            self.last = _fresh(self.last)
+            return
+        if isinstance(step, Statement) and _ENDS.match(step.text):
+            conn.execute(step.text)
+            self.last = _fresh(self.last)
+            return
+        if isinstance(step, Encoding):
+            self.loader.run_step(conn, step)
+            return
+        if conn.info.transaction_status != _IDLE:  # the tool's or the file's transaction
+            try:
+                self.loader.run_step(conn, step)
+            except psycopg.errors.ActiveSqlTransaction as exc:
+                raise FkauditError(
+                    f"{display_path(path)}:{step.line}: {printable(str(exc).strip())}: this "
+                    f"migration fails as written ({how.why})"
+                ) from None
+            self._record(conn, path, step, in_transaction=True)
+            return
+        conn.execute("BEGIN")  # autocommit's locks, held until fkaudit has read them
+        self.transaction += 1
+        self.last = _fresh(self.last)
+        try:
+            self.loader.run_step(conn, step)
+        except psycopg.errors.ActiveSqlTransaction:
+            conn.execute("ROLLBACK")
+            self.loader.run_step(conn, step)
+            self._record(conn, path, step, in_transaction=False)
+            return
+        self._record(conn, path, step, in_transaction=True)
+        conn.execute("COMMIT")
+
+    def _record(
+        self,
+        conn: psycopg.Connection[Any],
+        path: Path,
+        step: Statement | CopyIn,
+        *,
+        in_transaction: bool,
+    ) -> None:
+        after = take_snapshot(conn, self.pre)
+        text = step.text.decode("utf-8", errors="replace")
+        self.observed.append(
+            Observed(
+                path=display_path(path),
+                line=step.line,
+                text=printable(" ".join(text.split())),
+                transaction=self.transaction,
+                in_transaction=in_transaction,
+                before=self.last,
+                after=after,
+            )
+        )
+        self.last = after
+
+
+def _fresh(snapshot: Snapshot) -> Snapshot:
+    """The state at the start of a transaction: the keys and indexes as they are, no lock held
+    and no scan made yet."""
+    return Snapshot(foreign_keys=snapshot.foreign_keys, indexes=snapshot.indexes)

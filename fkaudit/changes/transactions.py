@@ -1,0 +1,105 @@
+"""How a migration tool runs a file: inside one transaction, or statement by statement.
+
+A lock is held until the transaction that took it ends, so what a migration blocks depends on
+the transaction its tool runs it in, not on the SQL alone. Each tool's rule, as its own
+documentation and source describe it:
+
+| tool | a file runs | opting out |
+|---|---|---|
+| Flyway (`V1__x.sql`) | in one transaction | `executeInTransaction=false` in `V1__x.sql.conf`; a script holding a statement PostgreSQL refuses in a transaction (`CREATE INDEX CONCURRENTLY`, ...) runs without one |
+| golang-migrate (`1_x.up.sql`) | as one multi-statement query: one implicit transaction | `x-multi-statement` (give `--transaction statement`) |
+| Prisma (`<ts>_x/migration.sql`) | as one multi-statement query: one implicit transaction | none |
+| goose (`-- +goose Up`) | in one transaction | `-- +goose NO TRANSACTION` |
+| dbmate (`-- migrate:up`) | in one transaction | `-- migrate:up transaction:false` |
+| plain SQL, Django `sqlmigrate` output, Rails' logged SQL | statement by statement, as psql runs it: the file's own `BEGIN;` ... `COMMIT;` are its transactions (`sqlmigrate` writes them for an atomic migration, Rails' log for a migration without `disable_ddl_transaction!`) | leave them out |
+
+`--transaction file` or `--transaction statement` overrides the tool's rule for every file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fkaudit.errors import FkauditError
+from fkaudit.schemafile import flyway_version
+
+TOOLS = ("flyway", "golang-migrate", "prisma", "goose", "dbmate", "psql")
+OVERRIDES = ("auto", "file", "statement")
+
+# Statements Flyway's PostgreSQL parser runs outside a transaction, which makes it run the whole
+# script without one (flyway/flyway PostgreSQLParser.detectCanExecuteInTransaction).
+_FLYWAY_NON_TRANSACTIONAL = re.compile(
+    rb"^\s*(?:(?:CREATE|DROP)\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY|REINDEX\s+(?:\(.*\)\s*)?"
+    rb"(?:SCHEMA|DATABASE|SYSTEM)|VACUUM|DISCARD\s+ALL|ALTER\s+SYSTEM|"
+    rb"(?:CREATE|DROP)\s+(?:DATABASE|TABLESPACE|SUBSCRIPTION))\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_GOOSE_UP = re.compile(r"^--\s*\+goose\s+up\b", re.IGNORECASE | re.MULTILINE)
+_GOOSE_NO_TRANSACTION = re.compile(r"^--\s*\+goose\s+no\s+transaction\b", re.I | re.M)
+_DBMATE_UP = re.compile(r"^--\s*migrate:up\b", re.IGNORECASE | re.MULTILINE)
+_DBMATE_NO_TRANSACTION = re.compile(r"^--\s*migrate:up\b.*\btransaction:false\b", re.I | re.M)
+_FLYWAY_CONF = re.compile(r"^\s*executeInTransaction\s*=\s*false\s*$", re.I | re.M)
+
+
+@dataclass(frozen=True)
+class FileTransaction:
+    """Whether a migration file runs inside one transaction its tool opens, and why."""
+
+    wrapped: bool
+    why: str
+
+
+def detect_tool(directory: Path, files: Sequence[Path], texts: Sequence[str]) -> str:
+    """The migration tool whose folder this is, from its file names and markers."""
+    names = [path.name for path in files]
+    if (directory / "migration_lock.toml").is_file() or (
+        names and all(name == "migration.sql" for name in names)
+    ):
+        return "prisma"
+    if any(name.endswith(".up.sql") for name in names):
+        return "golang-migrate"
+    if names and all(flyway_version(name) for name in names):
+        return "flyway"
+    if any(_GOOSE_UP.search(text) for text in texts):
+        return "goose"
+    if any(_DBMATE_UP.search(text) for text in texts):
+        return "dbmate"
+    return "psql"
+
+
+def file_transaction(
+    tool: str, path: Path, text: str, statements: Sequence[bytes], override: str = "auto"
+) -> FileTransaction:
+    """How `tool` runs the file at `path` (its `text`, split into `statements`)."""
+    if override == "file":
+        return FileTransaction(True, "--transaction file")
+    if override == "statement":
+        return FileTransaction(False, "--transaction statement")
+    if override != "auto":
+        raise FkauditError(f"--transaction {override}: expected one of {', '.join(OVERRIDES)}")
+    if tool == "flyway":
+        conf = path.with_name(path.name + ".conf")
+        if conf.is_file() and _FLYWAY_CONF.search(conf.read_text(encoding="utf-8", errors="replace")):
+            return FileTransaction(False, f"{conf.name}: executeInTransaction=false")
+        for statement in statements:
+            if _FLYWAY_NON_TRANSACTIONAL.match(statement):
+                return FileTransaction(
+                    False, "Flyway runs a script holding a non-transactional statement without one"
+                )
+        return FileTransaction(True, "Flyway runs each script in one transaction")
+    if tool in ("golang-migrate", "prisma"):
+        return FileTransaction(
+            True, f"{tool} sends the file as one query, which PostgreSQL runs as one transaction"
+        )
+    if tool == "goose":
+        if _GOOSE_NO_TRANSACTION.search(text):
+            return FileTransaction(False, "-- +goose NO TRANSACTION")
+        return FileTransaction(True, "goose runs each file in one transaction")
+    if tool == "dbmate":
+        if _DBMATE_NO_TRANSACTION.search(text):
+            return FileTransaction(False, "-- migrate:up transaction:false")
+        return FileTransaction(True, "dbmate runs each file in one transaction")
+    return FileTransaction(False, "statement by statement, as psql runs a file")
