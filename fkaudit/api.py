@@ -36,6 +36,7 @@ from fkaudit.settings import resolve
 
 if TYPE_CHECKING:
     from fkaudit.config import Config
+    from fkaudit.sqlsource import IgnoreComment
 
 
 def _server_version(num: int) -> str:
@@ -134,6 +135,7 @@ def audit(
     allow_incomplete: bool = False,
     progress: Callable[[Catalog, list[ForeignKey]], ScanListener] | None = None,
     sample_percent: float | None = None,
+    ignore_comments: Sequence[IgnoreComment] = (),
 ) -> Report:
     """Audit the foreign keys of one database.
 
@@ -155,6 +157,9 @@ def audit(
     and fkaudit leaves no setting and no prepared statement on it.
     `sample_percent` reads referencing tables of 100,000 rows or more through a page sample
     of that size; their counts are then estimates (`details["sample_percent"]`).
+    `ignore_comments` are `-- fkaudit:ignore` comments of the SQL files the database was built
+    from (`fkaudit.sqlsource.read_sources(files).attached`): they suppress findings as a
+    directive in a `COMMENT ON` the table or key they are attached to does.
     Raises `FkauditError` when the run cannot start.
     """
     started = time.perf_counter()
@@ -205,7 +210,7 @@ def audit(
             incomplete = failed
         else:
             errors = (*errors, *failed)
-    findings, suppressed = apply_suppressions(catalog, findings, rules, config)
+    findings, suppressed = apply_suppressions(catalog, findings, rules, config, ignore_comments)
     not_run = tuple(
         RuleError(f.code, f"{f.code} {f.name} could not check {f.qualified_object}: {f.message}")
         for f in findings

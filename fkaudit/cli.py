@@ -319,7 +319,8 @@ def report_options(func: Command) -> Command:
             show_default=True,
             help="Output format: table, concise (a line per finding: path:line:col: "
             "CODE message), json, sarif (code scanning), junit (CI test reports), github "
-            "(annotations and job summary), markdown (PR comments).",
+            "(annotations and job summary), markdown (PR comments), gitlab (GitLab Code "
+            "Quality).",
         ),
         click.option(
             "-q",

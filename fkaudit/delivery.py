@@ -69,6 +69,12 @@ def deliver(
         click.echo(piece, nl=False, color=color)
 
 
+# The formats that show where a finding's object is defined, and those that need a file path
+# for every result (what they call a result, for the note when none is known).
+_LOCATED = frozenset({"sarif", "github", "json", "gitlab", "concise"})
+_NEED_A_PATH = {"sarif": "SARIF results", "gitlab": "GitLab Code Quality issues"}
+
+
 def _render_options(
     report: Report, files: tuple[Path, ...], options: ReportOptions, fail_on: Severity
 ) -> RenderOptions:
@@ -79,15 +85,15 @@ def _render_options(
         files = (Path(artifact),)
         artifact = display_path(Path(artifact))
     locations: dict[str, SourceLine] = {}
-    if files and options.fmt in ("sarif", "github", "concise"):
+    if files and options.fmt in _LOCATED:
         everything = (*report.findings, *report.baselined, *report.suppressed)
         locations = dict(locate_all(everything, files))
     if artifact is None and files:
         artifact = display_path(files[0])
-    elif artifact is None and options.fmt == "sarif" and not options.quiet:
+    elif artifact is None and options.fmt in _NEED_A_PATH and not options.quiet:
         click.echo(
-            "fkaudit: note: no --sarif-artifact: SARIF results point at a path named "
-            f"after the database ({report.database})",
+            f"fkaudit: note: no --sarif-artifact: {_NEED_A_PATH[options.fmt]} point at a "
+            f"path named after the database ({report.database})",
             err=True,
         )
     return RenderOptions(

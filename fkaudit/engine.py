@@ -22,6 +22,7 @@ from fkaudit.selectors import is_known, matches, names_exactly, unknown_rule
 # the rules (`fkaudit rules`) only selects them.
 if TYPE_CHECKING:
     from fkaudit.report import RuleError
+    from fkaudit.sqlsource import IgnoreComment
 
 
 def select_rules(
@@ -127,16 +128,21 @@ def _check(catalog: Catalog, rule: Rule) -> list[Finding]:
 
 
 def apply_suppressions(
-    catalog: Catalog, findings: Sequence[Finding], rules: Sequence[Rule], config: Config | None
+    catalog: Catalog,
+    findings: Sequence[Finding],
+    rules: Sequence[Rule],
+    config: Config | None,
+    file_comments: Sequence[IgnoreComment] = (),
 ) -> tuple[tuple[Finding, ...], tuple[Finding, ...]]:
-    """(reported, suppressed): comments first, then the configuration's `exclude` globs.
+    """(reported, suppressed): comments first (the database's, then `file_comments` from SQL
+    files), then the configuration's `exclude` globs.
 
     Meta rules (FK001) judge the suppressions before the excludes apply (so the excludes can
     cover them too); comments never suppress a meta rule's findings.
     """
     from fkaudit.suppressions import SuppressionOutcome, read_suppressions, split_suppressed
 
-    suppressions = read_suppressions(catalog)
+    suppressions = read_suppressions(catalog, file_comments)
     kept, suppressed, used = split_suppressed(findings, suppressions)
     meta_rules = [rule for rule in rules if isinstance(rule, MetaRule)]
     if meta_rules:

@@ -1,105 +1,112 @@
-"""Find where a finding's object is defined in SQL files, for SARIF and GitHub annotations.
+"""Find where a finding's object is defined in SQL files, for SARIF, annotations and JSON.
 
-An annotation on the line that creates the constraint is worth much more than one on line 1.
-The files are tokenized once (identifiers, folded to lower case as PostgreSQL folds unquoted
-names, and quoted identifiers as written); a finding then points at the first mention of its
-constraint's name in a statement about its table, or — for names PostgreSQL generated, which no
-file spells out — at the `CREATE TABLE` of its table. Files are searched in the order they were
-applied, so in a migration folder the first mention is the migration that created the object.
+An annotation on the line that creates the constraint is worth much more than one on line 1,
+and one on a `-- Name:` comment or on a `--clean` dump's `DROP CONSTRAINT IF EXISTS` is worse
+than none. `fkaudit.sqlsource` reads which statements define which tables and foreign keys;
+replaying its events in the order the files were applied leaves, for each object, the
+statement that defines it at the end (a key dropped and added again is at its last ADD; a
+renamed key at the statement that made it). A finding then points at, in this order:
+
+1. the definition of its constraint (`ADD CONSTRAINT name`, `CONSTRAINT name FOREIGN KEY`,
+   `CONSTRAINT name REFERENCES`) on its table;
+2. for a name PostgreSQL generated, which no file spells out, the unnamed key with the same
+   referencing columns (`col int REFERENCES p`, `ADD FOREIGN KEY (a, b)`);
+3. the definition of its first column (FK502's implied keys have no constraint);
+4. the `CREATE TABLE` of its table.
+
+A name the file leaves unqualified matches the table in any schema.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fkaudit.findings import Finding
 from fkaudit.reporters import SourceLine
+from fkaudit.sqlsource import Event, display_path, read_sources
 
-# A quoted identifier ("" inside is a quote) or an unquoted one (letters, digits, _ and $).
-_TOKEN = re.compile(r'"((?:[^"]|"")+)"|([^\W\d][\w$]*)')
-
-
-def display_path(path: Path) -> str:
-    """The path as the repository knows it: relative to $GITHUB_WORKSPACE (in GitHub Actions)
-    or the working directory when inside it, else absolute."""
-    base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd()).resolve()
-    try:
-        return path.resolve().relative_to(base).as_posix()
-    except ValueError:
-        return path.resolve().as_posix()
+__all__ = ["SourceIndex", "display_path", "locate_all"]
 
 
-_SKIPPED = {"if", "not", "exists", "only"}  # between TABLE and its name
+@dataclass
+class _Table:
+    """What the files define of one table, as (schema or None, name) names it."""
+
+    created: SourceLine | None = None
+    keys: dict[str, SourceLine] = field(default_factory=dict)
+    unnamed: dict[tuple[str, ...], SourceLine] = field(default_factory=dict)
+    columns: dict[str, SourceLine] = field(default_factory=dict)
 
 
 class SourceIndex:
-    """Where names are first mentioned: constraints per table, tables at their CREATE TABLE.
-
-    Constraint names are unique per table only, so a name is recorded under the table of the
-    statement it appears in — the last `CREATE TABLE` or `ALTER TABLE` seen, which is how
-    pg_dump, Rails, Django and hand-written migrations all declare constraints.
-    """
+    """The definitions standing after every file was applied, by table."""
 
     def __init__(self, files: Sequence[Path]) -> None:
-        self.in_table: dict[tuple[str, str], SourceLine] = {}
-        self.created: dict[str, SourceLine] = {}
-        self.table: str | None = None
-        for path in files:
-            shown = display_path(path)
-            try:
-                text = path.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue  # a missing artifact only costs the finer locations
-            for number, line in enumerate(text.splitlines(), start=1):
-                self._add(line, SourceLine(shown, number))
+        self.tables: dict[tuple[str | None, str], _Table] = {}
+        shown: dict[Path, str] = {}
+        for event in read_sources(files).events:
+            if event.path not in shown:
+                shown[event.path] = display_path(event.path)
+            self._apply(event, SourceLine(shown[event.path], event.line))
 
-    def _add(self, line: str, where: SourceLine) -> None:
-        tokens = [
-            (
-                quoted.replace('""', '"') if quoted is not None else bare.lower(),
-                quoted is None,
-                match.end(),
-            )
-            for match in _TOKEN.finditer(line)
-            for quoted, bare in [match.groups()]
-        ]
-        for i, (name, bare, _) in enumerate(tokens):
-            if (
-                bare
-                and name == "table"
-                and any(t[1] and t[0] in ("create", "alter") for t in tokens[max(0, i - 3) : i])
-            ):
-                self._enter_table(line, tokens[i + 1 :], where)
-                break
-        if self.table is not None:
-            for name, _, _ in tokens:
-                self.in_table.setdefault((self.table, name), where)
-
-    def _enter_table(self, line: str, rest: list[tuple[str, bool, int]], where: SourceLine) -> None:
-        """Make the table this statement names (`[IF NOT EXISTS|ONLY] [schema.]name`) current."""
-        names = [t for t in rest if not (t[1] and t[0] in _SKIPPED)]
-        if not names:
+    def _apply(self, event: Event, where: SourceLine) -> None:
+        target = event.target
+        key = (target.schema, target.table)
+        if event.kind == "drop-table":
+            self.tables.pop(key, None)
             return
-        name, _, end = names[0]
-        if line[end : end + 1] == "." and len(names) > 1:
-            name = names[1][0]
-        self.table = name
-        if "create" in line.lower():
-            self.created.setdefault(name, where)
+        if event.kind == "rename-table":
+            moved = self.tables.pop(key, None)
+            if moved is not None and event.new_name is not None:
+                self.tables[(target.schema, event.new_name)] = moved
+            return
+        table = self.tables.setdefault(key, _Table())
+        if event.kind == "table":
+            table.created = where
+        elif event.kind == "key" and target.constraint is not None:
+            table.keys[target.constraint] = where
+        elif event.kind == "key":
+            table.unnamed.setdefault(target.columns, where)
+        elif event.kind == "column" and target.columns:
+            table.columns.setdefault(target.columns[0], where)
+        elif event.kind in ("drop-key", "rename-key") and target.constraint is not None:
+            # Unqualified and qualified spellings of one table may both hold the key.
+            for spelling in {key, (None, target.table)}:
+                entry = self.tables.get(spelling)
+                found = entry.keys.pop(target.constraint, None) if entry else None
+                if found is not None and event.kind == "rename-key" and event.new_name:
+                    table.keys[event.new_name] = found
 
     def locate(self, finding: Finding) -> SourceLine | None:
+        """Where `finding`'s object is defined (see the module docstring), or None."""
+        entries = [
+            entry
+            for key in ((finding.schema, finding.table), (None, finding.table))
+            if (entry := self.tables.get(key)) is not None
+        ]
+        if not entries:
+            return None
         if finding.constraint:
-            found = self.in_table.get((finding.table, finding.constraint))
-            if found is not None:
-                return found
-        return self.created.get(finding.table)
+            for entry in entries:
+                if finding.constraint in entry.keys:
+                    return entry.keys[finding.constraint]
+        if finding.columns:
+            for entry in entries:
+                if finding.columns in entry.unnamed:
+                    return entry.unnamed[finding.columns]
+            for entry in entries:
+                if finding.columns[0] in entry.columns:
+                    return entry.columns[finding.columns[0]]
+        for entry in entries:
+            if entry.created is not None:
+                return entry.created
+        return None
 
 
 def locate_all(findings: Iterable[Finding], files: Sequence[Path]) -> dict[str, SourceLine]:
-    """Fingerprint -> definition line, for the findings whose object the files mention."""
+    """Fingerprint -> definition line, for the findings whose object the files define."""
     index = SourceIndex(files)
     found = {f.fingerprint: index.locate(f) for f in findings}
     return {key: where for key, where in found.items() if where is not None}

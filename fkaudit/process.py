@@ -64,6 +64,18 @@ class MainGroup(click.Group):
             return super().invoke(ctx)
 
 
+class OneLineCommand(click.Command):
+    """A stand-alone command (not under `fkaudit`) with the same one-line usage errors."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _usage_errors_on_one_line():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _usage_errors_on_one_line():
+            return super().invoke(ctx)
+
+
 def _fail(message: str) -> NoReturn:
     click.echo(f"fkaudit: error: {printable(message)}", err=True)
     sys.exit(EXIT_ERROR)

@@ -25,7 +25,8 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict
@@ -39,6 +40,9 @@ class Statement:
 
     line: int
     text: bytes
+    # Where it lies in the text read: the index of its first token and the index after it.
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,9 @@ class CopyIn:
     text: bytes
     data: bytes
     data_line: int
+    # The index of its first token, and the index after its data (the `\\.` line's end).
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -171,9 +178,9 @@ class _Reader:
                 step_line = self.line(start)
                 if _is_copy_in(words):
                     copy, i = self.copy_data(step_line, text, i)
-                    steps.append(copy)
+                    steps.append(replace(copy, start=start, end=i))
                 else:
-                    steps.append(Statement(step_line, text.encode("latin-1")))
+                    steps.append(Statement(step_line, text.encode("latin-1"), start, i))
                     if match := _SET_STD_STRINGS.fullmatch(text):
                         self.std_strings = match[1].lower() in ("on", "true")
                 start, words, function = None, [], False
@@ -213,7 +220,7 @@ class _Reader:
             else:
                 i = _OTHER.match(s, i).end()  # type: ignore[union-attr]  # c matched
         if start is not None:  # psql sends a last statement without `;` at the end of the file
-            steps.append(Statement(self.line(start), s[start:].encode("latin-1")))
+            steps.append(Statement(self.line(start), s[start:].encode("latin-1"), start, n))
         return steps
 
     # -- lexer states ------------------------------------------------------------------
@@ -368,6 +375,139 @@ class _Reader:
             line, text.encode("latin-1"), s[data_start:].encode("latin-1"), self.line(data_start)
         )
         return copy, len(s)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One token of SQL text, for reading what a statement says (`fkaudit.sqlsource`).
+
+    `kind` is `word` (an unquoted identifier or keyword, its ASCII letters folded to lower case
+    as PostgreSQL folds them), `name` (a quoted identifier as it reads inside the quotes),
+    `comment` (a `--` comment: the text after the dashes), `block` (a `/* */` comment),
+    `punct` (one of `( ) , . ;`) or `other` (a literal, number, operator or backslash line).
+    Words and names are decoded as UTF-8 (the text is read one character per byte).
+    """
+
+    kind: str
+    text: str
+    start: int  # index in the text
+
+
+_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+# As `_OTHER`, without `,` and `.`: `text[],` must leave the comma a token of its own.
+_OTHER_TOKEN = re.compile(r"[^ \t\n\r\f\-/\\;()'\"$A-Za-z0-9_\x80-\xff,.]+|.", re.DOTALL)
+
+
+def _utf8(text: str) -> str:
+    """Text read as Latin-1 (one character per byte) as the UTF-8 it spells."""
+    return text if text.isascii() else text.encode("latin-1").decode("utf-8", "replace")
+
+
+_UESCAPE = re.compile(r"\s*uescape\s*'([^'])'", re.IGNORECASE)
+
+
+def _unicode_escapes(name: str, escape: str) -> str:
+    """The name a `U&"..."` identifier spells: `\\XXXX`, `\\+XXXXXX` and a doubled escape."""
+    pattern = (
+        re.escape(escape) + r"(?:(" + re.escape(escape) + r")|\+([0-9A-Fa-f]{6})|([0-9A-Fa-f]{4}))"
+    )
+
+    def decode(match: re.Match[str]) -> str:
+        if match[1]:
+            return escape
+        try:
+            return chr(int(match[2] or match[3], 16))
+        except ValueError:  # beyond Unicode: the server refused the file already
+            return match[0]
+
+    return re.sub(pattern, decode, name)
+
+
+class SqlText:
+    """A psql script read once: its steps, and its tokens between any two of its indexes.
+
+    The tokens follow the same lexer states as the split (strings with their escapes and
+    continuations, quoted identifiers, dollar quotes, nested comments), so a `--` inside a
+    string or a `REFERENCES` inside a function body is never read as one.
+    """
+
+    def __init__(self, path: Path, text: str) -> None:
+        self._reader = _Reader(path, text)
+        self.text = text
+        self.steps = tuple(self._reader.steps())
+        # Where `standard_conforming_strings` changed, as the split saw it: (index, on).
+        self._std_strings = [(0, True)]
+        for step in self.steps:
+            if isinstance(step, Statement):
+                match = _SET_STD_STRINGS.fullmatch(step.text.decode("latin-1"))
+                if match:
+                    self._std_strings.append((step.end, match[1].lower() in ("on", "true")))
+
+    def line(self, index: int) -> int:
+        """The 1-based line of the character at `index`."""
+        return self._reader.line(index)
+
+    def tokens(self, start: int, end: int) -> Iterator[Token]:
+        """The tokens of `text[start:end]`, which must begin outside any string or comment."""
+        r, s = self._reader, self.text
+        at = bisect.bisect_right(self._std_strings, (start, True)) - 1
+        std = self._std_strings[max(at, 0)][1]
+        i = start
+        while i < end:
+            c = s[i]
+            if c in _SPACE:
+                i = _SPACES.match(s, i).end()  # type: ignore[union-attr]  # c matched
+                continue
+            if s.startswith("--", i):
+                stop = min(r.end_of_line(i), _next_cr(s, i))
+                yield Token("comment", _utf8(s[i + 2 : stop]), i)
+                i = stop
+                continue
+            if s.startswith("/*", i):
+                yield Token("block", "", i)
+                i = r.comment(i)
+                continue
+            if c == "\\":  # a meta-command the split accepted: to the end of its line
+                stop = r.end_of_line(i)
+                yield Token("other", s[i:stop], i)
+                i = stop
+                continue
+            if c in "(),.;":
+                yield Token("punct", c, i)
+                i += 1
+                continue
+            if c == "'" or (c in "eE" and s.startswith("'", i + 1)):
+                j = r.string(i + (c != "'"), escapes=c != "'" or not std)
+            elif c in "bBxX" and s.startswith("'", i + 1):
+                j = r.string(i + 1, escapes=False, doubled=False)
+            elif c in "uU" and s.startswith("&'", i + 1):
+                j = r.string(i + 2, escapes=False)
+            elif c in "uU" and s.startswith('&"', i + 1):
+                j = r.quoted_identifier(i + 2)
+                escape = _UESCAPE.match(s, j)
+                name = _utf8(s[i + 3 : j - 1].replace('""', '"'))
+                yield Token("name", _unicode_escapes(name, escape[1] if escape else "\\"), i)
+                i = escape.end() if escape else j
+                continue
+            elif c == '"':
+                j = r.quoted_identifier(i)
+                yield Token("name", _utf8(s[i + 1 : j - 1].replace('""', '"')), i)
+                i = j
+                continue
+            elif c == "$":
+                j = r.dollar(i)
+            elif _IDENT_START.match(c):
+                word = _IDENT.match(s, i)
+                assert word is not None
+                yield Token("word", _utf8(word[0].translate(_FOLD)), i)
+                i = word.end()
+                continue
+            elif c.isdigit() and c.isascii():
+                j = _NUMBER.match(s, i).end()  # type: ignore[union-attr]  # c matched
+            else:
+                j = _OTHER_TOKEN.match(s, i).end()  # type: ignore[union-attr]  # c matched
+            yield Token("other", s[i:j], i)
+            i = j
 
 
 def _next_cr(s: str, i: int) -> int:

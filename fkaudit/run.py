@@ -79,6 +79,7 @@ def audit_target(target: Target, options: RunOptions, *, quiet: bool = False) ->
     from fkaudit.connection import SessionLimits
 
     settings = options.resolve(load_config(options.config_file))
+    comments = _ignore_comments(target.files)
     bars: list[Any] = []
 
     def progress(catalog: Any, fks: list[Any]) -> Any:
@@ -106,6 +107,7 @@ def audit_target(target: Target, options: RunOptions, *, quiet: bool = False) ->
             allow_incomplete=options.allow_incomplete,
             progress=progress if sys.stderr.isatty() and not quiet else None,
             sample_percent=options.sample_percent,
+            ignore_comments=comments,
         )
     finally:
         for bar in bars:
@@ -114,6 +116,27 @@ def audit_target(target: Target, options: RunOptions, *, quiet: bool = False) ->
     if target.label:
         report = replace(report, database=target.label)
     return Audited(report, settings, options.orphans)
+
+
+def _ignore_comments(files: tuple[Path, ...]) -> tuple[Any, ...]:
+    """The `-- fkaudit:ignore` comments of the SQL files, attached to what they are on or above;
+    one that is attached to nothing is said on stderr (it would silently suppress nothing)."""
+    if not files:
+        return ()
+    from fkaudit.escape import printable
+    from fkaudit.sqlsource import read_sources
+
+    sources = read_sources(files)
+    for comment in sources.unattached:
+        click.echo(
+            printable(
+                f"fkaudit: warning: {comment.source}: this fkaudit:ignore suppresses nothing: "
+                "put it on, or directly above, the line that defines a foreign key "
+                "(ADD CONSTRAINT, REFERENCES) or a CREATE TABLE"
+            ),
+            err=True,
+        )
+    return sources.attached
 
 
 def rewrite_baseline(

@@ -72,6 +72,53 @@ def command_for(**inputs: str) -> list[str]:
     return command[3:]
 
 
+# --- what the install step installs ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("inputs", "embedded"),
+    [
+        ({}, False),  # $DATABASE_URL
+        ({"dsn": "postgresql://app@db/app"}, False),
+        ({"dsn": "postgresql://app@db/app", "args": "--select FK1"}, False),
+        ({"schema-file": "db/structure.sql"}, True),
+        ({"migrations": "db/migrations"}, True),
+        ({"args": "--schema-file db/structure.sql"}, True),
+        ({"args": "--migrations=db/migrations"}, True),
+        (
+            {"schema-file": "db/structure.sql", "args": "--pg-bindir /usr/lib/postgresql/16/bin"},
+            False,
+        ),
+        ({"schema-file": "db/structure.sql", "args": "--pg-bindir=/opt/pg/bin"}, False),
+        ({"args": "'--schema-file"}, False),  # invalid: the run step reports it
+    ],
+)
+def test_the_embedded_server_is_installed_only_to_load_sql_files(
+    inputs: dict[str, str], embedded: bool
+) -> None:
+    assert run.needs_embedded({**DEFAULTS, **inputs}) is embedded
+    expected = "/a/p[binary,embedded]" if embedded else "/a/p[binary]"
+    assert run.requirement({**DEFAULTS, **inputs}, "/a/p") == expected
+
+
+def test_requirement_is_printed_for_the_install_step(tmp_path: Path) -> None:
+    for key, expected in (
+        ("FKAUDIT_INPUT_SCHEMA_FILE", "/x[binary,embedded]"),
+        ("FKAUDIT_INPUT_DSN", "/x[binary]"),
+    ):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FKAUDIT_INPUT_")}
+        env[key] = "db/structure.sql" if "SCHEMA" in key else "postgresql://h/d"
+        out = subprocess.run(
+            [sys.executable, str(RUN_PY), "--requirement", "/x"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+        )
+        assert out.stdout == expected + "\n"
+
+
 # --- build_command: one input combination at a time -------------------------------------------
 
 
@@ -507,7 +554,7 @@ def test_run_step_passes_exactly_the_inputs_run_py_reads() -> None:
     (step,) = [step for step in STEPS if step.get("id") == "run"]
     passed = {key: value for key, value in step["env"].items() if key.startswith("FKAUDIT_INPUT_")}
     assert passed == {var: f"${{{{ inputs.{name} }}}}" for name, var in run.INPUT_ENV.items()}
-    assert set(run.INPUT_ENV) == set(INPUTS) - {"python-version"}
+    assert set(run.INPUT_ENV) == set(INPUTS) - {"python-version", "category"}
     assert f"$GITHUB_ACTION_PATH/{RUN_PY.relative_to(ROOT).as_posix()}" in step["run"]
 
 
@@ -515,6 +562,7 @@ def test_defaults_agree_with_run_py() -> None:
     assert {name: str(spec.get("default", "")) for name, spec in INPUTS.items()} == {
         **DEFAULTS,
         "python-version": "3.12",
+        "category": "",
     }
     assert INPUTS["sarif-file"]["default"] == run.DEFAULT_SARIF_FILE
 
@@ -533,6 +581,44 @@ def test_upload_runs_after_findings_and_before_the_failure() -> None:
     assert names.index("run") < upload < len(STEPS) - 1
     assert "steps.run.outputs.sarif-file" in STEPS[upload]["if"]
     assert "steps.run.outputs.exit-code" in STEPS[-1]["env"]["FKAUDIT_EXIT_CODE"]
+
+
+def test_upload_takes_the_category() -> None:
+    """Two databases audited in one job upload under their own categories: upload-sarif
+    refuses a second upload of one category per job."""
+    (upload,) = [s for s in STEPS if str(s.get("uses", "")).startswith("github/codeql-action/")]
+    assert upload["with"]["category"] == "${{ inputs.category }}"
+
+
+#: The major versions the action and its documentation use: upload-sarif v3 is deprecated,
+#: checkout and setup-python run on Node 24 from v5 / v6 (their current major: v7).
+CURRENT_MAJORS = {
+    "actions/checkout": "v7",
+    "actions/setup-python": "v7",
+    "github/codeql-action/upload-sarif": "v4",
+}
+
+
+def used_actions(text: str) -> list[tuple[str, str]]:
+    return re.findall(r"uses:\s*([\w.-]+/[\w./-]+)@([\w.-]+)", text)
+
+
+def test_actions_used_are_at_their_current_major() -> None:
+    texts = [ACTION_YML, CI_YML, DOCS, ROOT / "README.md"]
+    found = [pair for path in texts for pair in used_actions(path.read_text(encoding="utf-8"))]
+    assert {name for name, _ in found} >= set(CURRENT_MAJORS)
+    for name, ref in found:
+        if name in CURRENT_MAJORS:
+            assert ref == CURRENT_MAJORS[name], (name, ref)
+
+
+def test_install_step_passes_exactly_the_inputs_requirement_reads() -> None:
+    (step,) = [step for step in STEPS if step.get("id") == "install"]
+    passed = {key: value for key, value in step["env"].items() if key.startswith("FKAUDIT_INPUT_")}
+    read = ("schema-file", "migrations", "args")
+    assert passed == {run.INPUT_ENV[name]: f"${{{{ inputs.{name} }}}}" for name in read}
+    assert 'run.py" --requirement' in step["run"] and '"$requirement"' in step["run"]
+    assert "[embedded]" not in step["run"]
 
 
 # --- the workflows and docs that use it --------------------------------------------------------

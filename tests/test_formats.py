@@ -40,6 +40,7 @@ EXTENSIONS = {
     "junit": "xml",
     "github": "github.txt",
     "markdown": "md",
+    "gitlab": "gitlab.json",
 }
 # The OASIS SARIF 2.1.0 schema, kept in the repository (tests/data/README.md says whence).
 SARIF_SCHEMA = REPO / "tests" / "data" / "sarif-schema-2.1.0.json"
@@ -328,6 +329,28 @@ def test_markdown_is_compact_for_many_findings(golden_report: Report) -> None:
     assert f"and {len(many.findings) - MAX_ROWS} more" in text
 
 
+def test_markdown_cuts_the_least_severe_findings(golden_report: Report) -> None:
+    """Rows are cut by severity, not table order: an error after 100 infos is still shown,
+    and what is left out is counted per severity."""
+    from fkaudit.findings import Severity
+    from fkaudit.reporters.markdown_format import MAX_ROWS
+
+    everything = (*golden_report.findings, *golden_report.baselined)
+    error = next(f for f in everything if f.severity is Severity.ERROR)
+    warning = next(f for f in golden_report.findings if f.severity is Severity.WARNING)
+    infos = [replace(warning, severity=Severity.INFO, table=f"t{n:03}") for n in range(150)]
+    warnings = [replace(warning, table=f"w{n:03}") for n in range(3)]
+    findings = (*infos, *warnings, replace(error, table="zzz"))  # table order: the error last
+    text = render_text("markdown", replace(golden_report, findings=findings))
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    severities = [row.split(" | ")[0].strip("|* ") for row in rows[1:]]
+    assert severities == ["error"] + ["warning"] * 3 + ["info"] * (MAX_ROWS - 4)
+    assert "\\.zzz\\." in rows[1]  # escaped dots of public.zzz.<constraint>
+    left = len(findings) - MAX_ROWS
+    assert f"… and {left} more (0 error" not in text  # zero counts are not listed
+    assert f"… and {left} more ({left} info): run fkaudit for the full report." in text
+
+
 def test_output_writes_the_format_and_prints_the_table(
     db: str, conn: psycopg.Connection[Any], tmp_path: Path
 ) -> None:
@@ -413,6 +436,7 @@ def test_empty_reports_are_valid_in_every_format() -> None:
         assert text.endswith("\n") and not text.endswith("\n\n"), fmt
     assert json.loads(render_text("json", empty))["findings"] == []
     assert_valid_sarif(render_text("sarif", empty))
+    assert assert_valid_gitlab(render_text("gitlab", empty)) == []
     suites = ET.fromstring(render_text("junit", empty)).findall("testsuite")
     assert [suite.get("tests") for suite in suites] == ["0", "0"]
 
@@ -428,3 +452,131 @@ def test_delivery_writes_pieces_of_the_chunks(tmp_path: Path) -> None:
     out.write_text("before\n", encoding="utf-8")
     write_chunks(out, iter(chunks), append=True)
     assert out.read_text(encoding="utf-8") == "before\n" + "".join(chunks)
+
+
+# -- GitLab Code Quality -----------------------------------------------------------------------
+
+GITLAB_SEVERITIES = {"info", "minor", "major", "critical", "blocker"}
+
+
+def assert_valid_gitlab(text: str) -> list[dict[str, Any]]:
+    """The report parsed, after the checks GitLab makes of a Code Quality artifact: an array
+    of issues with a description, a check name, a fingerprint unique in the report (GitLab
+    shows one issue per fingerprint), a known severity, and a location with a relative path
+    and a first line."""
+    issues = json.loads(text)
+    assert isinstance(issues, list)
+    for issue in issues:
+        assert isinstance(issue["description"], str) and issue["description"]
+        assert isinstance(issue["check_name"], str) and issue["check_name"]
+        assert isinstance(issue["fingerprint"], str) and issue["fingerprint"]
+        assert issue["severity"] in GITLAB_SEVERITIES
+        path = issue["location"]["path"]
+        assert isinstance(path, str) and path and not path.startswith(("/", "./"))
+        begin = issue["location"]["lines"]["begin"]
+        assert isinstance(begin, int) and begin >= 1
+    fingerprints = [issue["fingerprint"] for issue in issues]
+    assert len(set(fingerprints)) == len(fingerprints)
+    return issues
+
+
+def test_gitlab_of_the_golden_report(golden_report: Report, golden_options: RenderOptions) -> None:
+    from fkaudit.reporters.gitlab_format import SEVERITIES
+
+    issues = assert_valid_gitlab(render_text("gitlab", golden_report, golden_options))
+    listed = (*golden_report.findings, *golden_report.baselined)
+    assert [i["check_name"] for i in issues] == [f.code for f in listed]
+    assert [i["fingerprint"] for i in issues] == [f.fingerprint for f in listed]
+    assert [i["severity"] for i in issues] == [SEVERITIES[f.severity] for f in listed]
+    for issue, f in zip(issues, listed, strict=True):
+        where = golden_options.locations[f.fingerprint]
+        assert issue["location"] == {"path": where.path, "lines": {"begin": where.line}}
+        assert printable(f.message) in issue["description"]
+
+
+def test_gitlab_fingerprints_stay_unique_and_stable(golden_report: Report) -> None:
+    """Two findings of one rule on one object share the finding's fingerprint; the repeat gets
+    one of its own, the same on every run."""
+    first = golden_report.findings[0]
+    twice = replace(
+        golden_report, findings=(first, replace(first, message="other"), first), baselined=()
+    )
+    issues = assert_valid_gitlab(render_text("gitlab", twice))
+    assert issues[0]["fingerprint"] == first.fingerprint
+    assert render_text("gitlab", twice) == render_text("gitlab", twice)
+
+
+def test_gitlab_without_a_file_points_at_the_database(
+    golden_report: Report, golden_options: RenderOptions
+) -> None:
+    from fkaudit.report import RuleError
+
+    bare = render_text("gitlab", golden_report)
+    assert {i["location"]["path"] for i in assert_valid_gitlab(bare)} == {"shop"}
+    artifact = RenderOptions(artifact="db/structure.sql")
+    issues = assert_valid_gitlab(render_text("gitlab", golden_report, artifact))
+    assert {(i["location"]["path"], i["location"]["lines"]["begin"]) for i in issues} == {
+        ("db/structure.sql", 1)
+    }
+    failed = replace(golden_report, incomplete=(RuleError("FK501", "scan timed out"),))
+    last = assert_valid_gitlab(render_text("gitlab", failed, golden_options))[-1]
+    assert (last["check_name"], last["severity"]) == ("fkaudit", "minor")
+    assert last["location"]["path"] == golden_options.artifact
+
+
+def test_gitlab_of_a_schema_file_points_at_its_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from fkaudit.cli import main
+
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "gl-code-quality-report.json"
+    args = ["--schema-file", "fkaudit/demo/shop.sql", "--format", "gitlab", "--output", str(out)]
+    result = CliRunner().invoke(main, ["check", *args, *_bindir_args()])
+    assert result.exit_code == 1, result.output
+    issues = assert_valid_gitlab(out.read_text(encoding="utf-8"))
+    lines = (REPO / "fkaudit" / "demo" / "shop.sql").read_text(encoding="utf-8").splitlines()
+    assert len(issues) >= 10
+    for issue in issues:
+        assert issue["location"]["path"] == "fkaudit/demo/shop.sql"
+        text = lines[issue["location"]["lines"]["begin"] - 1]
+        assert not text.lstrip().startswith("--"), issue  # never a comment
+
+
+def test_gitlab_and_json_of_a_database_with_and_without_a_file(
+    db: str, conn: psycopg.Connection[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against a database, GitLab issues need a path: the database's name (with a note on
+    stderr) unless --sarif-artifact names the schema file, whose lines are then searched."""
+    from click.testing import CliRunner
+
+    from fkaudit.cli import main
+
+    conn.execute("CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (p_id int REFERENCES p)")
+    dbname = conn.info.dbname
+    bare = CliRunner().invoke(main, ["check", db, "--select", "FK101", "--format", "gitlab"])
+    assert bare.exit_code == 1, bare.output
+    (issue,) = assert_valid_gitlab(bare.stdout)
+    assert issue["location"] == {"path": dbname, "lines": {"begin": 1}}
+    assert "no --sarif-artifact: GitLab Code Quality issues point at a path" in bare.stderr
+    unknown = CliRunner().invoke(main, ["check", db, "--select", "FK101", "--format", "json"])
+    assert json.loads(unknown.stdout)["findings"][0]["location"] is None
+
+    schema = tmp_path / "db" / "structure.sql"
+    schema.parent.mkdir()
+    schema.write_text(
+        "-- c references p\nCREATE TABLE p (id int PRIMARY KEY);\n"
+        "CREATE TABLE c (\n    p_id int REFERENCES p\n);\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    args = ["check", db, "--select", "FK101", "--sarif-artifact", "db/structure.sql"]
+    named = CliRunner().invoke(main, [*args, "--format", "gitlab"])
+    (issue,) = assert_valid_gitlab(named.stdout)
+    assert issue["location"] == {"path": "db/structure.sql", "lines": {"begin": 4}}
+    assert "no --sarif-artifact" not in named.stderr
+    located = CliRunner().invoke(main, [*args, "--format", "json"])
+    (finding,) = json.loads(located.stdout)["findings"]
+    assert finding["location"] == {"path": "db/structure.sql", "line": 4}

@@ -154,9 +154,10 @@ def test_findings_point_at_the_defining_line(monkeypatch: pytest.MonkeyPatch) ->
     )
     assert result.exit_code == 1
     annotation = result.stdout.splitlines()[0]
-    # Auto-named: no file spells the name, so the CREATE TABLE of its table is the place.
+    # Auto-named: no file spells the name; the column whose REFERENCES made the key does.
     lines = (FIXTURES / "migrations" / "V10__order_lines.sql").read_text().splitlines()
-    line = next(i for i, text in enumerate(lines, 1) if "CREATE TABLE order_lines" in text)
+    line = next(i for i, text in enumerate(lines, 1) if "product_id bigint" in text)
+    assert "REFERENCES products" in lines[line - 1]
     assert annotation.startswith(f"::warning file=migrations/V10__order_lines.sql,line={line},")
 
 

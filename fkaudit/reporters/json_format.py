@@ -1,22 +1,30 @@
-"""`--format json`: `{"findings": [...], "summary": {...}}`, stable keys, for machines."""
+"""`--format json`: `{"findings": [...], "summary": {...}}`, stable keys, for machines.
+
+Each finding carries `location`: `{"path": ..., "line": ...}` of the statement that defines its
+object when the SQL files were searched (`--schema-file`, `--migrations`, `--sarif-artifact`)
+and it was found there, else null.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from fkaudit.escape import printable_json
 from fkaudit.findings import Finding, ImpliedKeyDetails, OrphanDetails
 from fkaudit.report import Report
-from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
+from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions, SourceLine
 
 # One encoder for all findings: json.dumps() with options builds a new encoder on every call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False)  # trees, never cycles
 
 
-def finding_to_dict(finding: Finding) -> dict[str, Any]:
-    data = _fields(finding)
+def finding_to_dict(
+    finding: Finding, locations: Mapping[str, SourceLine] | None = None
+) -> dict[str, Any]:
+    """The finding's JSON object; `locations` (by fingerprint) gives its `location`."""
+    data = _fields(finding, locations or {})
     data.update(_scan_results(finding))
     return data
 
@@ -37,7 +45,9 @@ def _scan_results(finding: Finding) -> dict[str, Any]:
     return {}
 
 
-def _fields(finding: Finding) -> dict[str, Any]:
+def _fields(finding: Finding, locations: Mapping[str, SourceLine]) -> dict[str, Any]:
+    fingerprint = finding.fingerprint  # a hash, computed on every read
+    where = locations.get(fingerprint) if locations else None
     return {
         "code": finding.code,
         "name": finding.name,
@@ -49,7 +59,8 @@ def _fields(finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "fix": finding.fix,
         "suggestion": finding.suggestion,
-        "fingerprint": finding.fingerprint,
+        "fingerprint": fingerprint,
+        "location": None if where is None else {"path": where.path, "line": where.line},
         "details": dict(finding.details),
     }
 
@@ -96,12 +107,14 @@ def json_items(encoded: Iterable[str], indent: str) -> Iterator[str]:
         yield f"{indent}{held}\n"
 
 
-def _array(key: str, findings: tuple[Finding, ...]) -> Iterator[str]:
+def _array(
+    key: str, findings: tuple[Finding, ...], locations: Mapping[str, SourceLine]
+) -> Iterator[str]:
     if not findings:
         yield f'  "{key}": [],\n'
         return
     yield f'  "{key}": [\n'
-    yield from json_items((one_line(finding_to_dict(f)) for f in findings), "    ")
+    yield from json_items((one_line(finding_to_dict(f, locations)) for f in findings), "    ")
     yield "  ],\n"
 
 
@@ -119,5 +132,5 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Iterator
         lists.append(("baselined", report.baselined))
     yield "{\n"
     for key, findings in lists:
-        yield from _array(key, findings)
+        yield from _array(key, findings, options.locations)
     yield f'  "summary": {one_line(summary_to_dict(report))}\n}}\n'

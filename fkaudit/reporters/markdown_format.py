@@ -1,14 +1,16 @@
 """`--format markdown`: a compact report for a pull-request comment or a CI job summary.
 
-A headline with the counts, one table row per finding (the first `MAX_ROWS`: a comment has a
-size limit and nobody reads a thousand rows in one), the fixes folded away under `<details>`,
+A headline with the counts, one table row per finding (the first `MAX_ROWS` by severity, errors
+first, then in table order: a comment has a size limit and nobody reads a thousand rows in one,
+but an error must never be the row left out while infos are shown; what is left out is counted
+per severity), the fixes folded away under `<details>`,
 stale baseline entries, and what was inspected. Names are escaped, so a table called `a|b` or
 `<script>` cannot break the table or the page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from fkaudit.escape import printable
 from fkaudit.findings import Finding, Severity
@@ -46,7 +48,7 @@ def _row(finding: Finding) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _fixes(findings: tuple[Finding, ...]) -> list[str]:
+def _fixes(findings: Sequence[Finding]) -> list[str]:
     statements = [
         printable(f"-- {f.code} {f.qualified_object}") + f"\n{f.fix}" for f in findings if f.fix
     ]
@@ -60,6 +62,16 @@ def _fixes(findings: tuple[Finding, ...]) -> list[str]:
         "</details>",
         "",
     ]
+
+
+def most_severe(findings: tuple[Finding, ...], limit: int) -> tuple[list[Finding], dict[str, int]]:
+    """The first `limit` findings by severity (highest first; table order within one), and
+    how many of each severity are left out (highest first)."""
+    ordered = sorted(findings, key=lambda f: -f.severity)  # stable: table order kept
+    left_out = {s.label: 0 for s in sorted(Severity, reverse=True)}
+    for finding in ordered[limit:]:
+        left_out[finding.severity.label] += 1
+    return ordered[:limit], (left_out if len(ordered) > limit else {})
 
 
 def headline(report: Report) -> str:
@@ -83,13 +95,14 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Iterator
     if report.errors or report.incomplete:
         yield "\n"
     if report.findings:
-        shown = report.findings[:MAX_ROWS]
+        shown, left_out = most_severe(report.findings, MAX_ROWS)
         yield "| severity | rule | object | message |\n|---|---|---|---|\n"
         for finding in shown:
             yield _row(finding) + "\n"
-        if len(report.findings) > MAX_ROWS:
-            more = len(report.findings) - MAX_ROWS
-            yield f"\n… and {more} more: run fkaudit for the full report.\n"
+        if left_out:
+            counts = ", ".join(f"{n} {label}" for label, n in left_out.items() if n)
+            more = sum(left_out.values())
+            yield f"\n… and {more} more ({counts}): run fkaudit for the full report.\n"
         yield "\n"
         fixes = _fixes(shown)
         if fixes:

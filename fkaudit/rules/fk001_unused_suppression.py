@@ -2,7 +2,8 @@
 
 What it does
     After the other rules ran and suppressions were applied, reports every `fkaudit:ignore`
-    directive (in a comment on a table or foreign key) that matched no finding. A directive is
+    directive (in a comment on a table or foreign key, or in a `--` comment of the SQL files
+    given with --schema-file or --migrations) that matched no finding. A directive is
     judged only when every rule it covers that the configuration runs by default ran in this
     audit, so `--select FK101` does not make other suppressions look stale, and a rule the team
     turned off does not either.
@@ -16,7 +17,7 @@ Why it matters
 
 How to fix
     Remove the directive from the comment, e.g. `COMMENT ON CONSTRAINT fk ON orders IS NULL;`
-    (or rewrite the comment without it).
+    (or rewrite the comment without it); in an SQL file, delete the `-- fkaudit:ignore` line.
 
 Example
     COMMENT ON CONSTRAINT fk_orders_customer ON orders IS 'fkaudit:ignore FK101';
@@ -53,14 +54,14 @@ class UnusedSuppression(MetaRule):
         for suppression in outcome.suppressions:
             if suppression.invalid:
                 message = (
-                    f"the comment on {suppression.target} has a malformed fkaudit:ignore "
+                    f"{suppression.described} has a malformed fkaudit:ignore "
                     f"({', '.join(repr(t) for t in suppression.invalid)} is not a rule code, "
                     "prefix or name): it suppresses nothing"
                 )
             elif suppression not in outcome.used and _judgeable(suppression, outcome):
                 what = " ".join(suppression.selectors) or "all rules"
                 message = (
-                    f"the comment on {suppression.target} ignores {what}, but nothing fires "
+                    f"{suppression.described} ignores {what}, but nothing fires "
                     "there any more: remove the directive"
                 )
             else:
@@ -74,7 +75,11 @@ class UnusedSuppression(MetaRule):
                 constraint=suppression.constraint,
                 columns=(),
                 message=message,
-                details={"selectors": list(suppression.selectors), "reason": suppression.reason},
+                details={
+                    "selectors": list(suppression.selectors),
+                    "reason": suppression.reason,
+                    **({"source": suppression.source} if suppression.source else {}),
+                },
             )
 
 
