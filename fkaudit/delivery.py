@@ -88,6 +88,8 @@ def _render_options(
     if files and options.fmt in _LOCATED:
         everything = (*report.findings, *report.baselined, *report.suppressed)
         locations = dict(locate_all(everything, files))
+    if options.fmt in _LOCATED:
+        locations.update((fp, SourceLine(path, line)) for fp, path, line in report.located)
     if artifact is None and files:
         artifact = display_path(files[0])
     elif artifact is None and options.fmt in _NEED_A_PATH and not options.quiet:

@@ -183,6 +183,43 @@ def report_audit(target: Target, options: RunOptions, report_options: ReportOpti
     return exit_code(report, audited.settings.fail_on, exit_zero=report_options.exit_zero)
 
 
+def report_review(review: Any, options: RunOptions, report_options: ReportOptions) -> int:
+    """`fkaudit check --migrations DIR --new-since FILE` (or `--base-ref REF`): review what the
+    new migrations do (`fkaudit.changes`), write the report(s); the exit code.
+
+    The base and the result are audited with the run's settings, without orphan progress; the
+    report holds what the change introduced. A baseline judges it like any report.
+    """
+    from fkaudit.changes.review import review as run_review
+    from fkaudit.engine import select_rules
+    from fkaudit.schemafile import migration_files
+
+    with paused_gc():
+        settings = options.resolve(load_config(options.config_file))
+        rules = select_rules(
+            settings.select,
+            settings.ignore,
+            settings.config,
+            extend_select=settings.extend_select,
+            extend_ignore=settings.extend_ignore,
+        )
+
+        def audit(dsn: str) -> Report:
+            return audit_target(Target(dsn), options, quiet=True).report
+
+        def announce(note: str) -> None:
+            click.echo(f"fkaudit: {note}", err=True)
+
+        report = run_review(review, audit, rules, announce)
+        report = replace(report, database=str(review.directory))
+        if report_options.baseline is not None:
+            entries = load_baseline(report_options.baseline)
+            report = apply_baseline(report, entries, settings, options.orphans)
+        deliver(report, migration_files(review.directory), report_options, settings.fail_on)
+    outlive_the_command(report)
+    return exit_code(report, settings.fail_on, exit_zero=report_options.exit_zero)
+
+
 def exit_code(report: Report, fail_on: Severity, *, exit_zero: bool = False) -> int:
     """The report's exit code; with `exit_zero` (ruff's `--exit-zero`) findings no longer fail
     the run, but one that could not complete still exits 2: a check that did not run must never

@@ -223,8 +223,11 @@ class SchemaLoader:
         self.major = 0  # the server's major version, known once load() has connected
         self.database = ""  # the database the files built, known once load() has succeeded
 
-    def load(self, scripts: Sequence[Script]) -> str:
-        """Apply `scripts` in order; the DSN of the database they built (the loader's)."""
+    def load(self, scripts: Sequence[Script], *, require_tables: bool = True) -> str:
+        """Apply `scripts` in order; the DSN of the database they built (the loader's).
+
+        Without `require_tables`, files that create no table (or none at all: the base of a
+        review whose first migration is new) leave the empty `fkaudit` database."""
         self._prepare()
         extensions = _extensions_to_precreate(scripts, self.major)
         roles: list[str] = []
@@ -232,7 +235,7 @@ class SchemaLoader:
             self._reset(roles, extensions)
             error = self._apply(scripts)
             if error is None:
-                self.database = self._built_database([s.path for s in scripts])
+                self.database = self._built_database([s.path for s in scripts], require_tables)
                 return self.server.dsn(self.database, user=LOADER)
             role = _missing_role(error)
             if role is None or role.startswith("pg_"):  # pg_*: reserved, a newer server's
@@ -319,13 +322,15 @@ class SchemaLoader:
             )
             conn.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
 
-    def _built_database(self, files: Sequence[Path]) -> str:
+    def _built_database(self, files: Sequence[Path], require_tables: bool = True) -> str:
         """The one database holding tables: `fkaudit`, or the one a dump made with `--create`
         switched to (`CREATE DATABASE x; \\connect x`)."""
         with self._admin() as conn:
             names = _databases(conn)
         with_tables = [name for name in names if _has_tables(self.server.dsn(name, user=LOADER))]
         shown = ", ".join(str(path) for path in files[:3]) + (", ..." if len(files) > 3 else "")
+        if not with_tables and not require_tables:
+            return DATABASE
         if not with_tables:
             raise FkauditError(
                 f"{shown}: applied, but no table exists afterwards "
@@ -584,6 +589,19 @@ def loaded_database(
     """
     scripts = read_scripts(files)
     what = label or ", ".join(str(path) for path in files[:1])
+    with started_loader(scripts, bindir, what, announce) as loader:
+        yield loader.load(scripts)
+
+
+@contextmanager
+def started_loader(
+    scripts: Sequence[Script],
+    bindir: Path | None,
+    what: str,
+    announce: Callable[[str], None] | None = None,
+) -> Iterator[SchemaLoader]:
+    """A throwaway server of a build that has every extension `scripts` create, and a loader
+    for it (nothing applied yet); the server is stopped after."""
     choice = choose_build(what, required_extensions(scripts), bindir)
     if choice.note and announce is not None:
         announce(choice.note)
@@ -592,4 +610,4 @@ def loaded_database(
         _libpq_environment_cleared(),
         ThrowawayServer(choice.bindir, superuser=SUPERUSER) as server,
     ):
-        yield SchemaLoader(server, options).load(scripts)
+        yield SchemaLoader(server, options)

@@ -132,6 +132,18 @@ class TargetOptions:
     pg_bindir: Path | None = None
 
 
+@dataclass(frozen=True)
+class ReviewOptions:
+    """A review of new migrations (`fkaudit.changes`): `--migrations DIR` with `--new-since
+    FILE` or `--base-ref REF`, and `--transaction`."""
+
+    directory: Path
+    new_since: str | None = None
+    base_ref: str | None = None
+    transaction: str = "auto"
+    pg_bindir: Path | None = None
+
+
 def configuration(config: Config | str | Path | None) -> Config:
     """A loaded configuration as given, else the file at the path, else the project's own."""
     if isinstance(config, Config):

@@ -11,28 +11,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
+from fkaudit.findings import Finding
+
+if TYPE_CHECKING:  # the rules import these types; `fkaudit rules` must not load psycopg
+    import psycopg
+
+    from fkaudit.report import Report
 
 # One query, so that a snapshot costs one round trip per statement. The json_agg() are empty
-# arrays when nothing matches. Locks on the catalogs this query reads are left out: `pre` holds
+# arrays when nothing matches; OIDs are cast to int8, which JSON writes as numbers. Locks on
+# the catalogs this query reads are left out: `pre` holds
 # user tables only.
 _SNAPSHOT = """
 SELECT
-  (SELECT coalesce(json_agg(json_build_array(coalesce(i.indrelid, l.relation), l.mode)), '[]')
+  (SELECT coalesce(json_agg(json_build_array(coalesce(i.indrelid, l.relation)::int8, l.mode)), '[]')
      FROM pg_catalog.pg_locks l
      LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = l.relation
     WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.granted
       AND coalesce(i.indrelid, l.relation) = ANY(%(pre)s)),
-  (SELECT coalesce(json_agg(json_build_array(s.relid, s.seq_scan + coalesce(s.idx_scan, 0))),
+  (SELECT coalesce(json_agg(json_build_array(s.relid::int8, s.seq_scan + coalesce(s.idx_scan, 0))),
                    '[]')
      FROM pg_catalog.pg_stat_xact_user_tables s WHERE s.relid = ANY(%(pre)s)),
-  (SELECT coalesce(json_agg(json_build_array(c.oid, c.conrelid, c.confrelid, c.conname,
-                                              c.convalidated, c.confdeltype, c.conkey)), '[]')
+  (SELECT coalesce(json_agg(json_build_array(c.oid::int8, c.conrelid::int8, c.confrelid::int8,
+                                              c.conname, c.convalidated, c.confdeltype,
+                                              c.conkey)), '[]')
      FROM pg_catalog.pg_constraint c
     WHERE c.contype = 'f' AND (c.conrelid = ANY(%(pre)s) OR c.confrelid = ANY(%(pre)s))),
-  (SELECT coalesce(json_agg(json_build_array(x.indexrelid, x.indrelid, ic.relname,
+  (SELECT coalesce(json_agg(json_build_array(x.indexrelid::int8, x.indrelid::int8, ic.relname,
                                               x.indkey::pg_catalog.int2[])), '[]')
      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
     WHERE x.indrelid = ANY(%(pre)s))
@@ -61,12 +68,20 @@ def strongest(modes: frozenset[str]) -> str:
 
 def spoken(mode: str) -> str:
     """`ShareRowExclusiveLock` as the documentation writes it: SHARE ROW EXCLUSIVE."""
-    words = []
+    words: list[str] = []
     for char in mode.removesuffix("Lock"):
         if char.isupper() and words:
             words.append(" ")
         words.append(char.upper())
     return "".join(words)
+
+
+@dataclass(frozen=True)
+class KeyDefinition:
+    """An added foreign key as PostgreSQL prints it (`pg_get_constraintdef`), and its columns."""
+
+    definition: str
+    columns: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,8 @@ class Observed:
     in_transaction: bool  # False: ran bare (CREATE INDEX CONCURRENTLY): no lock was observed
     before: Snapshot
     after: Snapshot
+    definitions: Mapping[int, KeyDefinition] = field(default_factory=dict)  # the keys it added
+    index_definitions: Mapping[int, str] = field(default_factory=dict)  # the indexes it added
 
     def acquired(self, table: int) -> frozenset[str]:
         """Lock modes on `table` this statement took that its transaction did not hold yet."""
@@ -148,17 +165,22 @@ class Observed:
         return self.after.scans.get(table, 0) > self.before.scans.get(table, 0)
 
     def added_foreign_keys(self) -> list[ForeignKeyState]:
-        return [fk for oid, fk in self.after.foreign_keys.items() if oid not in self.before.foreign_keys]
+        return [
+            fk for oid, fk in self.after.foreign_keys.items() if oid not in self.before.foreign_keys
+        ]
 
     def dropped_foreign_keys(self) -> list[ForeignKeyState]:
-        return [fk for oid, fk in self.before.foreign_keys.items() if oid not in self.after.foreign_keys]
+        return [
+            fk for oid, fk in self.before.foreign_keys.items() if oid not in self.after.foreign_keys
+        ]
 
     def validated_foreign_keys(self) -> list[ForeignKeyState]:
         """Keys that existed NOT VALID before the statement and are valid after it."""
         return [
             fk
             for oid, fk in self.after.foreign_keys.items()
-            if fk.validated and oid in self.before.foreign_keys
+            if fk.validated
+            and oid in self.before.foreign_keys
             and not self.before.foreign_keys[oid].validated
         ]
 
@@ -167,3 +189,46 @@ class Observed:
 
     def dropped_indexes(self) -> list[IndexState]:
         return [ix for oid, ix in self.before.indexes.items() if oid not in self.after.indexes]
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The new migrations as they ran: every statement observed, in order."""
+
+    pre: Mapping[int, tuple[str, str]]  # table OID -> (schema, table): the base's tables
+    names: Mapping[int, tuple[str, str]]  # table OID -> (schema, table): every table at the end
+    statements: tuple[Observed, ...]
+    # (referenced table, referencing table) of every ON DELETE CASCADE key at the end
+    cascades: tuple[tuple[int, int], ...] = ()
+
+    def name(self, table: int) -> str:
+        schema, name = self.names.get(table) or self.pre.get(table) or ("?", str(table))
+        return f"{schema}.{name}"
+
+    def transaction_of(self, statement: Observed) -> list[Observed]:
+        """The statements of `statement`'s transaction that ran before it."""
+        return [
+            s
+            for s in self.statements
+            if s.transaction == statement.transaction
+            and s is not statement
+            and self.statements.index(s) < self.statements.index(statement)
+        ]
+
+
+@dataclass(frozen=True)
+class Located:
+    """A finding of a change rule, at the statement that caused it."""
+
+    finding: Finding
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a change rule judges: the replay, and the audits before and after it."""
+
+    replay: Replay
+    base: Report
+    final: Report

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from fkaudit.changes.observe import Observed, Snapshot, take_snapshot
+from fkaudit.changes.observe import KeyDefinition, Observed, Replay, Snapshot, take_snapshot
 from fkaudit.changes.transactions import FileTransaction
 from fkaudit.errors import FkauditError
 from fkaudit.escape import printable
@@ -29,23 +28,25 @@ from fkaudit.schemafile import SchemaLoader, caught_error, error_line
 from fkaudit.sqlsource import display_path
 
 _TABLES = """
-SELECT c.oid, pg_catalog.format('%%I.%%I', n.nspname, c.relname)
+SELECT c.oid, n.nspname, c.relname
   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-   AND n.nspname NOT LIKE 'pg\\_toast%%'
+   AND n.nspname NOT LIKE 'pg\\_toast%'
+"""
+_CASCADES = (
+    "SELECT confrelid, conrelid FROM pg_catalog.pg_constraint"
+    " WHERE contype = 'f' AND confdeltype = 'c'"
+)
+_DEFINITIONS = """
+SELECT c.oid, pg_catalog.pg_get_constraintdef(c.oid),
+       ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(attnum, n)
+               JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+              ORDER BY k.n)
+  FROM pg_catalog.pg_constraint c WHERE c.oid = ANY(%s)
 """
 _OPENS = re.compile(rb"\s*(?:BEGIN|START\s+TRANSACTION)\b(?!\s+ATOMIC)", re.IGNORECASE)
 _ENDS = re.compile(rb"\s*(?:COMMIT|END|ROLLBACK|ABORT)\b(?!\s+(?:TO|PREPARED)\b)", re.I)
 _IDLE = psycopg.pq.TransactionStatus.IDLE
-
-
-@dataclass(frozen=True)
-class Replay:
-    """The new migrations as they ran: every statement observed, in order."""
-
-    pre: dict[int, str]  # table OID -> schema.table, for the tables the base had
-    names: dict[int, str]  # table OID -> schema.table, for every table at the end
-    statements: tuple[Observed, ...]
 
 
 def replay(
@@ -53,13 +54,18 @@ def replay(
 ) -> Replay:
     """Apply `scripts` (the new migrations) to the loader's database, observing each statement."""
     with loader.connect(loader.database) as conn:
-        pre = dict(conn.execute(_TABLES).fetchall())
+        pre = _tables(conn)
     run = _Run(loader, list(pre))
     for script, how in zip(scripts, transactions, strict=True):
         run.file(script, how)
     with loader.connect(loader.database) as conn:
-        names = dict(conn.execute(_TABLES).fetchall())
-    return Replay(pre, names, tuple(run.observed))
+        names = _tables(conn)
+        cascades = tuple((int(p), int(c)) for p, c in conn.execute(_CASCADES).fetchall())
+    return Replay(pre, names, tuple(run.observed), cascades)
+
+
+def _tables(conn: psycopg.Connection[Any]) -> dict[int, tuple[str, str]]:
+    return {oid: (schema, name) for oid, schema, name in conn.execute(_TABLES).fetchall()}
 
 
 class _Run:
@@ -96,7 +102,11 @@ class _Run:
         try:
             self._run(conn, path, step, how)
         except psycopg.Error as exc:
-            line = step.line if isinstance(step, Encoding) else error_line(exc, step, "utf-8")
+            line = (
+                step.line
+                if isinstance(step, Encoding)
+                else error_line(exc, step, conn.info.encoding)
+            )
             raise FkauditError(str(caught_error(exc, path, line, self.loader.major))) from None
 
     def _run(
@@ -107,9 +117,11 @@ class _Run:
         how: FileTransaction,
     ) -> None:
         if isinstance(step, Statement) and _OPENS.match(step.text):
+            opens = conn.info.transaction_status == _IDLE  # else: a warning, nothing opened
             conn.execute(step.text)
-            self.transaction += 1
-            self.last = _fresh(self.last)
+            if opens:
+                self.transaction += 1
+                self.last = _fresh(self.last)
             return
         if isinstance(step, Statement) and _ENDS.match(step.text):
             conn.execute(step.text)
@@ -150,6 +162,23 @@ class _Run:
         in_transaction: bool,
     ) -> None:
         after = take_snapshot(conn, self.pre)
+        added = [oid for oid in after.foreign_keys if oid not in self.last.foreign_keys]
+        definitions = {
+            oid: KeyDefinition(definition, tuple(columns))
+            for oid, definition, columns in (
+                conn.execute(_DEFINITIONS, [added]).fetchall() if added else ()
+            )
+        }
+        built = [oid for oid in after.indexes if oid not in self.last.indexes]
+        index_definitions = dict(
+            conn.execute(
+                "SELECT oid, pg_catalog.pg_get_indexdef(oid) FROM pg_catalog.pg_class"
+                " WHERE oid = ANY(%s)",
+                [built],
+            ).fetchall()
+            if built
+            else ()
+        )
         text = step.text.decode("utf-8", errors="replace")
         self.observed.append(
             Observed(
@@ -160,6 +189,8 @@ class _Run:
                 in_transaction=in_transaction,
                 before=self.last,
                 after=after,
+                definitions=definitions,
+                index_definitions=index_definitions,
             )
         )
         self.last = after

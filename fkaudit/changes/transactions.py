@@ -4,14 +4,17 @@ A lock is held until the transaction that took it ends, so what a migration bloc
 the transaction its tool runs it in, not on the SQL alone. Each tool's rule, as its own
 documentation and source describe it:
 
-| tool | a file runs | opting out |
-|---|---|---|
-| Flyway (`V1__x.sql`) | in one transaction | `executeInTransaction=false` in `V1__x.sql.conf`; a script holding a statement PostgreSQL refuses in a transaction (`CREATE INDEX CONCURRENTLY`, ...) runs without one |
-| golang-migrate (`1_x.up.sql`) | as one multi-statement query: one implicit transaction | `x-multi-statement` (give `--transaction statement`) |
-| Prisma (`<ts>_x/migration.sql`) | as one multi-statement query: one implicit transaction | none |
-| goose (`-- +goose Up`) | in one transaction | `-- +goose NO TRANSACTION` |
-| dbmate (`-- migrate:up`) | in one transaction | `-- migrate:up transaction:false` |
-| plain SQL, Django `sqlmigrate` output, Rails' logged SQL | statement by statement, as psql runs it: the file's own `BEGIN;` ... `COMMIT;` are its transactions (`sqlmigrate` writes them for an atomic migration, Rails' log for a migration without `disable_ddl_transaction!`) | leave them out |
+- Flyway (`V1__x.sql`): one transaction per script, unless `V1__x.sql.conf` says
+  `executeInTransaction=false` or the script holds a statement PostgreSQL refuses inside a
+  transaction (`CREATE INDEX CONCURRENTLY`, ...): then none.
+- golang-migrate (`1_x.up.sql`) and Prisma (`<ts>_x/migration.sql`): the file is sent as one
+  multi-statement query, which PostgreSQL runs as one implicit transaction (golang-migrate's
+  `x-multi-statement` splits it: give `--transaction statement`).
+- goose (`-- +goose Up`): one transaction per file, unless `-- +goose NO TRANSACTION`.
+- dbmate (`-- migrate:up`): one transaction per file, unless `-- migrate:up transaction:false`.
+- Anything else (plain SQL, Django's `sqlmigrate` output, Rails' logged SQL): statement by
+  statement, as psql runs a file; the file's own `BEGIN;` ... `COMMIT;` are its transactions
+  (`sqlmigrate` writes them for an atomic migration).
 
 `--transaction file` or `--transaction statement` overrides the tool's rule for every file.
 """
@@ -82,7 +85,9 @@ def file_transaction(
         raise FkauditError(f"--transaction {override}: expected one of {', '.join(OVERRIDES)}")
     if tool == "flyway":
         conf = path.with_name(path.name + ".conf")
-        if conf.is_file() and _FLYWAY_CONF.search(conf.read_text(encoding="utf-8", errors="replace")):
+        if conf.is_file() and _FLYWAY_CONF.search(
+            conf.read_text(encoding="utf-8", errors="replace")
+        ):
             return FileTransaction(False, f"{conf.name}: executeInTransaction=false")
         for statement in statements:
             if _FLYWAY_NON_TRANSACTIONAL.match(statement):

@@ -1,0 +1,91 @@
+"""A migration builds the index of a foreign key on an existing table without CONCURRENTLY.
+
+What it does
+    Under review (`check --migrations DIR --new-since FILE`), fires for each statement of the
+    new migrations that creates an index on a table that existed before, whose leading columns
+    are a foreign key's columns, inside a transaction in which `pg_locks` then showed a lock
+    blocking writes on the table (plain `CREATE INDEX` takes SHARE). An index built with
+    `CONCURRENTLY` runs outside any transaction and does not fire.
+
+Why it matters
+    A plain `CREATE INDEX` blocks every insert, update and delete on the table for the whole
+    build, which on a large table is minutes. The index a foreign key needs (FK101) is usually
+    added to a table that is already big and busy.
+
+How to fix
+    `CREATE INDEX CONCURRENTLY`, in a migration that runs outside a transaction (Rails:
+    `disable_ddl_transaction!` and `algorithm: :concurrently`; Django: `AddIndexConcurrently`
+    with `atomic = False`; goose: `-- +goose NO TRANSACTION`; Flyway does it by itself).
+    Partitioned tables cannot build concurrently: build each partition's index concurrently,
+    then attach them.
+
+Example
+    CREATE INDEX orders_customer_id_idx ON orders (customer_id);               -- fires
+    CREATE INDEX CONCURRENTLY orders_customer_id_idx ON orders (customer_id);  -- does not fire
+
+Known limits
+    Only indexes whose leading columns are a key's columns are judged; other indexes block
+    writes just the same, but are not about foreign keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fkaudit.changes.observe import BLOCKS_WRITES, Change, Located
+from fkaudit.findings import Severity
+from fkaudit.rules import ChangeRule
+from fkaudit.rules.change_findings import key_finding, locks_phrase, observed_locks
+
+
+class BlockingForeignKeyIndexBuild(ChangeRule):
+    code = "FK703"
+    name = "blocking-foreign-key-index-build"
+    default_severity = Severity.WARNING
+
+    def review(self, change: Change) -> Iterator[Located]:
+        replay = change.replay
+        for statement in replay.statements:
+            if not statement.in_transaction:
+                continue  # CONCURRENTLY: refused inside a transaction, so run bare
+            for index in statement.added_indexes():
+                if index.table not in replay.pre:
+                    continue
+                held = statement.held_after(index.table) & BLOCKS_WRITES
+                keys = [
+                    fk
+                    for fk in statement.after.foreign_keys.values()
+                    if fk.table == index.table
+                    and fk.attnums
+                    and set(index.attnums[: len(fk.attnums)]) == set(fk.attnums)
+                ]
+                if not held or not keys:
+                    continue
+                table = replay.name(index.table)
+                definition = statement.index_definitions.get(index.oid)
+                yield key_finding(
+                    self,
+                    replay,
+                    statement,
+                    keys[0],
+                    f"builds index {index.name} for {keys[0].name} on {table}, which existed "
+                    f"before, without CONCURRENTLY: {table} was held in {locks_phrase(held)} "
+                    "(observed in pg_locks), blocking writes for the whole build; build it "
+                    "CONCURRENTLY in a migration that runs outside a transaction",
+                    suggestion=_concurrently(definition) if definition else None,
+                    details={
+                        "index": index.name,
+                        "locks": observed_locks(replay, statement, index.table),
+                    },
+                )
+
+
+def _concurrently(definition: str) -> str | None:
+    """The index's definition as PostgreSQL prints it (`pg_get_indexdef`), built concurrently:
+    the keyword goes after `INDEX`, before the server-quoted name."""
+    from fkaudit.escape import printable_sql
+
+    head, found, rest = definition.partition(" INDEX ")
+    if not found or head not in ("CREATE", "CREATE UNIQUE"):
+        return None
+    return printable_sql(f"{head} INDEX CONCURRENTLY {rest};")
