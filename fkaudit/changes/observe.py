@@ -23,13 +23,16 @@ if TYPE_CHECKING:  # the rules import these types; `fkaudit rules` must not load
 # One query, so that a snapshot costs one round trip per statement. The json_agg() are empty
 # arrays when nothing matches; OIDs are cast to int8, which JSON writes as numbers. Locks on
 # the catalogs this query reads are left out: `pre` holds
-# user tables only.
+# user tables only. A lock on an index counts for its table only when the index existed as the
+# transaction began (`known`): CREATE INDEX holds ACCESS EXCLUSIVE on the index it creates,
+# which no other session can see before the commit, while the table is held in SHARE.
 _SNAPSHOT = """
 SELECT
   (SELECT coalesce(json_agg(json_build_array(coalesce(i.indrelid, l.relation)::int8, l.mode)), '[]')
      FROM pg_catalog.pg_locks l
      LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = l.relation
     WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+      AND (i.indexrelid IS NULL OR i.indexrelid = ANY(%(known)s))
       AND coalesce(i.indrelid, l.relation) = ANY(%(pre)s)),
   (SELECT coalesce(json_agg(json_build_array(s.relid::int8, s.seq_scan + coalesce(s.idx_scan, 0))),
                    '[]')
@@ -113,8 +116,12 @@ class Snapshot:
     indexes: Mapping[int, IndexState] = field(default_factory=dict)
 
 
-def take_snapshot(conn: psycopg.Connection[Any], pre: list[int]) -> Snapshot:
-    row = conn.execute(_SNAPSHOT, {"pre": pre}).fetchone()
+def take_snapshot(
+    conn: psycopg.Connection[Any], pre: list[int], known: list[int] | None = None
+) -> Snapshot:
+    """What the session sees now of the tables `pre`; `known`: the indexes that existed when
+    its transaction began (the locks on others are not counted)."""
+    row = conn.execute(_SNAPSHOT, {"pre": pre, "known": known or []}).fetchone()
     assert row is not None
     locks_rows, scan_rows, fk_rows, index_rows = row
     locks: dict[int, set[str]] = {}

@@ -75,11 +75,18 @@ class _Run:
         self.observed: list[Observed] = []
         self.transaction = 0
         self.last = Snapshot()
+        self.known: list[int] = []  # the indexes of `pre` tables as the transaction began
+
+    def _begin(self, snapshot: Snapshot) -> None:
+        """A transaction starts (or may): no lock held or scan made yet, and the indexes that
+        exist now are the ones whose locks count for their tables."""
+        self.last = _fresh(snapshot)
+        self.known = list(snapshot.indexes)
 
     def file(self, script: Script, how: FileTransaction) -> None:
         conn = self.loader.connect(self.loader.database)
         try:
-            self.last = _fresh(take_snapshot(conn, self.pre))
+            self._begin(take_snapshot(conn, self.pre))
             if how.wrapped:
                 conn.execute("BEGIN")
                 self.transaction += 1
@@ -121,11 +128,11 @@ class _Run:
             conn.execute(step.text)
             if opens:
                 self.transaction += 1
-                self.last = _fresh(self.last)
+                self._begin(self.last)
             return
         if isinstance(step, Statement) and _ENDS.match(step.text):
             conn.execute(step.text)
-            self.last = _fresh(self.last)
+            self._begin(self.last)
             return
         if isinstance(step, Encoding):
             self.loader.run_step(conn, step)
@@ -142,7 +149,7 @@ class _Run:
             return
         conn.execute("BEGIN")  # autocommit's locks, held until fkaudit has read them
         self.transaction += 1
-        self.last = _fresh(self.last)
+        self._begin(self.last)
         try:
             self.loader.run_step(conn, step)
         except psycopg.errors.ActiveSqlTransaction:
@@ -161,7 +168,7 @@ class _Run:
         *,
         in_transaction: bool,
     ) -> None:
-        after = take_snapshot(conn, self.pre)
+        after = take_snapshot(conn, self.pre, self.known)
         added = [oid for oid in after.foreign_keys if oid not in self.last.foreign_keys]
         definitions = {
             oid: KeyDefinition(definition, tuple(columns))
