@@ -4,12 +4,16 @@ A lock is held until the transaction that took it ends, so what a migration bloc
 the transaction its tool runs it in, not on the SQL alone. Each tool's rule, as its own
 documentation and source describe it:
 
-- Flyway (`V1__x.sql`): one transaction per script, unless `V1__x.sql.conf` says
-  `executeInTransaction=false` or the script holds a statement PostgreSQL refuses inside a
-  transaction (`CREATE INDEX CONCURRENTLY`, ...): then none.
+- Flyway (`V1__x.sql`): one transaction per script, unless `V1__x.sql.conf` sets
+  `executeInTransaction` (false: none; true: one, whatever the script holds) or the script
+  holds a statement PostgreSQL refuses inside a transaction (`CREATE INDEX CONCURRENTLY`, ...):
+  then none, and Flyway (by default, `mixed=false`) refuses a script that holds other
+  statements beside it.
 - golang-migrate (`1_x.up.sql`) and Prisma (`<ts>_x/migration.sql`): the file is sent as one
-  multi-statement query, which PostgreSQL runs as one implicit transaction (golang-migrate's
-  `x-multi-statement` splits it: give `--transaction statement`).
+  query, which PostgreSQL runs as one implicit transaction when it holds several statements;
+  a file of one statement is no transaction block, which is how both run `CREATE INDEX
+  CONCURRENTLY` (golang-migrate's `x-multi-statement` splits every file: give
+  `--transaction statement`).
 - goose (`-- +goose Up`): one transaction per file, unless `-- +goose NO TRANSACTION`.
 - dbmate (`-- migrate:up`): one transaction per file, unless `-- migrate:up transaction:false`.
 - Anything else (plain SQL, Django's `sqlmigrate` output, Rails' logged SQL): statement by
@@ -27,7 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fkaudit.errors import FkauditError
+from fkaudit.escape import printable
 from fkaudit.schemafile import flyway_version
+from fkaudit.sqlsource import display_path
 
 TOOLS = ("flyway", "golang-migrate", "prisma", "goose", "dbmate", "psql")
 OVERRIDES = ("auto", "file", "statement")
@@ -44,7 +50,7 @@ _GOOSE_UP = re.compile(r"^--\s*\+goose\s+up\b", re.IGNORECASE | re.MULTILINE)
 _GOOSE_NO_TRANSACTION = re.compile(r"^--\s*\+goose\s+no\s+transaction\b", re.I | re.M)
 _DBMATE_UP = re.compile(r"^--\s*migrate:up\b", re.IGNORECASE | re.MULTILINE)
 _DBMATE_NO_TRANSACTION = re.compile(r"^--\s*migrate:up\b.*\btransaction:false\b", re.I | re.M)
-_FLYWAY_CONF = re.compile(r"^\s*executeInTransaction\s*=\s*false\s*$", re.I | re.M)
+_FLYWAY_CONF = re.compile(r"^\s*executeInTransaction\s*=\s*(true|false)\s*$", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -84,18 +90,14 @@ def file_transaction(
     if override != "auto":
         raise FkauditError(f"--transaction {override}: expected one of {', '.join(OVERRIDES)}")
     if tool == "flyway":
-        conf = path.with_name(path.name + ".conf")
-        if conf.is_file() and _FLYWAY_CONF.search(
-            conf.read_text(encoding="utf-8", errors="replace")
-        ):
-            return FileTransaction(False, f"{conf.name}: executeInTransaction=false")
-        for statement in statements:
-            if _FLYWAY_NON_TRANSACTIONAL.match(statement):
-                return FileTransaction(
-                    False, "Flyway runs a script holding a non-transactional statement without one"
-                )
-        return FileTransaction(True, "Flyway runs each script in one transaction")
+        return _flyway(path, statements)
     if tool in ("golang-migrate", "prisma"):
+        if len(statements) < 2:
+            return FileTransaction(
+                False,
+                f"{tool} sends the file as one query; a query of one statement is no "
+                "transaction block",
+            )
         return FileTransaction(
             True, f"{tool} sends the file as one query, which PostgreSQL runs as one transaction"
         )
@@ -108,3 +110,30 @@ def file_transaction(
             return FileTransaction(False, "-- migrate:up transaction:false")
         return FileTransaction(True, "dbmate runs each file in one transaction")
     return FileTransaction(False, "statement by statement, as psql runs a file")
+
+
+def _flyway(path: Path, statements: Sequence[bytes]) -> FileTransaction:
+    """Flyway's rule for one script: its `.sql.conf` first, else whether it holds a statement
+    Flyway runs outside a transaction, which it refuses to mix with others unless told to."""
+    conf = path.with_name(path.name + ".conf")
+    setting = (
+        _FLYWAY_CONF.search(conf.read_text(encoding="utf-8", errors="replace"))
+        if conf.is_file()
+        else None
+    )
+    if setting is not None:
+        value = setting.group(1).lower()
+        return FileTransaction(value == "true", f"{conf.name}: executeInTransaction={value}")
+    outside = [s for s in statements if _FLYWAY_NON_TRANSACTIONAL.match(s)]
+    if not outside:
+        return FileTransaction(True, "Flyway runs each script in one transaction")
+    if len(outside) < len(statements):
+        raise FkauditError(
+            f"{printable(display_path(path))}: Flyway refuses this script: it mixes "
+            "statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY, ...) with "
+            "others (the default mixed=false); move them to a script of their own, or give "
+            "--transaction statement if your Flyway sets mixed=true"
+        )
+    return FileTransaction(
+        False, "Flyway runs a script of statements that cannot run in a transaction without one"
+    )
