@@ -589,3 +589,25 @@ def test_base_ref_that_git_does_not_know_is_one_line(
     assert result.exit_code == 2
     assert result.output.startswith("fkaudit: error: --base-ref: git ls-tree: ")
     assert len(result.output.splitlines()) == 1
+
+
+# --- the recipes in docs/migrations.md are the ones that made the fixtures ----------------
+
+
+def _code_block(language: str) -> str:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "migrations.md").read_text()
+    (block,) = [part.split("\n```", 1)[0] for part in page.split(f"```{language}\n")[1:]]
+    return block + "\n"
+
+
+def test_documented_rails_initializer_is_the_one_that_captured_the_fixture() -> None:
+    initializer = FIXTURES / "rails" / "config" / "initializers" / "fkaudit_capture.rb"
+    block = _code_block("ruby")
+    assert block.startswith("# config/initializers/fkaudit_capture.rb\n")
+    assert block.removeprefix("# config/initializers/fkaudit_capture.rb\n") == (
+        initializer.read_text()
+    )
+
+
+def test_documented_django_script_is_the_one_that_wrote_the_fixture() -> None:
+    assert _code_block("python") == (FIXTURES / "django" / "fkaudit_sqlmigrate.py").read_text()
