@@ -611,3 +611,31 @@ def test_documented_rails_initializer_is_the_one_that_captured_the_fixture() -> 
 
 def test_documented_django_script_is_the_one_that_wrote_the_fixture() -> None:
     assert _code_block("python") == (FIXTURES / "django" / "fkaudit_sqlmigrate.py").read_text()
+
+
+def test_an_index_built_before_its_key_in_one_transaction_is_judged_with_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prisma's relation migration (and Rails' `add_reference ..., foreign_key: true`) adds the
+    column, builds its index, then adds the key, in one transaction: the index is the key's
+    even though the key comes one statement later (FK703)."""
+    monkeypatch.chdir(tmp_path)
+    migrations = tmp_path / "prisma" / "migrations"
+    (migrations / "1_init").mkdir(parents=True)
+    (migrations / "2_relation").mkdir()
+    (migrations / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    (migrations / "1_init" / "migration.sql").write_text(
+        'CREATE TABLE "Writer" ("id" SERIAL PRIMARY KEY);\n'
+        'CREATE TABLE "Essay" ("id" SERIAL PRIMARY KEY);\n'
+    )
+    (migrations / "2_relation" / "migration.sql").write_text(
+        'ALTER TABLE "Essay" ADD COLUMN "writerId" INTEGER;\n'
+        'CREATE INDEX "Essay_writerId_idx" ON "Essay"("writerId");\n'
+        'ALTER TABLE "Essay" ADD CONSTRAINT "Essay_writerId_fkey" FOREIGN KEY ("writerId")'
+        ' REFERENCES "Writer"("id") ON DELETE SET NULL;\n'
+    )
+    found = change_findings(
+        review("--migrations", "prisma/migrations", "--new-since", "2_relation/migration.sql")
+    )
+    index = [e for e in found if e.code == "FK703"]
+    assert [(e.constraint, e.line) for e in index] == [("Essay_writerId_fkey", 2)]

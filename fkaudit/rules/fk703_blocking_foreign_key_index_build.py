@@ -5,7 +5,8 @@ What it does
     new migrations that creates an index on a table that existed before, whose leading columns
     are a foreign key's columns, inside a transaction in which `pg_locks` then showed a lock
     blocking writes on the table (plain `CREATE INDEX` takes SHARE). An index built with
-    `CONCURRENTLY` runs outside any transaction and does not fire.
+    `CONCURRENTLY` runs outside any transaction and does not fire. The key may come later in
+    the same transaction (Prisma and Rails build a new column's index before adding its key).
 
 Why it matters
     A plain `CREATE INDEX` blocks every insert, update and delete on the table for the whole
@@ -52,9 +53,12 @@ class BlockingForeignKeyIndexBuild(ChangeRule):
                 if index.table not in replay.pre:
                     continue
                 held = statement.held_after(index.table) & BLOCKS_WRITES
+                # The keys at the end of the transaction: Prisma's and Rails' migrations build
+                # the index of a new column before adding its key.
+                last = [s for s in replay.statements if s.transaction == statement.transaction][-1]
                 keys = [
                     fk
-                    for fk in statement.after.foreign_keys.values()
+                    for fk in last.after.foreign_keys.values()
                     if fk.table == index.table
                     and fk.attnums
                     and set(index.attnums[: len(fk.attnums)]) == set(fk.attnums)
