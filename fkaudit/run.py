@@ -188,7 +188,9 @@ def report_review(review: Any, options: RunOptions, report_options: ReportOption
     new migrations do (`fkaudit.changes`), write the report(s); the exit code.
 
     The base and the result are audited with the run's settings, without orphan progress; the
-    report holds what the change introduced. A baseline judges it like any report.
+    report holds what the change introduced. A baseline accepts findings as in any report, but
+    lists no stale entry: the base's findings are left out, not fixed. With `--sizes-from`,
+    FK701-FK703 say the live tables' sizes and the largest come first (`_told_sizes`).
     """
     from fkaudit.changes.review import review as run_review
     from fkaudit.engine import select_rules
@@ -217,7 +219,11 @@ def report_review(review: Any, options: RunOptions, report_options: ReportOption
         report = replace(report, database=str(review.directory))
         if report_options.baseline is not None:
             entries = load_baseline(report_options.baseline)
-            report = apply_baseline(report, entries, settings, options.orphans)
+            # A review reports what the change introduced, not the base's findings: an entry
+            # it does not find again is not fixed, so none is called stale (a full audit says).
+            report = replace(
+                apply_baseline(report, entries, settings, options.orphans), stale_baseline=()
+            )
         deliver(report, migration_files(review.directory), report_options, settings.fail_on)
     outlive_the_command(report)
     return exit_code(report, settings.fail_on, exit_zero=report_options.exit_zero)

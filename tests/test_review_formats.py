@@ -139,3 +139,30 @@ def test_json_and_concise_agree(workspace: Path) -> None:
         f"{CHANGED}:{FK701_LINE}:1:",
         f"{CHANGED}:{FK703_LINE}:1:",
     }
+
+
+def test_a_baseline_accepts_and_calls_nothing_stale(workspace: Path) -> None:
+    """A baseline recorded on the whole folder before the change holds the base's findings,
+    which a review leaves out: they are not fixed, so the review lists none as stale. One of
+    the new findings, accepted in the baseline, is set aside."""
+    bindir = os.environ.get("FKAUDIT_TEST_PG_BINDIR")
+    server = ["--pg-bindir", bindir] if bindir else []
+    (workspace / FOLDER / "001_base.sql").write_text(
+        BASE + "CREATE TABLE notes (id int, customer_id int REFERENCES customers);\n",
+        encoding="utf-8",
+    )
+    recorded = CliRunner().invoke(
+        main, ["baseline", "baseline.json", "--migrations", FOLDER, *server]
+    )
+    assert recorded.exit_code == 0, recorded.output
+    baseline = json.loads((workspace / "baseline.json").read_text(encoding="utf-8"))
+    assert {(e["table"], e["rule"]) for e in baseline["findings"]} >= {("notes", "FK101")}
+    fk703 = next(f for f in json.loads(review("json").output)["findings"] if f["code"] == "FK703")
+    baseline["findings"].append(
+        {"rule": "FK703", **{k: fk703[k] for k in ("schema", "table", "constraint", "fingerprint")}}
+    )
+    (workspace / "baseline.json").write_text(json.dumps(baseline), encoding="utf-8")
+    report = json.loads(review("json", "--baseline", "baseline.json").output)
+    assert [f["code"] for f in report["findings"]] == ["FK701"]
+    assert report["summary"]["baselined"] == 1
+    assert report["summary"]["stale_baseline"] == []
