@@ -68,7 +68,7 @@ DEFAULTS: dict[str, str] = {
 }
 
 
-def command_for(environ: Mapping[str, str] | None = None, **inputs: str) -> list[str]:
+def command_for(environ: Mapping[str, str] | None = None, /, **inputs: str) -> list[str]:
     """fkaudit's arguments (after `python -m fkaudit`) for the defaults overridden by `inputs`,
     in a job whose environment is `environ`."""
     command: list[str] = run.build_command({**DEFAULTS, **inputs}, python=PY, environ=environ)
@@ -570,7 +570,7 @@ def test_the_fkaudit_it_runs_must_be_installed(
 
 
 def run_step(
-    tmp_path: Path, environ: Mapping[str, str] | None = None, **inputs: str
+    tmp_path: Path, environ: Mapping[str, str] | None = None, /, **inputs: str
 ) -> subprocess.CompletedProcess[str]:
     """Run run.py in a separate process from `tmp_path` (the workspace), as action.yml does;
     `environ` adds to the job's environment (GITHUB_BASE_REF, ...)."""
