@@ -437,20 +437,38 @@ def review_options(func: Command) -> Command:
         new_since: str | None,
         base_ref: str | None,
         transaction: str,
+        sizes_from: str | None,
         **rest: Any,
     ) -> Any:
+        from click.core import ParameterSource
+
         from fkaudit.settings import ReviewOptions
 
+        # $FKAUDIT_SIZES_FROM keeps a production DSN off the command line (the GitHub action
+        # passes it so); set in an environment that also runs plain audits, it is not an error
+        # there, only the option is.
+        given = click.get_current_context().get_parameter_source("sizes_from")
+        explicit = given is ParameterSource.COMMANDLINE
         if new_since is None and base_ref is None:
             if transaction != "auto":
                 raise click.UsageError("--transaction needs --new-since or --base-ref")
+            if sizes_from is not None and explicit:
+                raise click.UsageError("--sizes-from needs --new-since or --base-ref")
             return func(*args, target=target, review=None, **rest)
         if new_since is not None and base_ref is not None:
             raise click.UsageError("give one of --new-since and --base-ref")
         if target.migrations is None:
             raise click.UsageError("--new-since and --base-ref need --migrations DIR")
+        if sizes_from is not None and not sizes_from.strip():
+            # libpq would read "" as "the PG* variables": never a database nobody named.
+            raise click.UsageError("--sizes-from: empty connection string")
         review = ReviewOptions(
-            target.migrations, new_since, base_ref, transaction, target.pg_bindir
+            target.migrations,
+            new_since,
+            base_ref,
+            transaction,
+            target.pg_bindir,
+            sizes_from or None,
         )
         return func(*args, target=target, review=review, **rest)
 
@@ -475,6 +493,15 @@ def review_options(func: Command) -> Command:
             show_default=True,
             help="How the new migrations run: as their tool runs them (auto), each file in "
             "one transaction, or each statement in its own.",
+        ),
+        click.option(
+            "--sizes-from",
+            metavar="DSN",
+            envvar="FKAUDIT_SIZES_FROM",
+            show_envvar=True,
+            help="The live database the migrations are for: FK701-FK703 say how many rows "
+            "and bytes of each table are read while writes wait (reltuples, "
+            "pg_relation_size; read-only, time-bounded), largest first.",
         ),
     ]
     return _decorated(collect, decorators)

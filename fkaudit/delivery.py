@@ -69,9 +69,10 @@ def deliver(
         click.echo(piece, nl=False, color=color)
 
 
-# The formats that show where a finding's object is defined, and those that need a file path
-# for every result (what they call a result, for the note when none is known).
-_LOCATED = frozenset({"sarif", "github", "json", "gitlab", "concise"})
+# The formats that show where a finding's object is defined (JUnit and Markdown in the text,
+# as `path:line:`), and those that need a file path for every result (what they call a
+# result, for the note when none is known).
+_LOCATED = frozenset({"sarif", "github", "json", "gitlab", "concise", "junit", "markdown"})
 _NEED_A_PATH = {"sarif": "SARIF results", "gitlab": "GitLab Code Quality issues"}
 
 

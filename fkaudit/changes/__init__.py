@@ -13,4 +13,5 @@ did it.
 - `observe`: the snapshot taken after each statement, and what changed between two.
 - `replay`: applying the new migrations statement by statement and recording it all.
 - `review`: the base and final audits, the FK7xx findings and their file:line locations.
+- `sizes`: `--sizes-from DSN`, the live sizes of the tables FK701-FK703 block, and the ranking.
 """
