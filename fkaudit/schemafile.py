@@ -48,7 +48,6 @@ SUPERUSER = "fkaudit_bootstrap_superuser"
 LOADER = "fkaudit"
 UNPRIVILEGED = "schema files are applied as an unprivileged role"
 _INSUFFICIENT_PRIVILEGE = "42501"
-_UNDEFINED_OBJECT = "42704"
 _MISSING_ROLE = re.compile(r'role "(.*)" does not exist', re.DOTALL)
 _MAX_ROLE_ROUNDS = 100
 # Notices are not shown; a dump's own settings (SET ...) follow these and win.
@@ -62,9 +61,10 @@ class SqlError:
     path: Path
     line: int
     message: str
-    # The role named by `role "x" does not exist` (42704), which a dump's OWNER TO or a GRANT
-    # needs: read from the server's own message, not from `message`, which carries a
-    # statement's CONTEXT when it failed inside a DO block or a function.
+    # The role named by `role "x" does not exist` (42704 for OWNER TO and GRANT, 22023 for SET
+    # ROLE), which the files need and do not create: read from the server's primary message,
+    # not from `message`, which carries a CONTEXT line when the statement failed inside a DO
+    # block or a function.
     missing_role: str | None = None
 
     def __str__(self) -> str:
@@ -163,7 +163,7 @@ def caught_error(error: psycopg.Error, path: Path, line: int, major: int) -> Sql
         path,
         line,
         message,
-        role[1] if role is not None and diag.sqlstate == _UNDEFINED_OBJECT else None,
+        role[1] if role is not None else None,
     )
 
 
