@@ -48,6 +48,7 @@ SUPERUSER = "fkaudit_bootstrap_superuser"
 LOADER = "fkaudit"
 UNPRIVILEGED = "schema files are applied as an unprivileged role"
 _INSUFFICIENT_PRIVILEGE = "42501"
+_MISSING_ROLE = re.compile(r'role "(.*)" does not exist', re.DOTALL)
 _MAX_ROLE_ROUNDS = 100
 # Notices are not shown; a dump's own settings (SET ...) follow these and win.
 _OPTIONS = "-c client_min_messages=warning"
@@ -60,6 +61,11 @@ class SqlError:
     path: Path
     line: int
     message: str
+    # The role named by `role "x" does not exist` (42704 for OWNER TO and GRANT, 22023 for SET
+    # ROLE), which the files need and do not create: read from the server's primary message,
+    # not from `message`, which carries a CONTEXT line when the statement failed inside a DO
+    # block or a function.
+    missing_role: str | None = None
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -126,14 +132,6 @@ def up_part(text: str) -> str | None:
     return None
 
 
-def _missing_role(error: SqlError) -> str | None:
-    """The role named by `role "x" does not exist`, which a dump's OWNER TO/GRANT needs."""
-    head, quote, rest = error.message.partition('role "')
-    if not quote or not rest.endswith('" does not exist') or head != "ERROR: ":
-        return None
-    return rest[: -len('" does not exist')]
-
-
 def read_scripts(files: Sequence[Path]) -> tuple[Script, ...]:
     """Every file split into steps, before anything runs: a refused meta-command anywhere
     stops the run with its file and line (ScriptError, exit 2) and starts no server."""
@@ -160,7 +158,13 @@ def caught_error(error: psycopg.Error, path: Path, line: int, major: int) -> Sql
         message += f" ({context[0].strip()})"
     if diag.sqlstate == _INSUFFICIENT_PRIVILEGE:
         message += unprivileged(diag.message_primary or "", major)
-    return SqlError(path, line, message)
+    role = _MISSING_ROLE.fullmatch(diag.message_primary or "")
+    return SqlError(
+        path,
+        line,
+        message,
+        role[1] if role is not None else None,
+    )
 
 
 def unprivileged(refused: str, major: int) -> str:
@@ -223,22 +227,27 @@ class SchemaLoader:
         self.major = 0  # the server's major version, known once load() has connected
         self.database = ""  # the database the files built, known once load() has succeeded
 
-    def load(self, scripts: Sequence[Script], *, require_tables: bool = True) -> str:
+    def load(
+        self, scripts: Sequence[Script], *, require_tables: bool = True, roles: Sequence[str] = ()
+    ) -> str:
         """Apply `scripts` in order; the DSN of the database they built (the loader's).
 
         Without `require_tables`, files that create no table (or none at all: the base of a
-        review whose first migration is new) leave the empty `fkaudit` database."""
+        review whose first migration is new) leave the empty `fkaudit` database. `roles` are
+        created first, as those the files name and do not create are (a review's new
+        migrations may be the first to name one)."""
         self._prepare()
         extensions = _extensions_to_precreate(scripts, self.major)
-        roles: list[str] = []
+        roles = list(roles)
         for _ in range(_MAX_ROLE_ROUNDS):
             self._reset(roles, extensions)
             error = self._apply(scripts)
             if error is None:
                 self.database = self._built_database([s.path for s in scripts], require_tables)
                 return self.server.dsn(self.database, user=LOADER)
-            role = _missing_role(error)
-            if role is None or role.startswith("pg_"):  # pg_*: reserved, a newer server's
+            role = error.missing_role
+            # pg_*: reserved, a newer server's; one created already: the files dropped it
+            if role is None or role.startswith("pg_") or role in roles:
                 raise FkauditError(str(error))
             roles.append(role)
         raise FkauditError(f"applying the schema files needed more than {_MAX_ROLE_ROUNDS} roles")

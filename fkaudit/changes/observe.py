@@ -88,6 +88,17 @@ class KeyDefinition:
 
 
 @dataclass(frozen=True)
+class IndexConstraint:
+    """The constraint an added index was built for (`ADD CONSTRAINT ... UNIQUE`): the index
+    alone, built concurrently, would not restore it."""
+
+    name: str
+    kind: str  # pg_constraint.contype: p (primary key), u (unique), x (exclusion)
+    deferrable: bool
+    deferred: bool
+
+
+@dataclass(frozen=True)
 class ForeignKeyState:
     oid: int
     table: int
@@ -156,6 +167,8 @@ class Observed:
     after: Snapshot
     definitions: Mapping[int, KeyDefinition] = field(default_factory=dict)  # the keys it added
     index_definitions: Mapping[int, str] = field(default_factory=dict)  # the indexes it added
+    # the constraints those indexes back, by index OID (none for a plain CREATE INDEX)
+    index_constraints: Mapping[int, IndexConstraint] = field(default_factory=dict)
 
     def acquired(self, table: int) -> frozenset[str]:
         """Lock modes on `table` this statement took that its transaction did not hold yet."""

@@ -19,12 +19,19 @@ from typing import Any
 
 import psycopg
 
-from fkaudit.changes.observe import KeyDefinition, Observed, Replay, Snapshot, take_snapshot
+from fkaudit.changes.observe import (
+    IndexConstraint,
+    KeyDefinition,
+    Observed,
+    Replay,
+    Snapshot,
+    take_snapshot,
+)
 from fkaudit.changes.transactions import FileTransaction
 from fkaudit.errors import FkauditError
 from fkaudit.escape import printable
 from fkaudit.psqlscript import Connect, CopyIn, Encoding, Script, Statement
-from fkaudit.schemafile import SchemaLoader, caught_error, error_line
+from fkaudit.schemafile import SchemaLoader, SqlError, caught_error, error_line
 from fkaudit.sqlsource import display_path
 
 _TABLES = """
@@ -44,9 +51,28 @@ SELECT c.oid, pg_catalog.pg_get_constraintdef(c.oid),
               ORDER BY k.n)
   FROM pg_catalog.pg_constraint c WHERE c.oid = ANY(%s)
 """
+# Each added index as PostgreSQL prints it, and the constraint it backs, if any (an FK's
+# conindid is the referenced key's index, hence the contype filter).
+_INDEXES = """
+SELECT x.oid, pg_catalog.pg_get_indexdef(x.oid), c.conname, c.contype::text, c.condeferrable,
+       c.condeferred
+  FROM pg_catalog.pg_class x
+  LEFT JOIN pg_catalog.pg_constraint c ON c.conindid = x.oid AND c.contype IN ('p', 'u', 'x')
+ WHERE x.oid = ANY(%s)
+"""
 _OPENS = re.compile(rb"\s*(?:BEGIN|START\s+TRANSACTION)\b(?!\s+ATOMIC)", re.IGNORECASE)
 _ENDS = re.compile(rb"\s*(?:COMMIT|END|ROLLBACK|ABORT)\b(?!\s+(?:TO|PREPARED)\b)", re.I)
 _IDLE = psycopg.pq.TransactionStatus.IDLE
+
+
+class ReplayFailed(FkauditError):
+    """A statement of a new migration failed; `missing_role` is the role it named that does
+    not exist, which the review creates before it starts again (as the loader does for the
+    base's files)."""
+
+    def __init__(self, error: SqlError) -> None:
+        super().__init__(str(error))
+        self.missing_role = error.missing_role
 
 
 def replay(
@@ -114,7 +140,7 @@ class _Run:
                 if isinstance(step, Encoding)
                 else error_line(exc, step, conn.info.encoding)
             )
-            raise FkauditError(str(caught_error(exc, path, line, self.loader.major))) from None
+            raise ReplayFailed(caught_error(exc, path, line, self.loader.major)) from None
 
     def _run(
         self,
@@ -177,15 +203,13 @@ class _Run:
             )
         }
         built = [oid for oid in after.indexes if oid not in self.last.indexes]
-        index_definitions = dict(
-            conn.execute(
-                "SELECT oid, pg_catalog.pg_get_indexdef(oid) FROM pg_catalog.pg_class"
-                " WHERE oid = ANY(%s)",
-                [built],
-            ).fetchall()
-            if built
-            else ()
-        )
+        index_rows = conn.execute(_INDEXES, [built]).fetchall() if built else []
+        index_definitions = {row[0]: row[1] for row in index_rows}
+        index_constraints = {
+            row[0]: IndexConstraint(row[2], row[3], row[4], row[5])
+            for row in index_rows
+            if row[2] is not None
+        }
         text = step.text.decode("utf-8", errors="replace")
         self.observed.append(
             Observed(
@@ -198,6 +222,7 @@ class _Run:
                 after=after,
                 definitions=definitions,
                 index_definitions=index_definitions,
+                index_constraints=index_constraints,
             )
         )
         self.last = after

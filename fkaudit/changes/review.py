@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from fkaudit.changes.observe import Change, Located
-from fkaudit.changes.replay import replay
+from fkaudit.changes.replay import ReplayFailed, replay
 from fkaudit.changes.transactions import detect_tool, file_transaction
 from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding
@@ -94,11 +94,21 @@ def review(
         for script, text in zip(new_scripts, texts, strict=True)
     ]
     what = str(options.directory)
+    roles: list[str] = []  # named first by a new migration: created, then all runs again
     with started_loader([*base_scripts, *new_scripts], options.pg_bindir, what, announce) as ld:
-        dsn = ld.load(base_scripts, require_tables=False)
-        before = audit(dsn)
-        replayed = replay(ld, new_scripts, transactions)
-        after = audit(dsn)
+        while True:
+            dsn = ld.load(base_scripts, require_tables=False, roles=roles)
+            before = audit(dsn)
+            try:
+                replayed = replay(ld, new_scripts, transactions)
+            except ReplayFailed as failed:
+                role = failed.missing_role
+                if role is None or role.startswith("pg_") or role in roles:
+                    raise
+                roles.append(role)
+                continue
+            after = audit(dsn)
+            break
     change = Change(replayed, before, after)
     located = [
         found for rule in rules if isinstance(rule, ChangeRule) for found in rule.review(change)
@@ -124,5 +134,10 @@ def introduced(change: Change, located: Sequence[Located], codes: Sequence[str])
         findings=tuple(findings),
         suppressed=tuple(f for f in change.final.suppressed if f.fingerprint not in seen),
         rules_run=tuple(sorted({*change.final.rules_run, *codes})),
-        located=tuple((found.finding.fingerprint, found.path, found.line) for found in located),
+        # A finding no replayed statement explains (FK704 about a key between two tables the
+        # change created: their keys are not observed) is placed where its key is defined,
+        # as the findings of an audit are, not at an empty location.
+        located=tuple(
+            (found.finding.fingerprint, found.path, found.line) for found in located if found.path
+        ),
     )

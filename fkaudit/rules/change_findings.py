@@ -23,6 +23,14 @@ def locks_phrase(modes: frozenset[str]) -> str:
     return spoken(mode) if mode else "no lock"
 
 
+def blocked(replay: Replay, held: Mapping[int, frozenset[str]]) -> str:
+    """What the locks `held` (by table) block: `writes`, and the reads of each table held in
+    ACCESS EXCLUSIVE (which an earlier statement of the same transaction often took: ADD
+    COLUMN, DROP CONSTRAINT), since even a SELECT waits for those."""
+    tables = sorted(replay.name(t) for t, modes in held.items() if "AccessExclusiveLock" in modes)
+    return "writes" + (f" (and reads of {', '.join(tables)})" if tables else "")
+
+
 def key_finding(
     rule: Any,
     replay: Replay,

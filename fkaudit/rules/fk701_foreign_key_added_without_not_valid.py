@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from fkaudit.changes.observe import BLOCKS_WRITES, Change, Located
 from fkaudit.findings import Severity
 from fkaudit.rules import ChangeRule
-from fkaudit.rules.change_findings import key_finding, locks_phrase, observed_locks
+from fkaudit.rules.change_findings import blocked, key_finding, locks_phrase, observed_locks
 
 
 class ForeignKeyAddedWithoutNotValid(ChangeRule):
@@ -58,6 +58,7 @@ class ForeignKeyAddedWithoutNotValid(ChangeRule):
                     continue  # a new column's key: nothing to check
                 child, parent = replay.name(fk.table), replay.name(fk.referenced)
                 held = statement.held_after(fk.table)
+                by_table = {fk.table: held}
                 message = (
                     f"adds {fk.name} to {child}, which existed before, and validates it at once: "
                     f"PostgreSQL read all of {child} holding {locks_phrase(held)} on it"
@@ -66,9 +67,13 @@ class ForeignKeyAddedWithoutNotValid(ChangeRule):
                     on_parent = statement.held_after(fk.referenced)
                     message += f" and {locks_phrase(on_parent)} on {parent}"
                     held = held | on_parent
+                    by_table[fk.referenced] = on_parent
                 message += " (observed in pg_locks)"
                 if held & BLOCKS_WRITES:
-                    message += ", blocking writes until the migration's transaction ends"
+                    message += (
+                        f", blocking {blocked(replay, by_table)} until the migration's "
+                        "transaction ends"
+                    )
                 message += "; add it NOT VALID, then VALIDATE CONSTRAINT in a later migration"
                 definition = statement.definitions.get(fk.oid)
                 yield key_finding(

@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from fkaudit.changes.observe import BLOCKS_WRITES, Change, Located
 from fkaudit.findings import Severity
 from fkaudit.rules import ChangeRule
-from fkaudit.rules.change_findings import key_finding, locks_phrase, observed_locks
+from fkaudit.rules.change_findings import blocked, key_finding, locks_phrase, observed_locks
 
 
 class ValidationUnderABlockingLock(ChangeRule):
@@ -70,8 +70,8 @@ class ValidationUnderABlockingLock(ChangeRule):
                     fk,
                     f"validates {fk.name} in {why}: {table} stays locked in "
                     f"{locks_phrase(held)} (observed in pg_locks) until that transaction ends, "
-                    "so the scan blocks writes as if the key had been added valid; validate it "
-                    "in a migration of its own",
+                    f"so the scan blocks {blocked(replay, {fk.table: held})} as if the key had "
+                    "been added valid; validate it in a migration of its own",
                     suggestion=_validate(*replay.names[fk.table], fk.name),
                     details={"locks": observed_locks(replay, statement, fk.table, fk.referenced)},
                 )

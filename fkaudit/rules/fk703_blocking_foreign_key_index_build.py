@@ -17,6 +17,9 @@ How to fix
     `CREATE INDEX CONCURRENTLY`, in a migration that runs outside a transaction (Rails:
     `disable_ddl_transaction!` and `algorithm: :concurrently`; Django: `AddIndexConcurrently`
     with `atomic = False`; goose: `-- +goose NO TRANSACTION`; Flyway does it by itself).
+    An index built for a constraint (`ADD CONSTRAINT ... UNIQUE`) is built concurrently the
+    same way, then attached: `ADD CONSTRAINT name UNIQUE USING INDEX name`, with the
+    constraint's DEFERRABLE clause; the suggestion has both statements.
     Partitioned tables cannot build concurrently: build each partition's index concurrently,
     then attach them.
 
@@ -33,10 +36,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fkaudit.changes.observe import BLOCKS_WRITES, Change, Located
+from fkaudit.changes.observe import BLOCKS_WRITES, Change, IndexConstraint, Located
 from fkaudit.findings import Severity
 from fkaudit.rules import ChangeRule
-from fkaudit.rules.change_findings import key_finding, locks_phrase, observed_locks
+from fkaudit.rules.change_findings import blocked, key_finding, locks_phrase, observed_locks
 
 
 class BlockingForeignKeyIndexBuild(ChangeRule):
@@ -67,6 +70,15 @@ class BlockingForeignKeyIndexBuild(ChangeRule):
                     continue
                 table = replay.name(index.table)
                 definition = statement.index_definitions.get(index.oid)
+                constraint = statement.index_constraints.get(index.oid)
+                fix = "build it CONCURRENTLY in a migration that runs outside a transaction"
+                if constraint is not None and constraint.kind in _USING_INDEX:
+                    fix += f", then add {constraint.name} USING INDEX (a brief lock, no build)"
+                suggestion = _concurrently(definition) if definition else None
+                if suggestion is not None and constraint is not None:
+                    suggestion = _with_constraint(
+                        suggestion, *replay.names[index.table], index.name, constraint
+                    )
                 yield key_finding(
                     self,
                     replay,
@@ -74,14 +86,45 @@ class BlockingForeignKeyIndexBuild(ChangeRule):
                     keys[0],
                     f"builds index {index.name} for {keys[0].name} on {table}, which existed "
                     f"before, without CONCURRENTLY: {table} was held in {locks_phrase(held)} "
-                    "(observed in pg_locks), blocking writes for the whole build; build it "
-                    "CONCURRENTLY in a migration that runs outside a transaction",
-                    suggestion=_concurrently(definition) if definition else None,
+                    f"(observed in pg_locks), blocking {blocked(replay, {index.table: held})} "
+                    "for the whole build; " + fix,
+                    suggestion=suggestion,
                     details={
                         "index": index.name,
                         "locks": observed_locks(replay, statement, index.table),
                     },
                 )
+
+
+# Constraints that `ALTER TABLE ... ADD CONSTRAINT ... USING INDEX` can attach to an index
+# built beforehand (not exclusion constraints).
+_USING_INDEX = {"u": "UNIQUE", "p": "PRIMARY KEY"}
+
+
+def _with_constraint(
+    build: str, schema: str, table: str, index: str, constraint: IndexConstraint
+) -> str | None:
+    """The concurrent build, then the constraint the index was built for, attached to it as
+    it was declared (DEFERRABLE, INITIALLY DEFERRED): the index alone would leave the table
+    without the constraint. None for an exclusion constraint, which cannot be attached."""
+    from psycopg import sql
+
+    from fkaudit.fixsql import render
+
+    kind = _USING_INDEX.get(constraint.kind)
+    if kind is None:
+        return None
+    timing = sql.SQL("")
+    if constraint.deferrable:
+        timing = sql.SQL(" DEFERRABLE INITIALLY DEFERRED" if constraint.deferred else " DEFERRABLE")
+    attach = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {} USING INDEX {}{}").format(
+        sql.Identifier(schema, table),
+        sql.Identifier(constraint.name),
+        sql.SQL(kind),
+        sql.Identifier(index),
+        timing,
+    )
+    return build + "\n" + render(attach)
 
 
 def _concurrently(definition: str) -> str | None:

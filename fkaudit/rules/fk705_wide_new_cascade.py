@@ -3,8 +3,12 @@
 What it does
     Under review (`check --migrations DIR --new-since FILE`), fires for each foreign key with
     ON DELETE CASCADE that the new migrations add, when, in the schema after them, deleting one
-    row of its referenced table cascades to more than `max_tables` tables (default 4), or
-    through the new key back to a table it started from (a cycle).
+    row of its referenced table cascades to more than `max_tables` other tables (default 4),
+    or through the new key back to a table it started from (a cycle). A key that references
+    its own table (a tree whose rows delete their subtree) closes no cycle, as for FK305; it
+    fires only when its cascade is too wide. When the referenced table cascaded before the
+    change, the message says to how many tables, so a key that adds one table to a cascade
+    the base already had reads as such.
 
 Why it matters
     A new cascade changes what a single `DELETE` does on tables the migration never mentions:
@@ -53,12 +57,18 @@ class WideNewCascade(ChangeRule):
         for referenced, child in replay.cascades:
             children.setdefault(referenced, set()).add(child)
         final = set(replay.cascades)
+        # The base's cascades: every key of the base touches a table that existed before, so
+        # the first statement's snapshot before it ran holds them all.
+        base: dict[int, set[int]] = {}
+        for old in replay.statements[0].before.foreign_keys.values() if replay.statements else ():
+            if old.on_delete == "c":
+                base.setdefault(old.referenced, set()).add(old.table)
         for statement in replay.statements:
             for fk in statement.added_foreign_keys():
                 if fk.on_delete != "c" or (fk.referenced, fk.table) not in final:
                     continue
-                reached = _reach(children, fk.referenced)
-                cycle = fk.referenced in _reach(children, fk.table) or fk.table == fk.referenced
+                reached = _reach(children, fk.referenced) - {fk.referenced}
+                cycle = fk.table != fk.referenced and fk.referenced in _reach(children, fk.table)
                 if not cycle and len(reached) <= self.options["max_tables"]:
                     continue
                 parent = replay.name(fk.referenced)
@@ -68,6 +78,9 @@ class WideNewCascade(ChangeRule):
                     else f"makes deleting one row of {parent} cascade to {len(reached)} tables "
                     f"(more than {self.options['max_tables']})"
                 )
+                earlier = len(_reach(base, fk.referenced) - {fk.referenced})
+                if not cycle and earlier and fk.referenced in replay.pre:
+                    what += f"; it cascaded to {earlier} tables before the change"
                 yield key_finding(
                     self,
                     replay,
@@ -82,7 +95,8 @@ class WideNewCascade(ChangeRule):
 
 
 def _reach(children: dict[int, set[int]], start: int) -> set[int]:
-    """The tables a delete in `start` cascades to (not `start` itself unless a cycle returns)."""
+    """The tables a delete in `start` cascades to (`start` itself only when a cycle or its
+    own key leads back to it)."""
     seen: set[int] = set()
     todo = [start]
     while todo:
