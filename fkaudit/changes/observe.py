@@ -3,13 +3,15 @@
 Everything is read from the server in the statement's own session and transaction, never
 derived from the SQL text: the relation locks the session holds (`pg_locks`; a lock on an index
 counts for its table), the scans made of each table in this transaction
-(`pg_stat_xact_user_tables`), and the foreign keys and indexes of the tables that existed before
-the new migrations (`pre`), with the referenced table and ON DELETE action of every key.
+(`pg_stat_xact_user_tables`) and the indexes of the tables that existed before the new migrations
+(`pre`), and every foreign key, with its referenced table and ON DELETE action: a key between
+two tables the change creates can close a cycle or lengthen a cascade too (FK705), and a
+problem it has (FK704) is placed at the statement that added it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +25,15 @@ if TYPE_CHECKING:  # the rules import these types; `fkaudit rules` must not load
 # One query, so that a snapshot costs one round trip per statement. The json_agg() are empty
 # arrays when nothing matches; OIDs are cast to int8, which JSON writes as numbers. Locks on
 # the catalogs this query reads are left out: `pre` holds
-# user tables only.
+# user tables only. A lock on an index counts for its table only when the index is one other
+# sessions can see (`committed`): the ACCESS EXCLUSIVE lock CREATE INDEX holds on the index it
+# is building blocks nobody, while one on an existing index blocks every write to the table.
 _SNAPSHOT = """
 SELECT
   (SELECT coalesce(json_agg(json_build_array(coalesce(i.indrelid, l.relation)::int8, l.mode)), '[]')
      FROM pg_catalog.pg_locks l
      LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = l.relation
+                                    AND (%(all)s OR i.indexrelid = ANY(%(committed)s))
     WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.granted
       AND coalesce(i.indrelid, l.relation) = ANY(%(pre)s)),
   (SELECT coalesce(json_agg(json_build_array(s.relid::int8, s.seq_scan + coalesce(s.idx_scan, 0))),
@@ -36,9 +41,9 @@ SELECT
      FROM pg_catalog.pg_stat_xact_user_tables s WHERE s.relid = ANY(%(pre)s)),
   (SELECT coalesce(json_agg(json_build_array(c.oid::int8, c.conrelid::int8, c.confrelid::int8,
                                               c.conname, c.convalidated, c.confdeltype,
-                                              c.conkey)), '[]')
+                                              c.conkey, c.conparentid::int8)), '[]')
      FROM pg_catalog.pg_constraint c
-    WHERE c.contype = 'f' AND (c.conrelid = ANY(%(pre)s) OR c.confrelid = ANY(%(pre)s))),
+    WHERE c.contype = 'f'),
   (SELECT coalesce(json_agg(json_build_array(x.indexrelid::int8, x.indrelid::int8, ic.relname,
                                               x.indkey::pg_catalog.int2[])), '[]')
      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
@@ -93,6 +98,9 @@ class ForeignKeyState:
     validated: bool
     on_delete: str  # confdeltype: a, r, c, n, d
     attnums: tuple[int, ...]
+    # The key this one is a partition's copy of (conparentid), else 0: rules judge the key of
+    # the partitioned table once, not each copy PostgreSQL made of it.
+    parent: int = 0
 
 
 @dataclass(frozen=True)
@@ -113,8 +121,14 @@ class Snapshot:
     indexes: Mapping[int, IndexState] = field(default_factory=dict)
 
 
-def take_snapshot(conn: psycopg.Connection[Any], pre: list[int]) -> Snapshot:
-    row = conn.execute(_SNAPSHOT, {"pre": pre}).fetchone()
+def take_snapshot(
+    conn: psycopg.Connection[Any], pre: list[int], committed: Collection[int] | None = None
+) -> Snapshot:
+    """What the session sees now. `committed`: the indexes that existed when its transaction
+    began, whose locks count for their table (None: every index's)."""
+    row = conn.execute(
+        _SNAPSHOT, {"pre": pre, "all": committed is None, "committed": list(committed or ())}
+    ).fetchone()
     assert row is not None
     locks_rows, scan_rows, fk_rows, index_rows = row
     locks: dict[int, set[str]] = {}
@@ -124,7 +138,7 @@ def take_snapshot(conn: psycopg.Connection[Any], pre: list[int]) -> Snapshot:
         locks={relation: frozenset(modes) for relation, modes in locks.items()},
         scans={relid: count for relid, count in scan_rows},
         foreign_keys={
-            r[0]: ForeignKeyState(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6] or ()))
+            r[0]: ForeignKeyState(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6] or ()), r[7])
             for r in fk_rows
         },
         indexes={r[0]: IndexState(r[0], r[1], r[2], tuple(r[3] or ())) for r in index_rows},

@@ -33,9 +33,10 @@ SELECT c.oid, n.nspname, c.relname
  WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\\_toast%'
 """
+# Partition copies of a key (conparentid set) are left out: a partitioned table is one table.
 _CASCADES = (
     "SELECT confrelid, conrelid FROM pg_catalog.pg_constraint"
-    " WHERE contype = 'f' AND confdeltype = 'c'"
+    " WHERE contype = 'f' AND confdeltype = 'c' AND conparentid = 0"
 )
 _DEFINITIONS = """
 SELECT c.oid, pg_catalog.pg_get_constraintdef(c.oid),
@@ -75,11 +76,12 @@ class _Run:
         self.observed: list[Observed] = []
         self.transaction = 0
         self.last = Snapshot()
+        self.committed: frozenset[int] = frozenset()  # indexes other sessions can see
 
     def file(self, script: Script, how: FileTransaction) -> None:
         conn = self.loader.connect(self.loader.database)
         try:
-            self.last = _fresh(take_snapshot(conn, self.pre))
+            self.last = self._fresh(take_snapshot(conn, self.pre))
             if how.wrapped:
                 conn.execute("BEGIN")
                 self.transaction += 1
@@ -121,11 +123,11 @@ class _Run:
             conn.execute(step.text)
             if opens:
                 self.transaction += 1
-                self.last = _fresh(self.last)
+                self.last = self._fresh(self.last)
             return
         if isinstance(step, Statement) and _ENDS.match(step.text):
             conn.execute(step.text)
-            self.last = _fresh(self.last)
+            self.last = self._fresh(self.last)
             return
         if isinstance(step, Encoding):
             self.loader.run_step(conn, step)
@@ -142,7 +144,7 @@ class _Run:
             return
         conn.execute("BEGIN")  # autocommit's locks, held until fkaudit has read them
         self.transaction += 1
-        self.last = _fresh(self.last)
+        self.last = self._fresh(self.last)
         try:
             self.loader.run_step(conn, step)
         except psycopg.errors.ActiveSqlTransaction:
@@ -153,6 +155,12 @@ class _Run:
         self._record(conn, path, step, in_transaction=True)
         conn.execute("COMMIT")
 
+    def _fresh(self, snapshot: Snapshot) -> Snapshot:
+        """The state at the start (or end) of a transaction: the keys and indexes as they are,
+        every index one other sessions can see, no lock held and no scan made yet."""
+        self.committed = frozenset(snapshot.indexes)
+        return Snapshot(foreign_keys=snapshot.foreign_keys, indexes=snapshot.indexes)
+
     def _record(
         self,
         conn: psycopg.Connection[Any],
@@ -161,7 +169,7 @@ class _Run:
         *,
         in_transaction: bool,
     ) -> None:
-        after = take_snapshot(conn, self.pre)
+        after = take_snapshot(conn, self.pre, self.committed)
         added = [oid for oid in after.foreign_keys if oid not in self.last.foreign_keys]
         definitions = {
             oid: KeyDefinition(definition, tuple(columns))
@@ -194,9 +202,3 @@ class _Run:
             )
         )
         self.last = after
-
-
-def _fresh(snapshot: Snapshot) -> Snapshot:
-    """The state at the start of a transaction: the keys and indexes as they are, no lock held
-    and no scan made yet."""
-    return Snapshot(foreign_keys=snapshot.foreign_keys, indexes=snapshot.indexes)

@@ -3,8 +3,11 @@
 What it does
     Under review (`check --migrations DIR --new-since FILE`), fires for each foreign key with
     ON DELETE CASCADE that the new migrations add, when, in the schema after them, deleting one
-    row of its referenced table cascades to more than `max_tables` tables (default 4), or
-    through the new key back to a table it started from (a cycle).
+    row of a table whose cascade runs through the new key (its referenced table, or a table
+    that cascades to that one) reaches more than `max_tables` other tables (default 4), or
+    when the new key leads back to a table it started from (a cycle). It names the table where
+    the widest such cascade starts. A table that cascades to itself (a tree deleting its
+    subtree) is no cycle, as for FK305.
 
 Why it matters
     A new cascade changes what a single `DELETE` does on tables the migration never mentions:
@@ -22,6 +25,11 @@ Options
 Example
     ALTER TABLE order_lines ADD CONSTRAINT fk_lines_order FOREIGN KEY (order_id)
         REFERENCES orders ON DELETE CASCADE;   -- fires when orders' cascade then reaches > 4
+
+Known limits
+    Tables are counted, not rows (FK306 estimates those). Partitions count with their
+    partitioned table. Only ON DELETE CASCADE is followed: SET NULL and SET DEFAULT touch rows
+    too but stop the cascade, and a trigger that deletes is not seen.
 """
 
 from __future__ import annotations
@@ -52,21 +60,29 @@ class WideNewCascade(ChangeRule):
         children: dict[int, set[int]] = {}
         for referenced, child in replay.cascades:
             children.setdefault(referenced, set()).add(child)
+        parents: dict[int, set[int]] = {}
+        for referenced, child in replay.cascades:
+            parents.setdefault(child, set()).add(referenced)
         final = set(replay.cascades)
         for statement in replay.statements:
             for fk in statement.added_foreign_keys():
                 if fk.on_delete != "c" or (fk.referenced, fk.table) not in final:
                     continue
-                reached = _reach(children, fk.referenced)
-                cycle = fk.referenced in _reach(children, fk.table) or fk.table == fk.referenced
+                # Every table whose delete cascades through the new key: its referenced table
+                # and the tables that cascade to it; the widest of their cascades is judged.
+                starts = sorted({fk.referenced} | _reach(parents, fk.referenced), key=replay.name)
+                start, reached = max(
+                    ((s, _reach(children, s) - {s}) for s in starts), key=lambda sr: len(sr[1])
+                )
+                cycle = fk.table != fk.referenced and fk.referenced in _reach(children, fk.table)
                 if not cycle and len(reached) <= self.options["max_tables"]:
                     continue
-                parent = replay.name(fk.referenced)
                 what = (
-                    f"closes a cascade cycle through {replay.name(fk.table)} and {parent}"
+                    f"closes a cascade cycle through {replay.name(fk.table)} and "
+                    f"{replay.name(fk.referenced)}"
                     if cycle
-                    else f"makes deleting one row of {parent} cascade to {len(reached)} tables "
-                    f"(more than {self.options['max_tables']})"
+                    else f"makes deleting one row of {replay.name(start)} cascade to "
+                    f"{len(reached)} tables (more than {self.options['max_tables']})"
                 )
                 yield key_finding(
                     self,
@@ -75,6 +91,7 @@ class WideNewCascade(ChangeRule):
                     fk,
                     f"adds {fk.name} with ON DELETE CASCADE, which {what}",
                     details={
+                        "start": replay.name(start),
                         "reached_tables": sorted(replay.name(t) for t in reached),
                         "cycle": cycle,
                     },
