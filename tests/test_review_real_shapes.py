@@ -86,8 +86,9 @@ def test_a_role_first_named_by_a_new_migration_in_a_do_block_is_created(tmp_path
 
 
 def test_a_regression_between_two_new_tables_is_placed_at_its_key(tmp_path: Path) -> None:
-    """A new table referencing another new table is not observed statement by statement
-    (only tables that existed before are); its FK704 used to have no location at all."""
+    """A key between two tables the change creates: its FK704 used to have no location at all
+    (the snapshots held only keys touching tables that existed before). It is placed at the
+    statement that added it, the CREATE TABLE starting on line 2."""
     new = (
         "CREATE TABLE client (id int PRIMARY KEY);\n"
         "CREATE TABLE grant_row (\n"
@@ -99,7 +100,7 @@ def test_a_regression_between_two_new_tables_is_placed_at_its_key(tmp_path: Path
     found = review(directory, "002_new_tables.sql", "--select", "FK101,FK704")
     assert [(f["code"], f["details"]["introduced"]) for f in found] == [("FK704", "FK101")]
     location = found[0]["location"]
-    assert (Path(location["path"]).name, location["line"]) == ("002_new_tables.sql", 4)
+    assert (Path(location["path"]).name, location["line"]) == ("002_new_tables.sql", 2)
 
 
 def cascading_children(count: int) -> str:

@@ -3,8 +3,10 @@
 Everything is read from the server in the statement's own session and transaction, never
 derived from the SQL text: the relation locks the session holds (`pg_locks`; a lock on an index
 counts for its table), the scans made of each table in this transaction
-(`pg_stat_xact_user_tables`), and the foreign keys and indexes of the tables that existed before
-the new migrations (`pre`), with the referenced table and ON DELETE action of every key.
+(`pg_stat_xact_user_tables`) and the indexes of the tables that existed before the new migrations
+(`pre`), and every foreign key, with its referenced table and ON DELETE action: a key between
+two tables the change creates can close a cycle or lengthen a cascade too (FK705), and a
+problem it has (FK704) is placed at the statement that added it.
 """
 
 from __future__ import annotations
@@ -39,9 +41,9 @@ SELECT
      FROM pg_catalog.pg_stat_xact_user_tables s WHERE s.relid = ANY(%(pre)s)),
   (SELECT coalesce(json_agg(json_build_array(c.oid::int8, c.conrelid::int8, c.confrelid::int8,
                                               c.conname, c.convalidated, c.confdeltype,
-                                              c.conkey)), '[]')
+                                              c.conkey, c.conparentid::int8)), '[]')
      FROM pg_catalog.pg_constraint c
-    WHERE c.contype = 'f' AND (c.conrelid = ANY(%(pre)s) OR c.confrelid = ANY(%(pre)s))),
+    WHERE c.contype = 'f'),
   (SELECT coalesce(json_agg(json_build_array(x.indexrelid::int8, x.indrelid::int8, ic.relname,
                                               x.indkey::pg_catalog.int2[])), '[]')
      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
@@ -107,6 +109,9 @@ class ForeignKeyState:
     validated: bool
     on_delete: str  # confdeltype: a, r, c, n, d
     attnums: tuple[int, ...]
+    # The key this one is a partition's copy of (conparentid), else 0: rules judge the key of
+    # the partitioned table once, not each copy PostgreSQL made of it.
+    parent: int = 0
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,7 @@ def take_snapshot(
         locks={relation: frozenset(modes) for relation, modes in locks.items()},
         scans={relid: count for relid, count in scan_rows},
         foreign_keys={
-            r[0]: ForeignKeyState(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6] or ()))
+            r[0]: ForeignKeyState(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6] or ()), r[7])
             for r in fk_rows
         },
         indexes={r[0]: IndexState(r[0], r[1], r[2], tuple(r[3] or ())) for r in index_rows},

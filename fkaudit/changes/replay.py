@@ -40,9 +40,10 @@ SELECT c.oid, n.nspname, c.relname
  WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\\_toast%'
 """
+# Partition copies of a key (conparentid set) are left out: a partitioned table is one table.
 _CASCADES = (
     "SELECT confrelid, conrelid FROM pg_catalog.pg_constraint"
-    " WHERE contype = 'f' AND confdeltype = 'c'"
+    " WHERE contype = 'f' AND confdeltype = 'c' AND conparentid = 0"
 )
 _DEFINITIONS = """
 SELECT c.oid, pg_catalog.pg_get_constraintdef(c.oid),

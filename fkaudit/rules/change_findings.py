@@ -69,3 +69,20 @@ def observed_locks(replay: Replay, statement: Observed, *tables: int) -> dict[st
         for table in tables
         if table in replay.pre
     }
+
+
+def partition_copies(
+    keys: Mapping[int, ForeignKeyState], fk: ForeignKeyState
+) -> list[ForeignKeyState]:
+    """The copies PostgreSQL made of `fk` on the partitions of its table (and of theirs), among
+    `keys`: adding a key to a partitioned table adds one to each partition, and it is those
+    that are checked row by row."""
+    found: list[ForeignKeyState] = []
+    todo = [fk.oid]
+    while todo:
+        oid = todo.pop()
+        for key in keys.values():
+            if key.parent == oid:
+                found.append(key)
+                todo.append(key.oid)
+    return sorted(found, key=lambda key: (key.name, key.table))

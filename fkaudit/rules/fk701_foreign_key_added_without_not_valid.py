@@ -40,7 +40,13 @@ from collections.abc import Iterator
 from fkaudit.changes.observe import BLOCKS_WRITES, Change, Located
 from fkaudit.findings import Severity
 from fkaudit.rules import ChangeRule
-from fkaudit.rules.change_findings import blocked, key_finding, locks_phrase, observed_locks
+from fkaudit.rules.change_findings import (
+    blocked,
+    key_finding,
+    locks_phrase,
+    observed_locks,
+    partition_copies,
+)
 
 
 class ForeignKeyAddedWithoutNotValid(ChangeRule):
@@ -52,16 +58,24 @@ class ForeignKeyAddedWithoutNotValid(ChangeRule):
         replay = change.replay
         for statement in replay.statements:
             for fk in statement.added_foreign_keys():
-                if fk.table not in replay.pre or not fk.validated:
-                    continue
-                if not statement.scanned(fk.table):
+                if fk.table not in replay.pre or not fk.validated or fk.parent:
+                    continue  # a partition's copy: judged with the partitioned table's key
+                copies = partition_copies(statement.after.foreign_keys, fk)
+                read = [t for t in (fk.table, *(c.table for c in copies)) if statement.scanned(t)]
+                if not read:
                     continue  # a new column's key: nothing to check
                 child, parent = replay.name(fk.table), replay.name(fk.referenced)
                 held = statement.held_after(fk.table)
                 by_table = {fk.table: held}
+                scanned = (
+                    f"{child} holding {locks_phrase(held)} on it"
+                    if read == [fk.table]
+                    else f"{', '.join(map(replay.name, read))} holding {locks_phrase(held)} on "
+                    f"{child}"
+                )
                 message = (
                     f"adds {fk.name} to {child}, which existed before, and validates it at once: "
-                    f"PostgreSQL read all of {child} holding {locks_phrase(held)} on it"
+                    f"PostgreSQL read all of {scanned}"
                 )
                 if fk.referenced in replay.pre and fk.referenced != fk.table:
                     on_parent = statement.held_after(fk.referenced)
@@ -74,8 +88,32 @@ class ForeignKeyAddedWithoutNotValid(ChangeRule):
                         f", blocking {blocked(replay, by_table)} until the migration's "
                         "transaction ends"
                     )
+                if "AccessExclusiveLock" in held:
+                    message += ", blocking reads and writes until the migration's transaction ends"
+                elif held & BLOCKS_WRITES:
+                    message += ", blocking writes until the migration's transaction ends"
                 message += "; add it NOT VALID, then VALIDATE CONSTRAINT in a later migration"
+                # ACCESS EXCLUSIVE taken by this statement: it did more than add the key (ADD
+                # COLUMN ... DEFAULT ... REFERENCES), and the rewrite replaces the key alone.
+                altered = "AccessExclusiveLock" in statement.acquired(fk.table)
+                if altered:
+                    message += (
+                        f" (the statement also altered {child}: keep that part, without the key)"
+                    )
                 definition = statement.definitions.get(fk.oid)
+                suggestion = (
+                    _rewrite(
+                        *replay.names[fk.table], fk.name, definition.definition, altered=altered
+                    )
+                    if definition
+                    else None
+                )
+                if copies and _major(change) < 18:  # NOT VALID on a partitioned table: 18+
+                    message += (
+                        f" (before PostgreSQL 18: to each partition of {child}, then add it to "
+                        f"{child}, which takes the partitions' valid keys as they are)"
+                    )
+                    suggestion = None
                 yield key_finding(
                     self,
                     replay,
@@ -83,16 +121,21 @@ class ForeignKeyAddedWithoutNotValid(ChangeRule):
                     fk,
                     message,
                     columns=definition.columns if definition else (),
-                    suggestion=_rewrite(*replay.names[fk.table], fk.name, definition.definition)
-                    if definition
-                    else None,
+                    suggestion=suggestion,
                     details={"locks": observed_locks(replay, statement, fk.table, fk.referenced)},
                 )
 
 
-def _rewrite(schema: str, table: str, name: str, definition: str) -> str:
+def _major(change: Change) -> int:
+    """The server's major version, as the report of the review names it (`12.22`)."""
+    head = change.final.server_version.split(".", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
+def _rewrite(schema: str, table: str, name: str, definition: str, *, altered: bool) -> str:
     """The key added NOT VALID, then validated (in a later migration: its own transaction).
-    `definition` is the key as PostgreSQL prints it (`pg_get_constraintdef`)."""
+    `definition` is the key as PostgreSQL prints it (`pg_get_constraintdef`); after the rest of
+    the statement when it `altered` the table too."""
     from psycopg import sql
 
     from fkaudit.fixsql import render
@@ -102,4 +145,5 @@ def _rewrite(schema: str, table: str, name: str, definition: str) -> str:
         target, constraint, sql.SQL(definition)
     )
     validate = sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(target, constraint)
-    return render(add) + "\n" + render(validate)
+    first = "-- after the rest of the statement, without the key:\n" if altered else ""
+    return first + render(add) + "\n" + render(validate)

@@ -2,9 +2,11 @@
 
 What it does
     Under review (`check --migrations DIR --new-since FILE`), fires for each statement of the
-    new migrations that validates a foreign key (NOT VALID before it, valid after) inside a
-    transaction that added that key, or that holds on the key's table, at any point, a lock
-    blocking writes (SHARE or stronger, as `pg_locks` showed after each statement).
+    new migrations that validates a foreign key of a table that existed before (NOT VALID
+    before it, valid after) inside a transaction that added that key, or that already held on
+    the key's table a lock blocking writes (SHARE or stronger, as `pg_locks` showed right after
+    the validation). A lock the transaction takes after the validation does not count: the
+    scan was over by then.
 
 Why it matters
     `VALIDATE CONSTRAINT` alone takes SHARE UPDATE EXCLUSIVE on the table, which lets reads and
@@ -50,10 +52,16 @@ class ValidationUnderABlockingLock(ChangeRule):
         for statement in replay.statements:
             if not statement.in_transaction:
                 continue
-            same = [s for s in replay.statements if s.transaction == statement.transaction]
-            for fk in statement.validated_foreign_keys():
-                added_here = any(fk.oid in [k.oid for k in s.added_foreign_keys()] for s in same)
-                held = frozenset().union(*(s.held_after(fk.table) for s in same))
+            validated = statement.validated_foreign_keys()
+            earlier = replay.transaction_of(statement) if validated else []
+            for fk in validated:
+                if fk.table not in replay.pre or fk.parent:
+                    continue  # a new table: nobody writes it yet; a partition's copy of a key
+                added_here = any(fk.oid in [k.oid for k in s.added_foreign_keys()] for s in earlier)
+                # What the transaction holds once the validation has run: everything its earlier
+                # statements took (held to its end) and the validation's own. A lock a later
+                # statement takes was not held during the scan.
+                held = statement.held_after(fk.table)
                 blocking = held & BLOCKS_WRITES
                 if not added_here and not blocking:
                     continue

@@ -3,7 +3,8 @@
 What it does
     Under review (`check --migrations DIR --new-since FILE`), fires for each statement of the
     new migrations that creates an index on a table that existed before, whose leading columns
-    are a foreign key's columns, inside a transaction in which `pg_locks` then showed a lock
+    are the columns of a foreign key (one the table has then, or one the new migrations add
+    after the index), inside a transaction in which `pg_locks` then showed a lock
     blocking writes on the table (plain `CREATE INDEX` takes SHARE). An index built with
     `CONCURRENTLY` runs outside any transaction and does not fire. The key may come later in
     the same transaction (Prisma and Rails build a new column's index before adding its key).
@@ -49,22 +50,27 @@ class BlockingForeignKeyIndexBuild(ChangeRule):
 
     def review(self, change: Change) -> Iterator[Located]:
         replay = change.replay
+        # The keys at the end too: an index built first and its key added after it (the usual
+        # order when the key is added NOT VALID) is that key's index all the same.
+        final = replay.statements[-1].after.foreign_keys if replay.statements else {}
         for statement in replay.statements:
-            if not statement.in_transaction:
+            added = statement.added_indexes()
+            if not statement.in_transaction or not added:
                 continue  # CONCURRENTLY: refused inside a transaction, so run bare
-            for index in statement.added_indexes():
+            known = {**final, **statement.after.foreign_keys}
+            built_on = {index.table for index in added}
+            for index in added:
                 if index.table not in replay.pre:
                     continue
                 held = statement.held_after(index.table) & BLOCKS_WRITES
-                # The keys at the end of the transaction: Prisma's and Rails' migrations build
-                # the index of a new column before adding its key.
-                last = [s for s in replay.statements if s.transaction == statement.transaction][-1]
                 keys = [
                     fk
-                    for fk in last.after.foreign_keys.values()
+                    for fk in sorted(known.values(), key=lambda fk: (fk.name, fk.oid))
                     if fk.table == index.table
                     and fk.attnums
                     and set(index.attnums[: len(fk.attnums)]) == set(fk.attnums)
+                    # a partition's part of an index built on the partitioned table: judged there
+                    and not (fk.parent in known and known[fk.parent].table in built_on)
                 ]
                 if not held or not keys:
                     continue
@@ -133,6 +139,6 @@ def _concurrently(definition: str) -> str | None:
     from fkaudit.escape import printable_sql
 
     head, found, rest = definition.partition(" INDEX ")
-    if not found or head not in ("CREATE", "CREATE UNIQUE"):
-        return None
+    if not found or head not in ("CREATE", "CREATE UNIQUE") or " ON ONLY " in rest:
+        return None  # ON ONLY: a partitioned table's, which cannot be built concurrently
     return printable_sql(f"{head} INDEX CONCURRENTLY {rest};")

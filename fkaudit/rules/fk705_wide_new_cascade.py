@@ -3,12 +3,13 @@
 What it does
     Under review (`check --migrations DIR --new-since FILE`), fires for each foreign key with
     ON DELETE CASCADE that the new migrations add, when, in the schema after them, deleting one
-    row of its referenced table cascades to more than `max_tables` other tables (default 4),
-    or through the new key back to a table it started from (a cycle). A key that references
-    its own table (a tree whose rows delete their subtree) closes no cycle, as for FK305; it
-    fires only when its cascade is too wide. When the referenced table cascaded before the
-    change, the message says to how many tables, so a key that adds one table to a cascade
-    the base already had reads as such.
+    row of a table whose cascade runs through the new key (its referenced table, or a table
+    that cascades to that one) reaches more than `max_tables` other tables (default 4), or
+    when the new key leads back to a table it started from (a cycle). It names the table where
+    the widest such cascade starts. A table that cascades to itself (a tree deleting its
+    subtree) is no cycle, as for FK305.
+    When the table where it starts cascaded before the change, the message says to how many
+    tables, so a key that adds one table to a cascade the base already had reads as such.
 
 Why it matters
     A new cascade changes what a single `DELETE` does on tables the migration never mentions:
@@ -26,6 +27,11 @@ Options
 Example
     ALTER TABLE order_lines ADD CONSTRAINT fk_lines_order FOREIGN KEY (order_id)
         REFERENCES orders ON DELETE CASCADE;   -- fires when orders' cascade then reaches > 4
+
+Known limits
+    Tables are counted, not rows (FK306 estimates those). Partitions count with their
+    partitioned table. Only ON DELETE CASCADE is followed: SET NULL and SET DEFAULT touch rows
+    too but stop the cascade, and a trigger that deletes is not seen.
 """
 
 from __future__ import annotations
@@ -56,6 +62,9 @@ class WideNewCascade(ChangeRule):
         children: dict[int, set[int]] = {}
         for referenced, child in replay.cascades:
             children.setdefault(referenced, set()).add(child)
+        parents: dict[int, set[int]] = {}
+        for referenced, child in replay.cascades:
+            parents.setdefault(child, set()).add(referenced)
         final = set(replay.cascades)
         # The base's cascades: every key of the base touches a table that existed before, so
         # the first statement's snapshot before it ran holds them all.
@@ -67,19 +76,24 @@ class WideNewCascade(ChangeRule):
             for fk in statement.added_foreign_keys():
                 if fk.on_delete != "c" or (fk.referenced, fk.table) not in final:
                     continue
-                reached = _reach(children, fk.referenced) - {fk.referenced}
+                # Every table whose delete cascades through the new key: its referenced table
+                # and the tables that cascade to it; the widest of their cascades is judged.
+                starts = sorted({fk.referenced} | _reach(parents, fk.referenced), key=replay.name)
+                start, reached = max(
+                    ((s, _reach(children, s) - {s}) for s in starts), key=lambda sr: len(sr[1])
+                )
                 cycle = fk.table != fk.referenced and fk.referenced in _reach(children, fk.table)
                 if not cycle and len(reached) <= self.options["max_tables"]:
                     continue
-                parent = replay.name(fk.referenced)
                 what = (
-                    f"closes a cascade cycle through {replay.name(fk.table)} and {parent}"
+                    f"closes a cascade cycle through {replay.name(fk.table)} and "
+                    f"{replay.name(fk.referenced)}"
                     if cycle
-                    else f"makes deleting one row of {parent} cascade to {len(reached)} tables "
-                    f"(more than {self.options['max_tables']})"
+                    else f"makes deleting one row of {replay.name(start)} cascade to "
+                    f"{len(reached)} tables (more than {self.options['max_tables']})"
                 )
-                earlier = len(_reach(base, fk.referenced) - {fk.referenced})
-                if not cycle and earlier and fk.referenced in replay.pre:
+                earlier = len(_reach(base, start) - {start})
+                if not cycle and earlier and start in replay.pre:
                     what += f"; it cascaded to {earlier} tables before the change"
                 yield key_finding(
                     self,
@@ -88,6 +102,7 @@ class WideNewCascade(ChangeRule):
                     fk,
                     f"adds {fk.name} with ON DELETE CASCADE, which {what}",
                     details={
+                        "start": replay.name(start),
                         "reached_tables": sorted(replay.name(t) for t in reached),
                         "cycle": cycle,
                     },
