@@ -88,10 +88,6 @@ class ForeignKeyAddedWithoutNotValid(ChangeRule):
                         f", blocking {blocked(replay, by_table)} until the migration's "
                         "transaction ends"
                     )
-                if "AccessExclusiveLock" in held:
-                    message += ", blocking reads and writes until the migration's transaction ends"
-                elif held & BLOCKS_WRITES:
-                    message += ", blocking writes until the migration's transaction ends"
                 message += "; add it NOT VALID, then VALIDATE CONSTRAINT in a later migration"
                 # ACCESS EXCLUSIVE taken by this statement: it did more than add the key (ADD
                 # COLUMN ... DEFAULT ... REFERENCES), and the rewrite replaces the key alone.
