@@ -213,7 +213,7 @@ def report_review(review: Any, options: RunOptions, report_options: ReportOption
             click.echo(f"fkaudit: {note}", err=True)
 
         with _sizes_session(review, options) as sizes_from:
-            report = run_review(review, audit, rules, announce)
+            report = run_review(review, audit, rules, announce, settings.scope)
             if sizes_from is not None:
                 report = _told_sizes(report, sizes_from)
         report = replace(report, database=str(review.directory))

@@ -423,3 +423,23 @@ def test_only_a_review_counts_the_change_rules_as_run(tmp_path: Path) -> None:
     assert "FK70" not in junit and "FK101" in junit
     review = json.loads(review_folder(tmp_path, "002_key.sql")[1])["summary"]
     assert set(review["rules"]) >= CHANGE_CODES and set(audit["rules"]) <= set(review["rules"])
+
+
+def test_excluded_tables_get_no_change_findings(tmp_path: Path) -> None:
+    """`--exclude-table` (or the configuration's `exclude`) leaves a table out of a review as it
+    leaves it out of an audit: FK701 and FK704 alike, and the other tables still judged."""
+    base = "CREATE TABLE p (id int PRIMARY KEY);\n"
+    base += "CREATE TABLE a (p_id int);\nCREATE TABLE b (p_id int);\n"
+    change = (
+        "ALTER TABLE a ADD CONSTRAINT a_p FOREIGN KEY (p_id) REFERENCES p;\n"
+        "ALTER TABLE b ADD CONSTRAINT b_p FOREIGN KEY (p_id) REFERENCES p;\n"
+    )
+    write_folder(tmp_path, [("001_base.sql", base), ("002_keys.sql", change)])
+    _, everything, _ = review_folder(tmp_path, "002_keys.sql")
+    _, left, _ = review_folder(tmp_path, "002_keys.sql", "--exclude-table", "public.a")
+    tables = {
+        (f["code"], f["table"]) for f in json.loads(everything)["findings"] if f["code"] >= "FK7"
+    }
+    assert tables == {("FK701", "a"), ("FK701", "b"), ("FK704", "a"), ("FK704", "b")}
+    kept = {(f["code"], f["table"]) for f in json.loads(left)["findings"]}
+    assert kept == {("FK701", "b"), ("FK704", "b")}

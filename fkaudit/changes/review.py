@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from fkaudit.catalog.scope import Scope
 from fkaudit.changes.observe import Change, Located
 from fkaudit.changes.replay import ReplayFailed, replay
 from fkaudit.changes.transactions import detect_tool, file_transaction
@@ -75,8 +76,12 @@ def review(
     audit: Callable[[str], Report],
     rules: Sequence[Rule],
     announce: Callable[[str], None] | None = None,
+    scope: Scope | None = None,
 ) -> Report:
-    """Load the base, audit it, replay the new migrations, audit the result, judge the change."""
+    """Load the base, audit it, replay the new migrations, audit the result, judge the change.
+
+    `scope` (the configuration's schemas, tables and exclusions) chooses the tables whose
+    change findings are reported, as it chooses those an audit inspects."""
     base_files, new_files = split_migrations(options)
     if not new_files:
         raise FkauditError(f"--migrations {options.directory}: no new migration to review")
@@ -110,8 +115,13 @@ def review(
             after = audit(dsn)
             break
     change = Change(replayed, before, after)
+    scope = scope or Scope()
     located = [
-        found for rule in rules if isinstance(rule, ChangeRule) for found in rule.review(change)
+        found
+        for rule in rules
+        if isinstance(rule, ChangeRule)
+        for found in rule.review(change)
+        if scope.includes(found.finding.schema, found.finding.table)
     ]
     return introduced(change, located, [rule.code for rule in rules])
 
