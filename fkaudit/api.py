@@ -31,7 +31,7 @@ from fkaudit.errors import FkauditError
 from fkaudit.findings import Finding
 from fkaudit.orphans.scan import ScanFailure, ScanListener, largest_first, scan
 from fkaudit.report import Report, RuleError
-from fkaudit.rules import DataRule
+from fkaudit.rules import ChangeRule, DataRule
 from fkaudit.settings import resolve
 
 if TYPE_CHECKING:
@@ -228,7 +228,10 @@ def audit(
         suppressed=suppressed,
         errors=errors,
         incomplete=incomplete,
-        rules_run=tuple(rule.code for rule in rules),
+        # A change rule judges a review only (fkaudit.changes.review adds them there): listed
+        # here, a plain audit would count them as passed checks (JUnit, by_rule) and call
+        # the baseline's FK7xx entries stale.
+        rules_run=tuple(rule.code for rule in rules if not isinstance(rule, ChangeRule)),
         foreign_keys_inspected=len(catalog.inspected_foreign_keys),
         foreign_keys=tuple(
             (catalog.table(fk.table_oid).schema, catalog.table(fk.table_oid).name, fk.name)

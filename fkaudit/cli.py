@@ -23,7 +23,7 @@ from fkaudit.process import MainGroup, handle_errors, handle_errors_offline, run
 from fkaudit.reporters import FORMATS
 
 if TYPE_CHECKING:
-    from fkaudit.settings import ReportOptions, RunOptions, TargetOptions
+    from fkaudit.settings import ReportOptions, ReviewOptions, RunOptions, TargetOptions
 
 # A command callback. The option groups below change its parameters (they hand it one typed
 # value for many options), so they are typed by this, not by a TypeVar.
@@ -426,6 +426,87 @@ def target_options(func: Command) -> Command:
     return _decorated(collect, decorators)
 
 
+def review_options(func: Command) -> Command:
+    """Options that review new migrations instead of auditing the whole folder, passed on as
+    `review: ReviewOptions | None` (`fkaudit.changes`)."""
+
+    @wraps(func)
+    def collect(
+        *args: Any,
+        target: TargetOptions,
+        new_since: str | None,
+        base_ref: str | None,
+        transaction: str,
+        sizes_from: str | None,
+        **rest: Any,
+    ) -> Any:
+        from click.core import ParameterSource
+
+        from fkaudit.settings import ReviewOptions
+
+        # $FKAUDIT_SIZES_FROM keeps a production DSN off the command line (the GitHub action
+        # passes it so); set in an environment that also runs plain audits, it is not an error
+        # there, only the option is.
+        given = click.get_current_context().get_parameter_source("sizes_from")
+        explicit = given is ParameterSource.COMMANDLINE
+        if new_since is None and base_ref is None:
+            if transaction != "auto":
+                raise click.UsageError("--transaction needs --new-since or --base-ref")
+            if sizes_from is not None and explicit:
+                raise click.UsageError("--sizes-from needs --new-since or --base-ref")
+            return func(*args, target=target, review=None, **rest)
+        if new_since is not None and base_ref is not None:
+            raise click.UsageError("give one of --new-since and --base-ref")
+        if target.migrations is None:
+            raise click.UsageError("--new-since and --base-ref need --migrations DIR")
+        if sizes_from is not None and not sizes_from.strip():
+            # libpq would read "" as "the PG* variables": never a database nobody named.
+            raise click.UsageError("--sizes-from: empty connection string")
+        review = ReviewOptions(
+            target.migrations,
+            new_since,
+            base_ref,
+            transaction,
+            target.pg_bindir,
+            sizes_from or None,
+        )
+        return func(*args, target=target, review=review, **rest)
+
+    decorators = [
+        click.option(
+            "--new-since",
+            metavar="FILE",
+            help="Review the migrations of --migrations DIR from FILE on (in the folder's "
+            "order): the ones before it are the base. Reports what the new ones do to the "
+            "foreign keys (FK7xx) and the problems they add, not the base's.",
+        ),
+        click.option(
+            "--base-ref",
+            metavar="REF",
+            help="As --new-since, the new migrations being the files of DIR that git "
+            "revision REF (the pull request's target branch) does not have.",
+        ),
+        click.option(
+            "--transaction",
+            type=click.Choice(["auto", "file", "statement"]),
+            default="auto",
+            show_default=True,
+            help="How the new migrations run: as their tool runs them (auto), each file in "
+            "one transaction, or each statement in its own.",
+        ),
+        click.option(
+            "--sizes-from",
+            metavar="DSN",
+            envvar="FKAUDIT_SIZES_FROM",
+            show_envvar=True,
+            help="The live database the migrations are for: FK701-FK703 say how many rows "
+            "and bytes of each table are read while writes wait (reltuples, "
+            "pg_relation_size; read-only, time-bounded), largest first.",
+        ),
+    ]
+    return _decorated(collect, decorators)
+
+
 def run() -> None:
     """The `fkaudit` console entry point."""
     run_and_exit(main)
@@ -444,10 +525,17 @@ def main() -> None:
 @main.command()
 @click.argument("dsn", required=False)
 @target_options
+@review_options
 @audit_options
 @report_options
 @handle_errors
-def check(dsn: str | None, target: TargetOptions, run: RunOptions, report: ReportOptions) -> None:
+def check(
+    dsn: str | None,
+    target: TargetOptions,
+    review: ReviewOptions | None,
+    run: RunOptions,
+    report: ReportOptions,
+) -> None:
     """Audit the database at DSN (a libpq URI or key=value string), or SQL files.
 
     Without DSN, $DATABASE_URL is used, else the PG* environment variables (PGHOST, PGUSER,
@@ -456,8 +544,10 @@ def check(dsn: str | None, target: TargetOptions, run: RunOptions, report: Repor
     --schema-file or --migrations, the SQL is applied to a throwaway PostgreSQL and audited
     there; an error in it is reported as FILE:LINE and exits 2.
     """
-    from fkaudit.run import open_target, report_audit
+    from fkaudit.run import open_target, report_audit, report_review
 
+    if review is not None:
+        sys.exit(report_review(review, run, report))
     with open_target(dsn, target) as opened:
         code = report_audit(opened, run, report)
     sys.exit(code)

@@ -69,9 +69,10 @@ def deliver(
         click.echo(piece, nl=False, color=color)
 
 
-# The formats that show where a finding's object is defined, and those that need a file path
-# for every result (what they call a result, for the note when none is known).
-_LOCATED = frozenset({"sarif", "github", "json", "gitlab", "concise"})
+# The formats that show where a finding's object is defined (JUnit and Markdown in the text,
+# as `path:line:`), and those that need a file path for every result (what they call a
+# result, for the note when none is known).
+_LOCATED = frozenset({"sarif", "github", "json", "gitlab", "concise", "junit", "markdown"})
 _NEED_A_PATH = {"sarif": "SARIF results", "gitlab": "GitLab Code Quality issues"}
 
 
@@ -88,6 +89,8 @@ def _render_options(
     if files and options.fmt in _LOCATED:
         everything = (*report.findings, *report.baselined, *report.suppressed)
         locations = dict(locate_all(everything, files))
+    if options.fmt in _LOCATED:
+        locations.update((fp, SourceLine(path, line)) for fp, path, line in report.located)
     if artifact is None and files:
         artifact = display_path(files[0])
     elif artifact is None and options.fmt in _NEED_A_PATH and not options.quiet:

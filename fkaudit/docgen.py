@@ -10,6 +10,7 @@ bodies become SQL code blocks; indented blocks inside other sections stay code b
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -40,6 +41,9 @@ def _markdown_body(title: str, body: str) -> str:
     for block in body.split("\n\n"):
         if block.startswith("    "):
             paragraphs.append(f"```\n{textwrap.dedent(block)}\n```")
+        elif block.startswith("- "):  # a list: one item per `- ` line, continued below it
+            items = re.split(r"\n(?=- )", block)
+            paragraphs.append("\n".join(" ".join(i.split()) for i in items))
         else:
             paragraphs.append(" ".join(line.strip() for line in block.splitlines()))
     return "\n\n".join(paragraphs)

@@ -71,6 +71,9 @@ class Report:
     # (schema, table, constraint) of every key an exact orphan scan found no orphan in: the only
     # keys whose VALIDATE CONSTRAINT `fkaudit fix` knows will succeed.
     scanned_clean: frozenset[tuple[str, str, str]] = frozenset()
+    # (fingerprint, path, line) of findings a review placed at the statement that caused them
+    # (FK7xx): where every format points them, before any definition found in the files.
+    located: tuple[tuple[str, str, int], ...] = ()
 
     def counts(self) -> dict[str, int]:
         """Findings per severity label, every severity present (highest first)."""

@@ -183,6 +183,87 @@ def report_audit(target: Target, options: RunOptions, report_options: ReportOpti
     return exit_code(report, audited.settings.fail_on, exit_zero=report_options.exit_zero)
 
 
+def report_review(review: Any, options: RunOptions, report_options: ReportOptions) -> int:
+    """`fkaudit check --migrations DIR --new-since FILE` (or `--base-ref REF`): review what the
+    new migrations do (`fkaudit.changes`), write the report(s); the exit code.
+
+    The base and the result are audited with the run's settings, without orphan progress; the
+    report holds what the change introduced. A baseline accepts findings as in any report, but
+    lists no stale entry: the base's findings are left out, not fixed. With `--sizes-from`,
+    FK701-FK703 say the live tables' sizes and the largest come first (`_told_sizes`).
+    """
+    from fkaudit.changes.review import review as run_review
+    from fkaudit.engine import select_rules
+    from fkaudit.schemafile import migration_files
+
+    with paused_gc():
+        settings = options.resolve(load_config(options.config_file))
+        rules = select_rules(
+            settings.select,
+            settings.ignore,
+            settings.config,
+            extend_select=settings.extend_select,
+            extend_ignore=settings.extend_ignore,
+        )
+
+        def audit(dsn: str) -> Report:
+            return audit_target(Target(dsn), options, quiet=True).report
+
+        def announce(note: str) -> None:
+            click.echo(f"fkaudit: {note}", err=True)
+
+        with _sizes_session(review, options) as sizes_from:
+            report = run_review(review, audit, rules, announce, settings.scope)
+            if sizes_from is not None:
+                report = _told_sizes(report, sizes_from)
+        report = replace(report, database=str(review.directory))
+        if report_options.baseline is not None:
+            entries = load_baseline(report_options.baseline)
+            # A review reports what the change introduced, not the base's findings: an entry
+            # it does not find again is not fixed, so none is called stale (a full audit says).
+            report = replace(
+                apply_baseline(report, entries, settings, options.orphans), stale_baseline=()
+            )
+        deliver(report, migration_files(review.directory), report_options, settings.fail_on)
+    outlive_the_command(report)
+    return exit_code(report, settings.fail_on, exit_zero=report_options.exit_zero)
+
+
+@contextmanager
+def _sizes_session(review: Any, options: RunOptions) -> Iterator[Any]:
+    """The `--sizes-from` database's connection (read-only, bounded by the run's timeouts), or
+    None without the option. Opened before the review, so that a DSN that cannot connect
+    fails at once, not after the replay; idle meanwhile."""
+    if review.sizes_from is None:
+        yield None
+        return
+    from fkaudit.connection import SessionLimits, connect
+    from fkaudit.errors import ConnectionFailed
+
+    limits = SessionLimits(
+        statement_timeout_ms=options.statement_timeout_s * 1000,
+        lock_timeout_ms=options.lock_timeout_s * 1000,
+    )
+    try:
+        conn = connect(review.sizes_from, limits)
+    except ConnectionFailed as exc:
+        raise ConnectionFailed(f"--sizes-from: {exc}") from None
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _told_sizes(report: Report, conn: Any) -> Report:
+    """The review's report with the live sizes of the tables FK701-FK703 block, ranked
+    (`fkaudit.changes.sizes`)."""
+    from fkaudit.changes.sizes import BLOCKING, read_sizes, with_sizes
+
+    tables = {(f.schema, f.table) for f in report.findings if f.code in BLOCKING}
+    sizes = read_sizes(conn, tables)
+    return replace(report, findings=tuple(with_sizes(report.findings, sizes)))
+
+
 def exit_code(report: Report, fail_on: Severity, *, exit_zero: bool = False) -> int:
     """The report's exit code; with `exit_zero` (ruff's `--exit-zero`) findings no longer fail
     the run, but one that could not complete still exits 2: a check that did not run must never

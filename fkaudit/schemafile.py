@@ -48,6 +48,7 @@ SUPERUSER = "fkaudit_bootstrap_superuser"
 LOADER = "fkaudit"
 UNPRIVILEGED = "schema files are applied as an unprivileged role"
 _INSUFFICIENT_PRIVILEGE = "42501"
+_MISSING_ROLE = re.compile(r'role "(.*)" does not exist', re.DOTALL)
 _MAX_ROLE_ROUNDS = 100
 # Notices are not shown; a dump's own settings (SET ...) follow these and win.
 _OPTIONS = "-c client_min_messages=warning"
@@ -60,6 +61,11 @@ class SqlError:
     path: Path
     line: int
     message: str
+    # The role named by `role "x" does not exist` (42704 for OWNER TO and GRANT, 22023 for SET
+    # ROLE), which the files need and do not create: read from the server's primary message,
+    # not from `message`, which carries a CONTEXT line when the statement failed inside a DO
+    # block or a function.
+    missing_role: str | None = None
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -74,7 +80,7 @@ def natural_key(path: Path) -> tuple[tuple[int, int | str], ...]:
     return tuple(parts)
 
 
-def _flyway_version(name: str) -> tuple[str, tuple[int, ...]] | None:
+def flyway_version(name: str) -> tuple[str, tuple[int, ...]] | None:
     """(`V`, `U` or `R`, version numbers) of a Flyway file name (`V1_1__add.sql`), else None."""
     kind = name[:1]
     version, marker, _ = name[1:].partition("__")
@@ -104,7 +110,7 @@ def migration_files(directory: Path) -> tuple[Path, ...]:
     ]
     if not files:
         raise FkauditError(f"--migrations {directory}: no .sql files in it")
-    flyway = {path: _flyway_version(path.name) for path in files}
+    flyway = {path: flyway_version(path.name) for path in files}
     if all(flyway.values()):
         versioned = [(v, p) for p, v in flyway.items() if v is not None and v[0] != "U"]
         return tuple(
@@ -126,14 +132,6 @@ def up_part(text: str) -> str | None:
     return None
 
 
-def _missing_role(error: SqlError) -> str | None:
-    """The role named by `role "x" does not exist`, which a dump's OWNER TO/GRANT needs."""
-    head, quote, rest = error.message.partition('role "')
-    if not quote or not rest.endswith('" does not exist') or head != "ERROR: ":
-        return None
-    return rest[: -len('" does not exist')]
-
-
 def read_scripts(files: Sequence[Path]) -> tuple[Script, ...]:
     """Every file split into steps, before anything runs: a refused meta-command anywhere
     stops the run with its file and line (ScriptError, exit 2) and starts no server."""
@@ -149,7 +147,7 @@ def read_scripts(files: Sequence[Path]) -> tuple[Script, ...]:
     return tuple(scripts)
 
 
-def _caught(error: psycopg.Error, path: Path, line: int, major: int) -> SqlError:
+def caught_error(error: psycopg.Error, path: Path, line: int, major: int) -> SqlError:
     """`ERROR: message (first CONTEXT line)` where the server says, else at `line`."""
     diag = error.diag
     message = f"{diag.severity_nonlocalized or diag.severity or 'ERROR'}: " + (
@@ -160,7 +158,13 @@ def _caught(error: psycopg.Error, path: Path, line: int, major: int) -> SqlError
         message += f" ({context[0].strip()})"
     if diag.sqlstate == _INSUFFICIENT_PRIVILEGE:
         message += unprivileged(diag.message_primary or "", major)
-    return SqlError(path, line, message)
+    role = _MISSING_ROLE.fullmatch(diag.message_primary or "")
+    return SqlError(
+        path,
+        line,
+        message,
+        role[1] if role is not None else None,
+    )
 
 
 def unprivileged(refused: str, major: int) -> str:
@@ -181,7 +185,7 @@ def unprivileged(refused: str, major: int) -> str:
     return f": {UNPRIVILEGED}"
 
 
-def _error_line(error: psycopg.Error, step: Statement | CopyIn, encoding: str) -> int:
+def error_line(error: psycopg.Error, step: Statement | CopyIn, encoding: str) -> int:
     """The file line of an error: its position in the statement (not in a query run inside
     it: DO blocks, functions), or its row of COPY data, else the statement's first line."""
     diag = error.diag
@@ -221,20 +225,29 @@ class SchemaLoader:
         self.server = server
         self.options = " ".join(part for part in (options.strip(), _OPTIONS) if part)
         self.major = 0  # the server's major version, known once load() has connected
+        self.database = ""  # the database the files built, known once load() has succeeded
 
-    def load(self, scripts: Sequence[Script]) -> str:
-        """Apply `scripts` in order; the DSN of the database they built (the loader's)."""
+    def load(
+        self, scripts: Sequence[Script], *, require_tables: bool = True, roles: Sequence[str] = ()
+    ) -> str:
+        """Apply `scripts` in order; the DSN of the database they built (the loader's).
+
+        Without `require_tables`, files that create no table (or none at all: the base of a
+        review whose first migration is new) leave the empty `fkaudit` database. `roles` are
+        created first, as those the files name and do not create are (a review's new
+        migrations may be the first to name one)."""
         self._prepare()
         extensions = _extensions_to_precreate(scripts, self.major)
-        roles: list[str] = []
+        roles = list(roles)
         for _ in range(_MAX_ROLE_ROUNDS):
             self._reset(roles, extensions)
             error = self._apply(scripts)
             if error is None:
-                built = self._built_database([s.path for s in scripts])
-                return self.server.dsn(built, user=LOADER)
-            role = _missing_role(error)
-            if role is None or role.startswith("pg_"):  # pg_*: reserved, a newer server's
+                self.database = self._built_database([s.path for s in scripts], require_tables)
+                return self.server.dsn(self.database, user=LOADER)
+            role = error.missing_role
+            # pg_*: reserved, a newer server's; one created already: the files dropped it
+            if role is None or role.startswith("pg_") or role in roles:
                 raise FkauditError(str(error))
             roles.append(role)
         raise FkauditError(f"applying the schema files needed more than {_MAX_ROLE_ROUNDS} roles")
@@ -312,19 +325,21 @@ class SchemaLoader:
                     " WHERE extname = ANY({})"
                 ).format(sql.Literal(LOADER), sql.Literal(["plpgsql", *extensions]))
             )
-        with self._connect(DATABASE) as conn:  # the loader, owner of the database and `public`
+        with self.connect(DATABASE) as conn:  # the loader, owner of the database and `public`
             conn.execute(
                 sql.SQL("GRANT CREATE ON DATABASE {} TO PUBLIC").format(sql.Identifier(DATABASE))
             )
             conn.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
 
-    def _built_database(self, files: Sequence[Path]) -> str:
+    def _built_database(self, files: Sequence[Path], require_tables: bool = True) -> str:
         """The one database holding tables: `fkaudit`, or the one a dump made with `--create`
         switched to (`CREATE DATABASE x; \\connect x`)."""
         with self._admin() as conn:
             names = _databases(conn)
         with_tables = [name for name in names if _has_tables(self.server.dsn(name, user=LOADER))]
         shown = ", ".join(str(path) for path in files[:3]) + (", ..." if len(files) > 3 else "")
+        if not with_tables and not require_tables:
+            return DATABASE
         if not with_tables:
             raise FkauditError(
                 f"{shown}: applied, but no table exists afterwards "
@@ -337,7 +352,7 @@ class SchemaLoader:
             )
         return with_tables[0]
 
-    def _connect(self, dbname: str) -> psycopg.Connection[tuple[Any, ...]]:
+    def connect(self, dbname: str) -> psycopg.Connection[tuple[Any, ...]]:
         return psycopg.connect(
             self.server.dsn(dbname, user=LOADER),
             autocommit=True,
@@ -357,7 +372,7 @@ class SchemaLoader:
 
     def _apply_one(self, script: Script) -> SqlError | None:
         try:
-            conn = self._connect(DATABASE)
+            conn = self.connect(DATABASE)
         except psycopg.Error as exc:
             return SqlError(script.path, 1, f"cannot connect to the throwaway server: {exc}")
         try:
@@ -365,7 +380,7 @@ class SchemaLoader:
                 if isinstance(step, Connect):
                     conn.close()
                     try:
-                        conn = self._connect(step.dbname)
+                        conn = self.connect(step.dbname)
                     except psycopg.Error as exc:
                         first = str(exc).strip().splitlines()[-1:] or ["failed"]
                         why = f"\\connect {step.dbname}: {first[0]}"
@@ -374,18 +389,18 @@ class SchemaLoader:
                         return SqlError(script.path, step.line, why)
                     continue
                 try:
-                    self._run_step(conn, step)
+                    self.run_step(conn, step)
                 except psycopg.Error as exc:
                     if isinstance(step, Encoding):
-                        return _caught(exc, script.path, step.line, self.major)
-                    return _caught(
-                        exc, script.path, _error_line(exc, step, conn.info.encoding), self.major
+                        return caught_error(exc, script.path, step.line, self.major)
+                    return caught_error(
+                        exc, script.path, error_line(exc, step, conn.info.encoding), self.major
                     )
         finally:
             conn.close()
         return None
 
-    def _run_step(self, conn: psycopg.Connection[tuple[Any, ...]], step: Step) -> None:
+    def run_step(self, conn: psycopg.Connection[tuple[Any, ...]], step: Step) -> None:
         """Run `step`, with the two things dumps need that an ordinary role is refused: a new
         owner's CREATE privilege (`_run_owner_change`), and switching system triggers."""
         try:
@@ -583,6 +598,19 @@ def loaded_database(
     """
     scripts = read_scripts(files)
     what = label or ", ".join(str(path) for path in files[:1])
+    with started_loader(scripts, bindir, what, announce) as loader:
+        yield loader.load(scripts)
+
+
+@contextmanager
+def started_loader(
+    scripts: Sequence[Script],
+    bindir: Path | None,
+    what: str,
+    announce: Callable[[str], None] | None = None,
+) -> Iterator[SchemaLoader]:
+    """A throwaway server of a build that has every extension `scripts` create, and a loader
+    for it (nothing applied yet); the server is stopped after."""
     choice = choose_build(what, required_extensions(scripts), bindir)
     if choice.note and announce is not None:
         announce(choice.note)
@@ -591,4 +619,4 @@ def loaded_database(
         _libpq_environment_cleared(),
         ThrowawayServer(choice.bindir, superuser=SUPERUSER) as server,
     ):
-        yield SchemaLoader(server, options).load(scripts)
+        yield SchemaLoader(server, options)

@@ -132,6 +132,20 @@ class TargetOptions:
     pg_bindir: Path | None = None
 
 
+@dataclass(frozen=True)
+class ReviewOptions:
+    """A review of new migrations (`fkaudit.changes`): `--migrations DIR` with `--new-since
+    FILE` or `--base-ref REF`, `--transaction`, and `--sizes-from DSN` (the live database whose
+    table sizes say how long FK701-FK703 block writes)."""
+
+    directory: Path
+    new_since: str | None = None
+    base_ref: str | None = None
+    transaction: str = "auto"
+    pg_bindir: Path | None = None
+    sizes_from: str | None = None
+
+
 def configuration(config: Config | str | Path | None) -> Config:
     """A loaded configuration as given, else the file at the path, else the project's own."""
     if isinstance(config, Config):

@@ -59,15 +59,19 @@ DEFAULTS: dict[str, str] = {
     "format": "github",
     "fail-on": "",
     "baseline": "",
+    "new-since": "",
+    "base-ref": "",
+    "sizes-from": "",
     "args": "",
     "upload-sarif": "false",
     "sarif-file": "fkaudit.sarif",
 }
 
 
-def command_for(**inputs: str) -> list[str]:
-    """fkaudit's arguments (after `python -m fkaudit`) for the defaults overridden by `inputs`."""
-    command: list[str] = run.build_command({**DEFAULTS, **inputs}, python=PY)
+def command_for(environ: Mapping[str, str] | None = None, /, **inputs: str) -> list[str]:
+    """fkaudit's arguments (after `python -m fkaudit`) for the defaults overridden by `inputs`,
+    in a job whose environment is `environ`."""
+    command: list[str] = run.build_command({**DEFAULTS, **inputs}, python=PY, environ=environ)
     assert command[:4] == [PY, "-m", "fkaudit", "check"]
     return command[3:]
 
@@ -302,6 +306,150 @@ def test_rejecting_a_dsn_does_not_repeat_it() -> None:
     assert PASSWORD not in str(raised.value) and "db.internal" not in str(raised.value)
 
 
+# --- the review mode: new-since, base-ref, sizes-from ------------------------------------------
+
+
+def test_new_since_reviews_the_migrations_from_that_file_on() -> None:
+    assert command_for(migrations="db/migrations", **{"new-since": "0042_add_fk.sql"}) == [
+        "check",
+        "--migrations",
+        "db/migrations",
+        "--new-since",
+        "0042_add_fk.sql",
+        "--format",
+        "github",
+    ]
+
+
+def test_base_ref_is_passed_as_given() -> None:
+    command = command_for(migrations="db/migrate", **{"base-ref": "origin/release-2"})
+    assert command[:5] == ["check", "--migrations", "db/migrate", "--base-ref", "origin/release-2"]
+
+
+def test_base_ref_auto_is_the_pull_requests_target_branch() -> None:
+    inputs = {"migrations": "db/migrate", "base-ref": "auto"}
+    on_pull_request = command_for({"GITHUB_BASE_REF": "main"}, **inputs)
+    assert on_pull_request[3:5] == ["--base-ref", "origin/main"]
+    # A push (GITHUB_BASE_REF is set, empty, outside pull request events): the whole folder.
+    for environ in ({"GITHUB_BASE_REF": ""}, {}):
+        assert command_for(environ, **inputs) == [
+            "check",
+            "--migrations",
+            "db/migrate",
+            "--format",
+            "github",
+        ]
+
+
+def test_review_inputs_may_take_the_folder_from_args() -> None:
+    command = command_for(args="--migrations db/m", **{"new-since": "2.sql"})
+    assert command == [
+        "check",
+        "--new-since",
+        "2.sql",
+        "--format",
+        "github",
+        "--migrations",
+        "db/m",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"new-since": "2.sql", "base-ref": "auto"}, "mutually exclusive"),
+        ({"new-since": "2.sql"}, "new-since needs migrations"),
+        ({"base-ref": "origin/main"}, "base-ref needs migrations"),
+        ({"schema-file": "s.sql", "base-ref": "auto"}, "base-ref needs migrations"),
+        ({"migrations": "m", "sizes-from": "postgresql://ro@prod/app"}, "sizes-from needs"),
+        ({"migrations": "m", "base-ref": "--output=/etc/x"}, "base-ref must not start"),
+        ({"migrations": "m", "new-since": "-q"}, "new-since must not start"),
+    ],
+)
+def test_review_inputs_are_checked(inputs: dict[str, str], message: str) -> None:
+    with pytest.raises(run.InputError, match=message) as raised:
+        command_for({"GITHUB_BASE_REF": "main"}, **inputs)
+    assert "prod" not in str(raised.value)
+
+
+def test_sizes_from_goes_to_the_environment_not_the_command_line() -> None:
+    dsn = f"postgresql://ro:{PASSWORD}@prod.internal/app"
+    inputs = {**DEFAULTS, "migrations": "m", "new-since": "2.sql", "sizes-from": dsn}
+    command = run.build_command(inputs, python=PY)
+    assert not any(PASSWORD in arg or "prod.internal" in arg for arg in command)
+    assert run.build_env(inputs, {"PATH": "/bin"}) == {"PATH": "/bin", "FKAUDIT_SIZES_FROM": dsn}
+
+
+def git(directory: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(directory), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def pull_request(tmp_path: Path) -> Path:
+    """A pull request's checkout as actions/checkout leaves it by default: one commit deep,
+    the target branch (main) not fetched. The origin's main has the base migration; the pull
+    request adds one with a validated foreign key on a table that existed (FK701)."""
+    origin = tmp_path / "origin"
+    migrations = origin / "db" / "migrations"
+    migrations.mkdir(parents=True)
+    git(origin, "init", "-q", "-b", "main")
+    (migrations / "001_base.sql").write_text(
+        "CREATE TABLE customers (id int PRIMARY KEY);\n"
+        "CREATE TABLE orders (id int PRIMARY KEY, customer_id int);\n",
+        encoding="utf-8",
+    )
+    git(origin, "add", ".")
+    git(origin, "commit", "-q", "-m", "base")
+    git(origin, "checkout", "-q", "-b", "feature")
+    (migrations / "002_add_fk.sql").write_text(
+        "-- the key, validated at once\n"
+        "ALTER TABLE orders ADD CONSTRAINT fk_orders_customer\n"
+        "    FOREIGN KEY (customer_id) REFERENCES customers;\n",
+        encoding="utf-8",
+    )
+    git(origin, "add", ".")
+    git(origin, "commit", "-q", "-m", "add a key")
+    work = tmp_path / "work"
+    subprocess.run(
+        [
+            "git",
+            "clone",
+            "-q",
+            "--depth=1",
+            "--single-branch",
+            "--branch",
+            "feature",
+            origin.as_uri(),
+            str(work),
+        ],
+        check=True,
+    )
+    return work
+
+
+def test_a_missing_target_branch_is_fetched_for_auto(pull_request: Path) -> None:
+    migrations = str(pull_request / "db" / "migrations")
+    assert run.ensure_revision("origin/main", migrations, fetch=False) is not None
+    assert run.ensure_revision("origin/main", migrations, fetch=True) is None
+    assert git(pull_request, "ls-tree", "-r", "--name-only", "origin/main").split() == [
+        "db/migrations/001_base.sql"
+    ]
+
+
+def test_a_missing_revision_says_how_to_get_it(pull_request: Path) -> None:
+    migrations = str(pull_request / "db" / "migrations")
+    for ref, fetch in (("origin/release", True), ("v1.2", False), ("origin/main", False)):
+        why = run.ensure_revision(ref, migrations, fetch=fetch)
+        assert why is not None and "fetch-depth: 0" in why and ref in why
+    assert run.ensure_revision("HEAD", migrations, fetch=False) is None
+
+
 @pytest.mark.parametrize("value", ["true", "True", "TRUE"])
 def test_upload_sarif_accepts_true_in_any_case(value: str) -> None:
     assert command_for(format="sarif", **{"upload-sarif": value})[2:4] == ["sarif", "--output"]
@@ -421,11 +569,14 @@ def test_the_fkaudit_it_runs_must_be_installed(
 # --- end to end: the script as the action's run step runs it ----------------------------------
 
 
-def run_step(tmp_path: Path, **inputs: str) -> subprocess.CompletedProcess[str]:
-    """Run run.py in a separate process from `tmp_path` (the workspace), as action.yml does."""
+def run_step(
+    tmp_path: Path, environ: Mapping[str, str] | None = None, /, **inputs: str
+) -> subprocess.CompletedProcess[str]:
+    """Run run.py in a separate process from `tmp_path` (the workspace), as action.yml does;
+    `environ` adds to the job's environment (GITHUB_BASE_REF, ...)."""
     return subprocess.run(
         [sys.executable, str(RUN_PY)],
-        env=action_env(tmp_path, **inputs),
+        env={**action_env(tmp_path, **inputs), **(environ or {})},
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -505,6 +656,68 @@ def test_baseline_end_to_end(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert read_outputs(tmp_path) == {"exit-code": "0"}, done.stdout + done.stderr
+
+
+def test_pull_request_review_end_to_end(
+    pull_request: Path, dsn_with_password: str, conn: psycopg.Connection[Any]
+) -> None:
+    """`base-ref: auto` on a pull request checked out one commit deep: the target branch is
+    fetched, the new migration reviewed, and its FK701 tells the size of the live table that
+    `sizes-from` names (the test database, with the table filled), whose DSN is printed
+    nowhere."""
+    conn.execute(
+        "CREATE TABLE customers (id int PRIMARY KEY);"
+        "CREATE TABLE orders (id int PRIMARY KEY, customer_id int);"
+        "INSERT INTO orders SELECT g, NULL FROM generate_series(1, 1000) g;"
+        "ANALYZE orders"
+    )
+    done = run_step(
+        pull_request,
+        {"GITHUB_BASE_REF": "main", "GITHUB_WORKSPACE": str(pull_request)},
+        migrations="db/migrations",
+        format="json",
+        **{
+            "base-ref": "auto",
+            "sizes-from": dsn_with_password,
+            "args": f"--select FK7 {throwaway_server_args()}",
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    assert read_outputs(pull_request) == {"exit-code": "1"}, done.stdout + done.stderr
+    assert "--base-ref origin/main" in done.stdout  # the "Running: fkaudit check ..." line
+    report = json.loads(done.stdout[done.stdout.index("{") : done.stdout.rindex("}") + 1])
+    (finding,) = report["findings"]
+    assert finding["code"] == "FK701"
+    assert finding["location"] == {"path": "db/migrations/002_add_fk.sql", "line": 2}
+    assert finding["details"]["rows"] == 1000
+    printed = done.stdout + done.stderr
+    assert dsn_with_password not in printed
+    password = conninfo.conninfo_to_dict(dsn_with_password).get("password")
+    assert not password or str(password) not in printed
+
+
+def test_base_ref_auto_outside_a_pull_request_audits_the_folder(pull_request: Path) -> None:
+    done = run_step(
+        pull_request,
+        {"GITHUB_BASE_REF": ""},
+        migrations="db/migrations",
+        format="json",
+        **{"base-ref": "auto", "args": f"--select FK101 {throwaway_server_args()}"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "::notice title=fkaudit action::base-ref auto: not a pull request" in done.stdout
+    assert read_outputs(pull_request) == {"exit-code": "1"}  # FK101 of the whole folder
+    report = json.loads(done.stdout[done.stdout.index("{\n") : done.stdout.rindex("}") + 1])
+    assert [f["code"] for f in report["findings"]] == ["FK101"]
+
+
+def test_a_base_ref_not_in_the_checkout_is_exit_2(pull_request: Path) -> None:
+    done = run_step(pull_request, migrations="db/migrations", **{"base-ref": "origin/main"})
+    assert done.returncode == 0, done.stderr
+    assert read_outputs(pull_request) == {"exit-code": "2"}
+    assert "::error title=fkaudit action::base-ref origin/main is not in the checkout" in (
+        done.stdout
+    )
 
 
 # --- action.yml --------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from fkaudit.cli import main
 from fkaudit.errors import FkauditError
-from fkaudit.rules import all_rules
+from fkaudit.rules import ChangeRule, all_rules
 from fkaudit.server import ThrowawayServer
 
 BINDIR = os.environ.get("FKAUDIT_TEST_PG_BINDIR") or None
@@ -97,7 +97,12 @@ def test_demo_fires_every_rule() -> None:
     assert result.exit_code == 1, result.stderr
     output = json.loads(result.stdout)
     fired = {f["code"] for f in output["findings"]}
-    expected = {rule.code for rule in all_rules() if rule.enabled_by_default}
+    # Change rules (FK7xx) judge a review of new migrations, which the demo does not run.
+    expected = {
+        rule.code
+        for rule in all_rules()
+        if rule.enabled_by_default and not issubclass(rule, ChangeRule)
+    }
     if int(output["summary"]["server_version"].split(".")[0]) < 18:  # NOT ENFORCED: 18+
         expected.discard("FK403")
     assert fired == expected

@@ -6,9 +6,17 @@ whatever quotes, `$(...)` or newlines it contains (GitHub's "script injection" h
 
 The DSN reaches fkaudit as `$DATABASE_URL` in the child's environment, not as an argument, so
 it is absent from the command line this script prints, from `ps` on the runner and from any
-error message that quotes the command. Nothing derived from it is printed, so nothing needs
+error message that quotes the command; `sizes-from` (a review's live database) likewise as
+`$FKAUDIT_SIZES_FROM`. Nothing derived from it is printed, so nothing needs
 `::add-mask::` here; the runner itself shows the step's inputs in the log, which is why the
 documentation asks for the password to come from a secret.
+
+A migration review (`new-since`, `base-ref`) runs `fkaudit check --migrations DIR --new-since
+FILE` or `--base-ref REF`. `base-ref: auto` means the pull request's target branch,
+`origin/$GITHUB_BASE_REF`, and a plain audit of the folder on other events; the revision must
+be in the checkout, so when `auto`'s is not (actions/checkout fetches one commit by default)
+this script fetches that one branch tip (`git fetch --depth=1`), and otherwise says to check
+out with `fetch-depth: 0` rather than let git's message stand alone.
 
 fkaudit's exit code is recorded as the step output `exit-code` and this script then exits 0,
 so that the action's SARIF upload still runs when fkaudit found problems (exit 1); the action's
@@ -40,6 +48,9 @@ INPUT_ENV: dict[str, str] = {
     "format": "FKAUDIT_INPUT_FORMAT",
     "fail-on": "FKAUDIT_INPUT_FAIL_ON",
     "baseline": "FKAUDIT_INPUT_BASELINE",
+    "new-since": "FKAUDIT_INPUT_NEW_SINCE",
+    "base-ref": "FKAUDIT_INPUT_BASE_REF",
+    "sizes-from": "FKAUDIT_INPUT_SIZES_FROM",
     "args": "FKAUDIT_INPUT_ARGS",
     "upload-sarif": "FKAUDIT_INPUT_UPLOAD_SARIF",
     "sarif-file": "FKAUDIT_INPUT_SARIF_FILE",
@@ -49,6 +60,9 @@ INPUT_ENV: dict[str, str] = {
 SOURCES = ("dsn", "schema-file", "migrations")
 
 DEFAULT_SARIF_FILE = "fkaudit.sarif"
+
+#: `base-ref: auto`: the pull request's target branch, as actions/checkout names its remote.
+AUTO = "auto"
 
 #: fkaudit's "could not run" exit code, also used for invalid action inputs.
 EXIT_USAGE = 2
@@ -89,14 +103,31 @@ def wants_sarif(inputs: Mapping[str, str]) -> bool:
     return inputs.get("format", "") == "sarif"
 
 
-def build_command(inputs: Mapping[str, str], python: str = sys.executable) -> list[str]:
+def base_ref(inputs: Mapping[str, str], environ: Mapping[str, str]) -> str:
+    """The git revision a review takes its base from: the `base-ref` input, or for `auto` the
+    pull request's target branch (`origin/$GITHUB_BASE_REF`); "" when there is none (no
+    `base-ref`, or `auto` outside a pull request: the folder is then audited whole)."""
+    ref = inputs.get("base-ref", "")
+    if ref != AUTO:
+        return ref
+    branch = environ.get("GITHUB_BASE_REF", "").strip()
+    return f"origin/{branch}" if branch else ""
+
+
+def build_command(
+    inputs: Mapping[str, str],
+    python: str = sys.executable,
+    environ: Mapping[str, str] | None = None,
+) -> list[str]:
     """The argv that runs `fkaudit check` for these action inputs.
 
-    A pure function of the inputs so that every combination can be tested without a server.
+    A pure function of the inputs (and, for `base-ref: auto`, of `$GITHUB_BASE_REF` in
+    `environ`) so that every combination can be tested without a server.
     `python -m fkaudit` rather than a `fkaudit` found on PATH: it is the fkaudit installed in
     the interpreter running this script (the action's own virtual environment), whatever
-    else the job put on PATH. The DSN is not part of the argv (see `build_env`). `args` comes
-    last, so an explicit option there overrides what the other inputs set.
+    else the job put on PATH. The DSN and `sizes-from` are not part of the argv (see
+    `build_env`). `args` comes last, so an explicit option there overrides what the other
+    inputs set.
     """
     given = [name for name in SOURCES if inputs.get(name)]
     if len(given) > 1:
@@ -109,12 +140,27 @@ def build_command(inputs: Mapping[str, str], python: str = sys.executable) -> li
     fmt = inputs.get("format", "")
     if upload and fmt != "sarif":
         raise InputError("upload-sarif: true needs format: sarif")
+    new_since, base = inputs.get("new-since", ""), inputs.get("base-ref", "")
+    if new_since and base:
+        raise InputError("new-since and base-ref are mutually exclusive: give at most one")
+    if (new_since or base) and not (inputs.get("migrations") or _gives(extra, "--migrations")):
+        raise InputError(f"{'new-since' if new_since else 'base-ref'} needs migrations")
+    if inputs.get("sizes-from") and not (new_since or base):
+        raise InputError("sizes-from needs new-since or base-ref (a migration review)")
+    ref = base_ref(inputs, environ or {})
+    for name, value in (("new-since", new_since), ("base-ref", ref)):
+        if value.startswith("-"):  # it would be read as an option
+            raise InputError(f"{name} must not start with '-'")
 
     command = [python, "-m", "fkaudit", "check"]
     if inputs.get("schema-file"):
         command += ["--schema-file", inputs["schema-file"]]
     if inputs.get("migrations"):
         command += ["--migrations", inputs["migrations"]]
+    if new_since:
+        command += ["--new-since", new_since]
+    if ref:
+        command += ["--base-ref", ref]
     if fmt:
         command += ["--format", fmt]
     if wants_sarif(inputs):
@@ -151,15 +197,58 @@ def requirement(inputs: Mapping[str, str], action_path: str) -> str:
 
 
 def build_env(inputs: Mapping[str, str], environ: Mapping[str, str]) -> dict[str, str]:
-    """fkaudit's environment: this one, with the `dsn` input as `$DATABASE_URL`.
+    """fkaudit's environment: this one, with the `dsn` input as `$DATABASE_URL` and the
+    `sizes-from` input as `$FKAUDIT_SIZES_FROM`.
 
     fkaudit reads `$DATABASE_URL` exactly as a DSN argument (URI or key=value) when it gets
-    none, so the input keeps its meaning while staying off the command line.
+    none, and `$FKAUDIT_SIZES_FROM` as `--sizes-from` (in a review only), so the inputs keep
+    their meaning while staying off the command line.
     """
     env = dict(environ)
     if inputs.get("dsn"):
         env["DATABASE_URL"] = inputs["dsn"]
+    if inputs.get("sizes-from"):
+        env["FKAUDIT_SIZES_FROM"] = inputs["sizes-from"]
     return env
+
+
+def _git(directory: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-C", directory, *args], capture_output=True, text=True, check=False
+    )
+
+
+def ensure_revision(ref: str, directory: str, fetch: bool) -> str | None:
+    """None when git revision `ref` is in the checkout holding `directory`, else why not (for
+    an error annotation). With `fetch` (`base-ref: auto`, ref `origin/BRANCH`), a missing
+    branch tip is fetched first, one commit deep: listing its files needs nothing more.
+
+    Git missing, or the folder not in a work tree, is left to fkaudit to report."""
+    if not Path(directory).is_dir():
+        return None
+    try:
+        if _git(directory, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode == 0:
+            return None
+        if fetch and ref.startswith("origin/"):
+            branch = ref.removeprefix("origin/")
+            print(f"Fetching the tip of {branch}, the pull request's target branch", flush=True)
+            _git(
+                directory,
+                "fetch",
+                "--no-tags",
+                "--depth=1",
+                "origin",
+                f"+refs/heads/{branch}:refs/remotes/{ref}",
+            )
+            found = _git(directory, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+            if found.returncode == 0:
+                return None
+    except OSError:
+        return None
+    return (
+        f"base-ref {ref} is not in the checkout: check the repository out with "
+        "actions/checkout's fetch-depth: 0, or fetch that branch before this step"
+    )
 
 
 def last_option(command: list[str], option: str) -> str | None:
@@ -216,8 +305,20 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     output_file = environ.get("GITHUB_OUTPUT", "")
     outputs: dict[str, str] = {}
     try:
-        command = build_command(inputs)
+        command = build_command(inputs, environ=environ)
         sarif = Path(sarif_path(inputs)).absolute() if wants_sarif(inputs) else None
+        ref = base_ref(inputs, environ)
+        if inputs.get("base-ref") == AUTO and not ref:
+            print(
+                "::notice title=fkaudit action::base-ref auto: not a pull request, so the "
+                "migrations are audited whole, not reviewed",
+                flush=True,
+            )
+        missing = ref and ensure_revision(
+            ref, inputs.get("migrations") or ".", fetch=inputs.get("base-ref") == AUTO
+        )
+        if missing:
+            raise InputError(missing)
     except InputError as exc:
         print(f"::error title=fkaudit action::{escape_data(str(exc))}", flush=True)
         code = EXIT_USAGE

@@ -62,6 +62,17 @@ class RenderOptions:
 DEFAULT_OPTIONS = RenderOptions()
 
 
+def located_message(message: str, where: SourceLine | None) -> str:
+    """`message` led by `path:line:` when the finding's definition (or, in a review, the
+    migration statement that caused it) was found: how JUnit and Markdown, which have no
+    location field a reader sees, show where to look. A review's FK7xx messages already start
+    with their statement's `path:line:` and are left as they are."""
+    if where is None:
+        return message
+    lead = f"{where.path}:{where.line}:"
+    return message if message.startswith(lead) else f"{lead} {message}"
+
+
 class Render(Protocol):
     def __call__(self, report: Report, options: RenderOptions = ...) -> Iterator[str]: ...
 

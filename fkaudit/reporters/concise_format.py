@@ -47,7 +47,10 @@ def finding_line(finding: Finding, options: RenderOptions, label: str = "") -> s
         if where is not None
         else line_start(finding.qualified_object)
     )
-    return f"{place}: {finding.code} {label}{printable(finding.message)}"
+    message = finding.message
+    if where is not None:  # a review's FK7xx message starts with the place it is shown at
+        message = message.removeprefix(f"{where.path}:{where.line}: ")
+    return f"{place}: {finding.code} {label}{printable(message)}"
 
 
 def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Iterator[str]:

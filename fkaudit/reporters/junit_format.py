@@ -6,6 +6,10 @@ depth, a column that looks like a key) add test cases of their own. A case fails
 on it is at or above the fail level — the same judgement as the exit code; findings below it,
 or accepted by a baseline, are written to the case's output and it passes. A rule that could not
 run, or a scan that did not complete, is an `<error>` case.
+
+A finding whose place in the SQL files is known (its definition, or in a migration review the
+statement that caused it) has its text led by `path:line:`, and its case carries `file` and
+`line` attributes (the first located finding's), which GitLab's test report shows.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from xml.sax.saxutils import escape, quoteattr
 from fkaudit.escape import printable
 from fkaudit.findings import Finding, Severity
 from fkaudit.report import Report, RuleError
-from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
+from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions, SourceLine, located_message
 from fkaudit.rules import rule_by_code
 
 ObjectKey = tuple[str, str, str]
@@ -52,8 +56,15 @@ def _case_name(key: ObjectKey) -> str:
     return printable(f"{schema}.{table}.{constraint}" if constraint else f"{schema}.{table}")
 
 
-def _describe(finding: Finding) -> str:
-    text = f"{_LABELS[finding.severity]}: {finding.message}"
+def _where(finding: Finding, options: RenderOptions) -> SourceLine | None:
+    """The finding's place in the SQL files, when one was found (never the bare artifact: a
+    line 1 of every case would say nothing). A fingerprint is a hash: computed only when there
+    are locations to look it up in."""
+    return options.locations.get(finding.fingerprint) if options.locations else None
+
+
+def _describe(finding: Finding, where: SourceLine | None = None) -> str:
+    text = f"{_LABELS[finding.severity]}: {located_message(finding.message, where)}"
     if finding.fix:
         text += f"\nfix: {finding.fix}"
     if finding.suggestion:
@@ -91,18 +102,23 @@ def _case(
     passing: list[Finding] = []
     for finding in found:
         (failing if finding.severity >= options.fail_on else passing).append(finding)
-    notes = [_describe(f) for f in passing]
-    notes += [f"accepted by the baseline: {_describe(f)}" for f in accepted]
+    places = {id(f): _where(f, options) for f in (*found, *accepted)}
+    notes = [_describe(f, places[id(f)]) for f in passing]
+    notes += [f"accepted by the baseline: {_describe(f, places[id(f)])}" for f in accepted]
     body = ""
     if failing:
         first = failing[0]
-        described = escape("\n\n".join([_describe(f) for f in failing]))
+        described = escape("\n\n".join([_describe(f, places[id(f)]) for f in failing]))
+        message = located_message(first.message, places[id(first)])
         body = (
-            f"      <failure type={_FAILURE_TYPES[first.severity]} message={_attr(first.message)}>"
+            f"      <failure type={_FAILURE_TYPES[first.severity]} message={_attr(message)}>"
             f"{described}</failure>\n"
         )
     if notes:
         body += f"      <system-out>{escape(chr(10).join(notes))}</system-out>\n"
+    where = next((places[id(f)] for f in (*failing, *passing, *accepted) if places[id(f)]), None)
+    if where is not None:
+        head += f' file={_attr(where.path)} line="{where.line}"'
     return f"{head}>\n{body}    </testcase>\n"
 
 

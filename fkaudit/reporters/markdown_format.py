@@ -3,7 +3,8 @@
 A headline with the counts, one table row per finding (the first `MAX_ROWS` by severity, errors
 first, then in table order: a comment has a size limit and nobody reads a thousand rows in one,
 but an error must never be the row left out while infos are shown; what is left out is counted
-per severity), the fixes folded away under `<details>`,
+per severity; a finding whose place in the SQL files is known has its message led by
+`path:line:`), the fixes folded away under `<details>`,
 stale baseline entries, and what was inspected. Names are escaped, so a table called `a|b` or
 `<script>` cannot break the table or the page.
 """
@@ -15,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from fkaudit.escape import printable
 from fkaudit.findings import Finding, Severity
 from fkaudit.report import Report
-from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions
+from fkaudit.reporters import DEFAULT_OPTIONS, RenderOptions, located_message
 
 MAX_ROWS = 100
 _ESCAPED = "\\`*_{}[]<>()#+-.!|~"
@@ -36,14 +37,16 @@ def code_block(text: str, language: str = "sql") -> str:
     return f"{fence}{language}\n{text}\n{fence}"
 
 
-def _row(finding: Finding) -> str:
+def _row(finding: Finding, options: RenderOptions) -> str:
     label = finding.severity.label
     severity = f"**{label}**" if finding.severity is Severity.ERROR else label
+    # Only a place found in the files (a hash per finding: looked up when there are any).
+    where = options.locations.get(finding.fingerprint) if options.locations else None
     cells = [
         severity,
         f"{finding.code} {escape(finding.name)}",
         escape(finding.qualified_object),
-        escape(finding.message),
+        escape(located_message(finding.message, where)),
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -98,7 +101,7 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Iterator
         shown, left_out = most_severe(report.findings, MAX_ROWS)
         yield "| severity | rule | object | message |\n|---|---|---|---|\n"
         for finding in shown:
-            yield _row(finding) + "\n"
+            yield _row(finding, options) + "\n"
         if left_out:
             counts = ", ".join(f"{n} {label}" for label, n in left_out.items() if n)
             more = sum(left_out.values())

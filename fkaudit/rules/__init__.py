@@ -15,6 +15,9 @@ A rule declares its kind by the class it extends, and the engine calls each kind
   auditor scans (`keys_to_scan`) and turns each scan's result into findings (`scanned`).
 - `MetaRule`: judges the run itself (FK001: `fkaudit:ignore` comments that suppressed
   nothing), after the other rules ran and suppressions were applied.
+- `ChangeRule`: judges a change under review (FK7xx: `check --migrations DIR --new-since
+  FILE`): the new migrations as they were replayed statement by statement, and the audits of
+  the schema before and after them (`fkaudit.changes`). Silent in any other run.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from fkaudit.findings import Details, Finding, RecordDetails, Severity
 from fkaudit.selectors import find
 
 if TYPE_CHECKING:
+    from fkaudit.changes.observe import Change, Located
     from fkaudit.orphans.scan import OrphanCount
     from fkaudit.suppressions import SuppressionOutcome
 
@@ -175,8 +179,18 @@ class MetaRule(Rule):
         """Findings about the run's `fkaudit:ignore` directives and what they suppressed."""
 
 
+class ChangeRule(Rule):
+    """A rule about a change under review: what the new migrations did, observed statement by
+    statement on a throwaway server, and what the schema after them has that the one before did
+    not. It runs only in a review (`--new-since`, `--base-ref`); an audit never calls it."""
+
+    @abc.abstractmethod
+    def review(self, change: Change) -> Iterator[Located]:
+        """Findings about the change, each at the statement (file and line) that caused it."""
+
+
 # Every rule extends exactly one of these; the engine and the API dispatch on them.
-KINDS: tuple[type[Rule], ...] = (ForeignKeyRule, CatalogRule, DataRule, MetaRule)
+KINDS: tuple[type[Rule], ...] = (ForeignKeyRule, CatalogRule, DataRule, MetaRule, ChangeRule)
 
 
 @cache

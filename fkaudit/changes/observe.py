@@ -1,0 +1,259 @@
+"""The snapshot taken after each replayed statement, and what one statement changed.
+
+Everything is read from the server in the statement's own session and transaction, never
+derived from the SQL text: the relation locks the session holds (`pg_locks`; a lock on an index
+counts for its table), the scans made of each table in this transaction
+(`pg_stat_xact_user_tables`) and the indexes of the tables that existed before the new migrations
+(`pre`), and every foreign key, with its referenced table and ON DELETE action: a key between
+two tables the change creates can close a cycle or lengthen a cascade too (FK705), and a
+problem it has (FK704) is placed at the statement that added it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fkaudit.findings import Finding
+
+if TYPE_CHECKING:  # the rules import these types; `fkaudit rules` must not load psycopg
+    import psycopg
+
+    from fkaudit.report import Report
+
+# One query, so that a snapshot costs one round trip per statement. The json_agg() are empty
+# arrays when nothing matches; OIDs are cast to int8, which JSON writes as numbers. Locks on
+# the catalogs this query reads are left out: `pre` holds
+# user tables only. A lock on an index counts for its table only when the index existed as the
+# transaction began (`known`): CREATE INDEX holds ACCESS EXCLUSIVE on the index it creates,
+# which no other session can see before the commit, while the table is held in SHARE.
+_SNAPSHOT = """
+SELECT
+  (SELECT coalesce(json_agg(json_build_array(coalesce(i.indrelid, l.relation)::int8, l.mode)), '[]')
+     FROM pg_catalog.pg_locks l
+     LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = l.relation
+    WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+      AND (i.indexrelid IS NULL OR i.indexrelid = ANY(%(known)s))
+      AND coalesce(i.indrelid, l.relation) = ANY(%(pre)s)),
+  (SELECT coalesce(json_agg(json_build_array(s.relid::int8, s.seq_scan + coalesce(s.idx_scan, 0))),
+                   '[]')
+     FROM pg_catalog.pg_stat_xact_user_tables s WHERE s.relid = ANY(%(pre)s)),
+  (SELECT coalesce(json_agg(json_build_array(c.oid::int8, c.conrelid::int8, c.confrelid::int8,
+                                              c.conname, c.convalidated, c.confdeltype,
+                                              c.conkey, c.conparentid::int8)), '[]')
+     FROM pg_catalog.pg_constraint c
+    WHERE c.contype = 'f'),
+  (SELECT coalesce(json_agg(json_build_array(x.indexrelid::int8, x.indrelid::int8, ic.relname,
+                                              x.indkey::pg_catalog.int2[])), '[]')
+     FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
+    WHERE x.indrelid = ANY(%(pre)s))
+"""
+
+# PostgreSQL's table lock modes, weakest first (as pg_locks spells them).
+LOCK_MODES = (
+    "AccessShareLock",
+    "RowShareLock",
+    "RowExclusiveLock",
+    "ShareUpdateExclusiveLock",
+    "ShareLock",
+    "ShareRowExclusiveLock",
+    "ExclusiveLock",
+    "AccessExclusiveLock",
+)
+# Modes that conflict with RowExclusiveLock: while one is held, nobody writes the table.
+BLOCKS_WRITES = frozenset(LOCK_MODES[4:])
+
+
+def strongest(modes: frozenset[str]) -> str:
+    """The strongest of `modes` (by PostgreSQL's order), or "" for none."""
+    known = [mode for mode in modes if mode in LOCK_MODES]
+    return max(known, key=LOCK_MODES.index) if known else ""
+
+
+def spoken(mode: str) -> str:
+    """`ShareRowExclusiveLock` as the documentation writes it: SHARE ROW EXCLUSIVE."""
+    words: list[str] = []
+    for char in mode.removesuffix("Lock"):
+        if char.isupper() and words:
+            words.append(" ")
+        words.append(char.upper())
+    return "".join(words)
+
+
+@dataclass(frozen=True)
+class KeyDefinition:
+    """An added foreign key as PostgreSQL prints it (`pg_get_constraintdef`), and its columns."""
+
+    definition: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IndexConstraint:
+    """The constraint an added index was built for (`ADD CONSTRAINT ... UNIQUE`): the index
+    alone, built concurrently, would not restore it."""
+
+    name: str
+    kind: str  # pg_constraint.contype: p (primary key), u (unique), x (exclusion)
+    deferrable: bool
+    deferred: bool
+
+
+@dataclass(frozen=True)
+class ForeignKeyState:
+    oid: int
+    table: int
+    referenced: int
+    name: str
+    validated: bool
+    on_delete: str  # confdeltype: a, r, c, n, d
+    attnums: tuple[int, ...]
+    # The key this one is a partition's copy of (conparentid), else 0: rules judge the key of
+    # the partitioned table once, not each copy PostgreSQL made of it.
+    parent: int = 0
+
+
+@dataclass(frozen=True)
+class IndexState:
+    oid: int
+    table: int
+    name: str
+    attnums: tuple[int, ...]  # 0 for an expression column
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the session sees after a statement (empty before the first of a transaction)."""
+
+    locks: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    scans: Mapping[int, int] = field(default_factory=dict)
+    foreign_keys: Mapping[int, ForeignKeyState] = field(default_factory=dict)
+    indexes: Mapping[int, IndexState] = field(default_factory=dict)
+
+
+def take_snapshot(
+    conn: psycopg.Connection[Any], pre: list[int], known: list[int] | None = None
+) -> Snapshot:
+    """What the session sees now of the tables `pre`; `known`: the indexes that existed when
+    its transaction began (the locks on others are not counted)."""
+    row = conn.execute(_SNAPSHOT, {"pre": pre, "known": known or []}).fetchone()
+    assert row is not None
+    locks_rows, scan_rows, fk_rows, index_rows = row
+    locks: dict[int, set[str]] = {}
+    for relation, mode in locks_rows:
+        locks.setdefault(relation, set()).add(mode)
+    return Snapshot(
+        locks={relation: frozenset(modes) for relation, modes in locks.items()},
+        scans={relid: count for relid, count in scan_rows},
+        foreign_keys={
+            r[0]: ForeignKeyState(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6] or ()), r[7])
+            for r in fk_rows
+        },
+        indexes={r[0]: IndexState(r[0], r[1], r[2], tuple(r[3] or ())) for r in index_rows},
+    )
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One replayed statement: where it is, how it ran, and the snapshots around it.
+
+    `before` is the snapshot at the start of the statement within its transaction: the previous
+    statement's of the same transaction, else empty locks and scans (a transaction starts with
+    neither) and the last known keys and indexes.
+    """
+
+    path: str
+    line: int
+    text: str  # the statement, escaped to one line
+    transaction: int  # statements of one transaction share the number
+    in_transaction: bool  # False: ran bare (CREATE INDEX CONCURRENTLY): no lock was observed
+    before: Snapshot
+    after: Snapshot
+    definitions: Mapping[int, KeyDefinition] = field(default_factory=dict)  # the keys it added
+    index_definitions: Mapping[int, str] = field(default_factory=dict)  # the indexes it added
+    # the constraints those indexes back, by index OID (none for a plain CREATE INDEX)
+    index_constraints: Mapping[int, IndexConstraint] = field(default_factory=dict)
+
+    def acquired(self, table: int) -> frozenset[str]:
+        """Lock modes on `table` this statement took that its transaction did not hold yet."""
+        return self.after.locks.get(table, frozenset()) - self.before.locks.get(table, frozenset())
+
+    def held_before(self, table: int) -> frozenset[str]:
+        return self.before.locks.get(table, frozenset())
+
+    def held_after(self, table: int) -> frozenset[str]:
+        return self.after.locks.get(table, frozenset())
+
+    def scanned(self, table: int) -> bool:
+        """Whether PostgreSQL read `table` (a sequential or index scan) during the statement."""
+        return self.after.scans.get(table, 0) > self.before.scans.get(table, 0)
+
+    def added_foreign_keys(self) -> list[ForeignKeyState]:
+        return [
+            fk for oid, fk in self.after.foreign_keys.items() if oid not in self.before.foreign_keys
+        ]
+
+    def dropped_foreign_keys(self) -> list[ForeignKeyState]:
+        return [
+            fk for oid, fk in self.before.foreign_keys.items() if oid not in self.after.foreign_keys
+        ]
+
+    def validated_foreign_keys(self) -> list[ForeignKeyState]:
+        """Keys that existed NOT VALID before the statement and are valid after it."""
+        return [
+            fk
+            for oid, fk in self.after.foreign_keys.items()
+            if fk.validated
+            and oid in self.before.foreign_keys
+            and not self.before.foreign_keys[oid].validated
+        ]
+
+    def added_indexes(self) -> list[IndexState]:
+        return [ix for oid, ix in self.after.indexes.items() if oid not in self.before.indexes]
+
+    def dropped_indexes(self) -> list[IndexState]:
+        return [ix for oid, ix in self.before.indexes.items() if oid not in self.after.indexes]
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The new migrations as they ran: every statement observed, in order."""
+
+    pre: Mapping[int, tuple[str, str]]  # table OID -> (schema, table): the base's tables
+    names: Mapping[int, tuple[str, str]]  # table OID -> (schema, table): every table at the end
+    statements: tuple[Observed, ...]
+    # (referenced table, referencing table) of every ON DELETE CASCADE key at the end
+    cascades: tuple[tuple[int, int], ...] = ()
+
+    def name(self, table: int) -> str:
+        schema, name = self.names.get(table) or self.pre.get(table) or ("?", str(table))
+        return f"{schema}.{name}"
+
+    def transaction_of(self, statement: Observed) -> list[Observed]:
+        """The statements of `statement`'s transaction that ran before it."""
+        return [
+            s
+            for s in self.statements
+            if s.transaction == statement.transaction
+            and s is not statement
+            and self.statements.index(s) < self.statements.index(statement)
+        ]
+
+
+@dataclass(frozen=True)
+class Located:
+    """A finding of a change rule, at the statement that caused it."""
+
+    finding: Finding
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a change rule judges: the replay, and the audits before and after it."""
+
+    replay: Replay
+    base: Report
+    final: Report

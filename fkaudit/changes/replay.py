@@ -1,0 +1,235 @@
+"""Apply the new migrations one statement at a time and record what each one did.
+
+Each file runs in a session of its own, as the loader runs any file, and in the transactions
+its tool gives it (`transactions`): a wrapped file inside one `BEGIN` ... `COMMIT`; otherwise
+each statement on its own, or inside the file's own `BEGIN` ... `COMMIT`. A statement that runs
+on its own is put inside a transaction fkaudit opens and commits right after it, which holds
+the same locks as autocommit and lets them be read before they are released. A statement
+PostgreSQL refuses inside a transaction (`CREATE INDEX CONCURRENTLY`) then runs bare, and its
+locks are not observed; inside a transaction the tool opens, the migration fails as written,
+and so does the replay.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from fkaudit.changes.observe import (
+    IndexConstraint,
+    KeyDefinition,
+    Observed,
+    Replay,
+    Snapshot,
+    take_snapshot,
+)
+from fkaudit.changes.transactions import FileTransaction
+from fkaudit.errors import FkauditError
+from fkaudit.escape import printable
+from fkaudit.psqlscript import Connect, CopyIn, Encoding, Script, Statement
+from fkaudit.schemafile import SchemaLoader, SqlError, caught_error, error_line
+from fkaudit.sqlsource import display_path
+
+_TABLES = """
+SELECT c.oid, n.nspname, c.relname
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname NOT LIKE 'pg\\_toast%'
+"""
+# Partition copies of a key (conparentid set) are left out: a partitioned table is one table.
+_CASCADES = (
+    "SELECT confrelid, conrelid FROM pg_catalog.pg_constraint"
+    " WHERE contype = 'f' AND confdeltype = 'c' AND conparentid = 0"
+)
+_DEFINITIONS = """
+SELECT c.oid, pg_catalog.pg_get_constraintdef(c.oid),
+       ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(attnum, n)
+               JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+              ORDER BY k.n)
+  FROM pg_catalog.pg_constraint c WHERE c.oid = ANY(%s)
+"""
+# Each added index as PostgreSQL prints it, and the constraint it backs, if any (an FK's
+# conindid is the referenced key's index, hence the contype filter).
+_INDEXES = """
+SELECT x.oid, pg_catalog.pg_get_indexdef(x.oid), c.conname, c.contype::text, c.condeferrable,
+       c.condeferred
+  FROM pg_catalog.pg_class x
+  LEFT JOIN pg_catalog.pg_constraint c ON c.conindid = x.oid AND c.contype IN ('p', 'u', 'x')
+ WHERE x.oid = ANY(%s)
+"""
+_OPENS = re.compile(rb"\s*(?:BEGIN|START\s+TRANSACTION)\b(?!\s+ATOMIC)", re.IGNORECASE)
+_ENDS = re.compile(rb"\s*(?:COMMIT|END|ROLLBACK|ABORT)\b(?!\s+(?:TO|PREPARED)\b)", re.I)
+_IDLE = psycopg.pq.TransactionStatus.IDLE
+
+
+class ReplayFailed(FkauditError):
+    """A statement of a new migration failed; `missing_role` is the role it named that does
+    not exist, which the review creates before it starts again (as the loader does for the
+    base's files)."""
+
+    def __init__(self, error: SqlError) -> None:
+        super().__init__(str(error))
+        self.missing_role = error.missing_role
+
+
+def replay(
+    loader: SchemaLoader, scripts: Sequence[Script], transactions: Sequence[FileTransaction]
+) -> Replay:
+    """Apply `scripts` (the new migrations) to the loader's database, observing each statement."""
+    with loader.connect(loader.database) as conn:
+        pre = _tables(conn)
+    run = _Run(loader, list(pre))
+    for script, how in zip(scripts, transactions, strict=True):
+        run.file(script, how)
+    with loader.connect(loader.database) as conn:
+        names = _tables(conn)
+        cascades = tuple((int(p), int(c)) for p, c in conn.execute(_CASCADES).fetchall())
+    return Replay(pre, names, tuple(run.observed), cascades)
+
+
+def _tables(conn: psycopg.Connection[Any]) -> dict[int, tuple[str, str]]:
+    return {oid: (schema, name) for oid, schema, name in conn.execute(_TABLES).fetchall()}
+
+
+class _Run:
+    def __init__(self, loader: SchemaLoader, pre: list[int]) -> None:
+        self.loader = loader
+        self.pre = pre
+        self.observed: list[Observed] = []
+        self.transaction = 0
+        self.last = Snapshot()
+        self.known: list[int] = []  # the indexes of `pre` tables as the transaction began
+
+    def _begin(self, snapshot: Snapshot) -> None:
+        """A transaction starts (or may): no lock held or scan made yet, and the indexes that
+        exist now are the ones whose locks count for their tables."""
+        self.last = _fresh(snapshot)
+        self.known = list(snapshot.indexes)
+
+    def file(self, script: Script, how: FileTransaction) -> None:
+        conn = self.loader.connect(self.loader.database)
+        try:
+            self._begin(take_snapshot(conn, self.pre))
+            if how.wrapped:
+                conn.execute("BEGIN")
+                self.transaction += 1
+            for step in script.steps:
+                self._step(conn, script.path, step, how)
+            if conn.info.transaction_status != _IDLE:
+                conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def _step(
+        self, conn: psycopg.Connection[Any], path: Path, step: object, how: FileTransaction
+    ) -> None:
+        if isinstance(step, Connect):
+            raise FkauditError(
+                f"{path}:{step.line}: \\connect in a new migration: fkaudit reviews migrations "
+                "of one database"
+            )
+        assert isinstance(step, (Statement, CopyIn, Encoding))
+        try:
+            self._run(conn, path, step, how)
+        except psycopg.Error as exc:
+            line = (
+                step.line
+                if isinstance(step, Encoding)
+                else error_line(exc, step, conn.info.encoding)
+            )
+            raise ReplayFailed(caught_error(exc, path, line, self.loader.major)) from None
+
+    def _run(
+        self,
+        conn: psycopg.Connection[Any],
+        path: Path,
+        step: Statement | CopyIn | Encoding,
+        how: FileTransaction,
+    ) -> None:
+        if isinstance(step, Statement) and _OPENS.match(step.text):
+            opens = conn.info.transaction_status == _IDLE  # else: a warning, nothing opened
+            conn.execute(step.text)
+            if opens:
+                self.transaction += 1
+                self._begin(self.last)
+            return
+        if isinstance(step, Statement) and _ENDS.match(step.text):
+            conn.execute(step.text)
+            self._begin(self.last)
+            return
+        if isinstance(step, Encoding):
+            self.loader.run_step(conn, step)
+            return
+        if conn.info.transaction_status != _IDLE:  # the tool's or the file's transaction
+            try:
+                self.loader.run_step(conn, step)
+            except psycopg.errors.ActiveSqlTransaction as exc:
+                raise FkauditError(
+                    f"{display_path(path)}:{step.line}: {printable(str(exc).strip())}: this "
+                    f"migration fails as written ({how.why})"
+                ) from None
+            self._record(conn, path, step, in_transaction=True)
+            return
+        conn.execute("BEGIN")  # autocommit's locks, held until fkaudit has read them
+        self.transaction += 1
+        self._begin(self.last)
+        try:
+            self.loader.run_step(conn, step)
+        except psycopg.errors.ActiveSqlTransaction:
+            conn.execute("ROLLBACK")
+            self.loader.run_step(conn, step)
+            self._record(conn, path, step, in_transaction=False)
+            return
+        self._record(conn, path, step, in_transaction=True)
+        conn.execute("COMMIT")
+
+    def _record(
+        self,
+        conn: psycopg.Connection[Any],
+        path: Path,
+        step: Statement | CopyIn,
+        *,
+        in_transaction: bool,
+    ) -> None:
+        after = take_snapshot(conn, self.pre, self.known)
+        added = [oid for oid in after.foreign_keys if oid not in self.last.foreign_keys]
+        definitions = {
+            oid: KeyDefinition(definition, tuple(columns))
+            for oid, definition, columns in (
+                conn.execute(_DEFINITIONS, [added]).fetchall() if added else ()
+            )
+        }
+        built = [oid for oid in after.indexes if oid not in self.last.indexes]
+        index_rows = conn.execute(_INDEXES, [built]).fetchall() if built else []
+        index_definitions = {row[0]: row[1] for row in index_rows}
+        index_constraints = {
+            row[0]: IndexConstraint(row[2], row[3], row[4], row[5])
+            for row in index_rows
+            if row[2] is not None
+        }
+        text = step.text.decode("utf-8", errors="replace")
+        self.observed.append(
+            Observed(
+                path=display_path(path),
+                line=step.line,
+                text=printable(" ".join(text.split())),
+                transaction=self.transaction,
+                in_transaction=in_transaction,
+                before=self.last,
+                after=after,
+                definitions=definitions,
+                index_definitions=index_definitions,
+                index_constraints=index_constraints,
+            )
+        )
+        self.last = after
+
+
+def _fresh(snapshot: Snapshot) -> Snapshot:
+    """The state at the start of a transaction: the keys and indexes as they are, no lock held
+    and no scan made yet."""
+    return Snapshot(foreign_keys=snapshot.foreign_keys, indexes=snapshot.indexes)

@@ -1,0 +1,97 @@
+"""A migration validates a foreign key in a transaction that blocks writes to its table.
+
+What it does
+    Under review (`check --migrations DIR --new-since FILE`), fires for each statement of the
+    new migrations that validates a foreign key of a table that existed before (NOT VALID
+    before it, valid after) inside a transaction that added that key, or that already held on
+    the key's table a lock blocking writes (SHARE or stronger, as `pg_locks` showed right after
+    the validation). A lock the transaction takes after the validation does not count: the
+    scan was over by then.
+
+Why it matters
+    `VALIDATE CONSTRAINT` alone takes SHARE UPDATE EXCLUSIVE on the table, which lets reads and
+    writes go on while it scans: that is the point of adding a key NOT VALID first. In the
+    transaction that ran `ADD ... NOT VALID` the table is still held in SHARE ROW EXCLUSIVE
+    (and the referenced table too) until the transaction ends, so the scan runs with writes
+    blocked, exactly as without NOT VALID. Rails and Django run a migration in one transaction
+    unless told otherwise, so putting both statements in one migration is an easy mistake.
+
+How to fix
+    Validate in a migration of its own (a transaction of its own), after the one that added
+    the key NOT VALID has been deployed.
+
+Example
+    -- one migration, one transaction:
+    ALTER TABLE orders ADD CONSTRAINT fk_orders_customer FOREIGN KEY (customer_id)
+        REFERENCES customers NOT VALID;
+    ALTER TABLE orders VALIDATE CONSTRAINT fk_orders_customer;      -- fires
+    -- the VALIDATE in the next migration: does not fire
+
+Known limits
+    Locks are those held by the migration's own transaction; fkaudit does not know what else
+    runs on the production server at the time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fkaudit.changes.observe import BLOCKS_WRITES, Change, Located
+from fkaudit.findings import Severity
+from fkaudit.rules import ChangeRule
+from fkaudit.rules.change_findings import blocked, key_finding, locks_phrase, observed_locks
+
+
+class ValidationUnderABlockingLock(ChangeRule):
+    code = "FK702"
+    name = "validation-under-a-blocking-lock"
+    default_severity = Severity.WARNING
+
+    def review(self, change: Change) -> Iterator[Located]:
+        replay = change.replay
+        for statement in replay.statements:
+            if not statement.in_transaction:
+                continue
+            validated = statement.validated_foreign_keys()
+            earlier = replay.transaction_of(statement) if validated else []
+            for fk in validated:
+                if fk.table not in replay.pre or fk.parent:
+                    continue  # a new table: nobody writes it yet; a partition's copy of a key
+                added_here = any(fk.oid in [k.oid for k in s.added_foreign_keys()] for s in earlier)
+                # What the transaction holds once the validation has run: everything its earlier
+                # statements took (held to its end) and the validation's own. A lock a later
+                # statement takes was not held during the scan.
+                held = statement.held_after(fk.table)
+                blocking = held & BLOCKS_WRITES
+                if not added_here and not blocking:
+                    continue
+                table = replay.name(fk.table)
+                why = (
+                    "the transaction that added it"
+                    if added_here
+                    else f"a transaction that also holds {locks_phrase(blocking)} on {table}"
+                )
+                yield key_finding(
+                    self,
+                    replay,
+                    statement,
+                    fk,
+                    f"validates {fk.name} in {why}: {table} stays locked in "
+                    f"{locks_phrase(held)} (observed in pg_locks) until that transaction ends, "
+                    f"so the scan blocks {blocked(replay, {fk.table: held})} as if the key had "
+                    "been added valid; validate it in a migration of its own",
+                    suggestion=_validate(*replay.names[fk.table], fk.name),
+                    details={"locks": observed_locks(replay, statement, fk.table, fk.referenced)},
+                )
+
+
+def _validate(schema: str, table: str, name: str) -> str:
+    from psycopg import sql
+
+    from fkaudit.fixsql import render
+
+    return render(
+        sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(
+            sql.Identifier(schema, table), sql.Identifier(name)
+        )
+    )
