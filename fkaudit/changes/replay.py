@@ -63,7 +63,12 @@ SELECT x.oid, pg_catalog.pg_get_indexdef(x.oid), c.conname, c.contype::text, c.c
 """
 _OPENS = re.compile(rb"\s*(?:BEGIN|START\s+TRANSACTION)\b(?!\s+ATOMIC)", re.IGNORECASE)
 _ENDS = re.compile(rb"\s*(?:COMMIT|END|ROLLBACK|ABORT)\b(?!\s+(?:TO|PREPARED)\b)", re.I)
+_ROLLS_BACK = re.compile(rb"\s*(?:ROLLBACK|ABORT)\b", re.IGNORECASE)
 _IDLE = psycopg.pq.TransactionStatus.IDLE
+_SCANS = (
+    "SELECT relid::int8, seq_scan + coalesce(idx_scan, 0)"
+    " FROM pg_catalog.pg_stat_xact_user_tables WHERE relid = ANY(%s)"
+)
 
 
 class ReplayFailed(FkauditError):
@@ -103,20 +108,34 @@ class _Run:
         self.transaction = 0
         self.last = Snapshot()
         self.known: list[int] = []  # the indexes of `pre` tables as the transaction began
+        # Whether the keys and indexes of `last` may not be what the session sees: in a new
+        # session (a file's), or after a migration's own ROLLBACK took back what it added.
+        self.stale = True
 
-    def _begin(self, snapshot: Snapshot) -> None:
-        """A transaction starts (or may): no lock held or scan made yet, and the indexes that
-        exist now are the ones whose locks count for their tables."""
-        self.last = _fresh(snapshot)
-        self.known = list(snapshot.indexes)
+    def _begin(self, conn: psycopg.Connection[Any]) -> None:
+        """A transaction has just begun: read the state it starts from, never assume it. It
+        holds no lock yet, but PostgreSQL keeps a session's earlier scans in the
+        pg_stat_xact_* counters until it reports its statistics (idle, at most once a second),
+        so they need not be zero; the keys and indexes are read again when `stale`. The
+        indexes that exist now are the ones whose locks count for their tables."""
+        if self.stale:
+            self.last = take_snapshot(conn, self.pre)
+            self.stale = False
+        else:
+            scans = dict(conn.execute(_SCANS, [self.pre]).fetchall())
+            self.last = Snapshot(
+                scans=scans, foreign_keys=self.last.foreign_keys, indexes=self.last.indexes
+            )
+        self.known = list(self.last.indexes)
 
     def file(self, script: Script, how: FileTransaction) -> None:
         conn = self.loader.connect(self.loader.database)
+        self.stale = True
         try:
-            self._begin(take_snapshot(conn, self.pre))
             if how.wrapped:
                 conn.execute("BEGIN")
                 self.transaction += 1
+                self._begin(conn)
             for step in script.steps:
                 self._step(conn, script.path, step, how)
             if conn.info.transaction_status != _IDLE:
@@ -155,11 +174,11 @@ class _Run:
             conn.execute(step.text)
             if opens:
                 self.transaction += 1
-                self._begin(self.last)
+                self._begin(conn)
             return
         if isinstance(step, Statement) and _ENDS.match(step.text):
             conn.execute(step.text)
-            self._begin(self.last)
+            self.stale = self.stale or bool(_ROLLS_BACK.match(step.text))
             return
         if isinstance(step, Encoding):
             self.loader.run_step(conn, step)
@@ -176,7 +195,7 @@ class _Run:
             return
         conn.execute("BEGIN")  # autocommit's locks, held until fkaudit has read them
         self.transaction += 1
-        self._begin(self.last)
+        self._begin(conn)
         try:
             self.loader.run_step(conn, step)
         except psycopg.errors.ActiveSqlTransaction:
@@ -227,9 +246,3 @@ class _Run:
             )
         )
         self.last = after
-
-
-def _fresh(snapshot: Snapshot) -> Snapshot:
-    """The state at the start of a transaction: the keys and indexes as they are, no lock held
-    and no scan made yet."""
-    return Snapshot(foreign_keys=snapshot.foreign_keys, indexes=snapshot.indexes)
