@@ -52,20 +52,9 @@ def _usage_errors_on_one_line() -> Iterator[None]:
         sys.exit(EXIT_ERROR)
 
 
-class MainGroup(click.Group):
-    """The `fkaudit` group: parsing and running its commands with one-line usage errors."""
-
-    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        with _usage_errors_on_one_line():
-            return super().make_context(*args, **kwargs)
-
-    def invoke(self, ctx: click.Context) -> Any:
-        with _usage_errors_on_one_line():
-            return super().invoke(ctx)
-
-
 class OneLineCommand(click.Command):
-    """A stand-alone command (not under `fkaudit`) with the same one-line usage errors."""
+    """A command whose parsing and running report usage errors on one line; stand-alone (the
+    pre-commit hook's), or as the base of `MainGroup`."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         with _usage_errors_on_one_line():
@@ -74,6 +63,10 @@ class OneLineCommand(click.Command):
     def invoke(self, ctx: click.Context) -> Any:
         with _usage_errors_on_one_line():
             return super().invoke(ctx)
+
+
+class MainGroup(OneLineCommand, click.Group):
+    """The `fkaudit` group: parsing and running its commands with one-line usage errors."""
 
 
 def _fail(message: str) -> NoReturn:
