@@ -179,9 +179,6 @@ class Observed:
         """Lock modes on `table` this statement took that its transaction did not hold yet."""
         return self.after.locks.get(table, frozenset()) - self.before.locks.get(table, frozenset())
 
-    def held_before(self, table: int) -> frozenset[str]:
-        return self.before.locks.get(table, frozenset())
-
     def held_after(self, table: int) -> frozenset[str]:
         return self.after.locks.get(table, frozenset())
 
@@ -231,14 +228,10 @@ class Replay:
         return f"{schema}.{name}"
 
     def transaction_of(self, statement: Observed) -> list[Observed]:
-        """The statements of `statement`'s transaction that ran before it."""
-        return [
-            s
-            for s in self.statements
-            if s.transaction == statement.transaction
-            and s is not statement
-            and self.statements.index(s) < self.statements.index(statement)
-        ]
+        """The statements of `statement`'s transaction that ran before it (found by identity:
+        two statements may observe the same)."""
+        position = next(i for i, s in enumerate(self.statements) if s is statement)
+        return [s for s in self.statements[:position] if s.transaction == statement.transaction]
 
 
 @dataclass(frozen=True)
