@@ -2,11 +2,17 @@
 
 Everything is read from the server in the statement's own session and transaction, never
 derived from the SQL text: the relation locks the session holds (`pg_locks`; a lock on an index
-counts for its table), the scans made of each table in this transaction
-(`pg_stat_xact_user_tables`) and the indexes of the tables that existed before the new migrations
-(`pre`), and every foreign key, with its referenced table and ON DELETE action: a key between
-two tables the change creates can close a cycle or lengthen a cascade too (FK705), and a
-problem it has (FK704) is placed at the statement that added it.
+counts for its table), the scans made of each table in this transaction (the
+`pg_stat_xact_*` counters) and the indexes of the tables that existed before the new
+migrations (`pre`), and every foreign key, with its referenced table and ON DELETE action: a
+key between two tables the change creates can close a cycle or lengthen a cascade too (FK705),
+and a problem it has (FK704) is placed at the statement that added it.
+
+The whole state is read once (`take_snapshot`); after a statement inside a transaction, only
+what it can have changed (`read_changes`): PostgreSQL locks every table whose keys, indexes or
+scan counters a statement changes, and keeps the lock to the end of the transaction, so the
+keys and indexes of the tables the transaction holds are read again and the rest carried over.
+That keeps a statement's observation to one small query, whatever the size of the schema.
 """
 
 from __future__ import annotations
@@ -48,6 +54,82 @@ SELECT
                                               x.indkey::pg_catalog.int2[])), '[]')
      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
     WHERE x.indrelid = ANY(%(pre)s))
+"""
+
+# The first OID of user objects (FirstNormalObjectId): locks on the catalogs that a query reads
+# are below it, and so are the shared catalogs', which carry no database.
+_FIRST_USER_OID = 16384
+
+# What a statement inside a transaction can have changed, in one query without parameters (so it
+# can share a round trip with the COMMIT that follows it): the relation locks this session holds,
+# each with the table of the index it is when it is one, and for the tables held (`touched`), the
+# scan counters (the table's and its indexes', as pg_stat_xact_user_tables adds them), their
+# foreign keys and their indexes. A key is read with its referencing table: whatever adds,
+# drops, validates or alters one locks that table (a DROP ... CASCADE of the referenced table
+# or column too, as it drops the key), and pg_constraint is indexed by it.
+_CHANGES = f"""
+WITH held AS (
+  SELECT l.relation AS rel, l.mode, i.indrelid AS index_of
+    FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = l.relation
+   WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+     AND l.relation >= {_FIRST_USER_OID}
+), touched AS (SELECT DISTINCT coalesce(index_of, rel) AS rel FROM held)
+SELECT
+  (SELECT coalesce(json_agg(json_build_array(rel::int8, mode, index_of::int8)), '[]') FROM held),
+  (SELECT coalesce(json_agg(json_build_array(
+            t.rel::int8,
+            pg_catalog.pg_stat_get_xact_numscans(t.rel) + coalesce(
+              (SELECT sum(pg_catalog.pg_stat_get_xact_numscans(x.indexrelid))
+                 FROM pg_catalog.pg_index x WHERE x.indrelid = t.rel), 0))), '[]')
+     FROM touched t),
+  (SELECT coalesce(json_agg(json_build_array(c.oid::int8, c.conrelid::int8, c.confrelid::int8,
+                                              c.conname, c.convalidated, c.confdeltype,
+                                              c.conkey, c.conparentid::int8)), '[]')
+     FROM pg_catalog.pg_constraint c
+    WHERE c.contype = 'f' AND c.conrelid IN (SELECT rel FROM touched)),
+  (SELECT coalesce(json_agg(json_build_array(x.indexrelid::int8, x.indrelid::int8, ic.relname,
+                                              x.indkey::pg_catalog.int2[])), '[]')
+     FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
+    WHERE x.indrelid IN (SELECT rel FROM touched))
+"""
+
+# The scans a transaction starts from: PostgreSQL keeps a session's earlier scans in the
+# pg_stat_xact_* counters until it reports its statistics (idle, at most once a second), so
+# they need not be zero. Only the counters that are not are read, by table (an index's count
+# for its table). Without parameters, so that it shares a round trip with the BEGIN.
+_PENDING_SCANS = f"""
+SELECT coalesce(json_agg(json_build_array(s.rel::int8, s.scans)), '[]') FROM (
+  SELECT coalesce(x.indrelid, c.oid) AS rel, sum(pg_catalog.pg_stat_get_xact_numscans(c.oid))
+         AS scans
+    FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_index x ON x.indexrelid = c.oid
+   WHERE c.oid >= {_FIRST_USER_OID} AND pg_catalog.pg_stat_get_xact_numscans(c.oid) > 0
+   GROUP BY 1) s
+"""
+
+# The first transaction ID not yet given out: every transaction of a statement run after this
+# is read has an ID at least as high (`read_after_bare`).
+NEXT_XID = "SELECT pg_catalog.txid_snapshot_xmax(pg_catalog.txid_current_snapshot()) % 4294967296"
+
+# After a statement that ran outside a transaction (CREATE INDEX CONCURRENTLY, which holds no
+# lock once it has returned): every foreign key's and every index's OID, to find those it
+# removed, and the rows it created or changed: those whose catalog row (xmin) was written by a
+# transaction from `since` on. The throwaway cluster is new, so its transaction IDs do not wrap.
+_WRITTEN_SINCE = """
+SELECT
+  (SELECT coalesce(array_agg(c.oid::int8), '{}') FROM pg_catalog.pg_constraint c
+    WHERE c.contype = 'f'),
+  (SELECT coalesce(json_agg(json_build_array(c.oid::int8, c.conrelid::int8, c.confrelid::int8,
+                                              c.conname, c.convalidated, c.confdeltype,
+                                              c.conkey, c.conparentid::int8)), '[]')
+     FROM pg_catalog.pg_constraint c
+    WHERE c.contype = 'f' AND c.xmin::text::int8 >= %(since)s),
+  (SELECT coalesce(array_agg(x.indexrelid::int8), '{}') FROM pg_catalog.pg_index x
+    WHERE x.indrelid = ANY(%(pre)s)),
+  (SELECT coalesce(json_agg(json_build_array(x.indexrelid::int8, x.indrelid::int8, ic.relname,
+                                              x.indkey::pg_catalog.int2[])), '[]')
+     FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
+    WHERE x.indrelid = ANY(%(pre)s)
+      AND (x.xmin::text::int8 >= %(since)s OR ic.xmin::text::int8 >= %(since)s))
 """
 
 # PostgreSQL's table lock modes, weakest first (as pg_locks spells them).
@@ -146,12 +228,82 @@ def take_snapshot(
     return Snapshot(
         locks={relation: frozenset(modes) for relation, modes in locks.items()},
         scans={relid: count for relid, count in scan_rows},
-        foreign_keys={
-            r[0]: ForeignKeyState(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6] or ()), r[7])
-            for r in fk_rows
-        },
-        indexes={r[0]: IndexState(r[0], r[1], r[2], tuple(r[3] or ())) for r in index_rows},
+        foreign_keys=_foreign_keys(fk_rows),
+        indexes=_indexes(index_rows),
     )
+
+
+def begin(conn: psycopg.Connection[Any], last: Snapshot, *, opened: bool = False) -> Snapshot:
+    """Open a transaction (unless the migration's own BEGIN has, `opened`) and read the scans
+    it starts from, in one round trip; its keys and indexes are `last`'s, and it holds no lock
+    yet."""
+    cur = conn.execute(_PENDING_SCANS if opened else f"BEGIN;{_PENDING_SCANS}")
+    if not opened:
+        cur.nextset()
+    row = cur.fetchone()
+    assert row is not None
+    scans = {relid: count for relid, count in row[0]}
+    return Snapshot(scans=scans, foreign_keys=last.foreign_keys, indexes=last.indexes)
+
+
+def read_changes(
+    conn: psycopg.Connection[Any],
+    last: Snapshot,
+    pre: frozenset[int],
+    known: frozenset[int],
+    then: str = "",
+) -> Snapshot:
+    """The snapshot after a statement of an open transaction, from `last` (the one before it)
+    and what the session now holds; `then` (COMMIT) runs in the same round trip, after the
+    read. `pre` and `known` as for `take_snapshot`."""
+    row = conn.execute(f"{_CHANGES};{then}" if then else _CHANGES).fetchone()
+    assert row is not None
+    held, scan_rows, fk_rows, index_rows = row
+    locks: dict[int, set[str]] = {}
+    touched: set[int] = set()
+    for relation, mode, index_of in held:
+        table = relation if index_of is None else index_of
+        touched.add(table)
+        if table in pre and (index_of is None or relation in known):
+            locks.setdefault(table, set()).add(mode)
+    foreign_keys = {oid: fk for oid, fk in last.foreign_keys.items() if fk.table not in touched}
+    foreign_keys.update(_foreign_keys(fk_rows))
+    indexes = {oid: ix for oid, ix in last.indexes.items() if ix.table not in touched}
+    indexes.update((oid, ix) for oid, ix in _indexes(index_rows).items() if ix.table in pre)
+    return Snapshot(
+        locks={relation: frozenset(modes) for relation, modes in locks.items()},
+        scans={**last.scans, **{relid: n for relid, n in scan_rows if relid in pre}},
+        foreign_keys=foreign_keys,
+        indexes=indexes,
+    )
+
+
+def read_after_bare(
+    conn: psycopg.Connection[Any], last: Snapshot, pre: list[int], since: int
+) -> Snapshot:
+    """The keys and indexes after a statement that ran outside a transaction, from `last` (the
+    state before it) and the catalog rows written from transaction `since` (`NEXT_XID`, read
+    before the statement) on. It holds no lock, and its scans are not its transaction's."""
+    row = conn.execute(_WRITTEN_SINCE, {"pre": pre, "since": since}).fetchone()
+    assert row is not None
+    fk_oids, fk_rows, index_oids, index_rows = row
+    fk_left, index_left = set(fk_oids), set(index_oids)
+    foreign_keys = {oid: fk for oid, fk in last.foreign_keys.items() if oid in fk_left}
+    foreign_keys.update(_foreign_keys(fk_rows))
+    indexes = {oid: ix for oid, ix in last.indexes.items() if oid in index_left}
+    indexes.update(_indexes(index_rows))
+    return Snapshot(scans=last.scans, foreign_keys=foreign_keys, indexes=indexes)
+
+
+def _foreign_keys(rows: list[list[Any]]) -> dict[int, ForeignKeyState]:
+    return {
+        r[0]: ForeignKeyState(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6] or ()), r[7])
+        for r in rows
+    }
+
+
+def _indexes(rows: list[list[Any]]) -> dict[int, IndexState]:
+    return {r[0]: IndexState(r[0], r[1], r[2], tuple(r[3] or ())) for r in rows}
 
 
 @dataclass(frozen=True)

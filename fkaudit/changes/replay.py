@@ -1,7 +1,8 @@
 """Apply the new migrations one statement at a time and record what each one did.
 
-Each file runs in a session of its own, as the loader runs any file, and in the transactions
-its tool gives it (`transactions`): a wrapped file inside one `BEGIN` ... `COMMIT`; otherwise
+Each file runs as in a session of its own, as the loader runs any file (one session serves
+them all, reset with `DISCARD ALL` after each: a new backend for each file would read the
+catalogs into its caches again for every observation), and in the transactions its tool gives it (`transactions`): a wrapped file inside one `BEGIN` ... `COMMIT`; otherwise
 each statement on its own, or inside the file's own `BEGIN` ... `COMMIT`. A statement that runs
 on its own is put inside a transaction fkaudit opens and commits right after it, which holds
 the same locks as autocommit and lets them be read before they are released. A statement
@@ -24,7 +25,11 @@ from fkaudit.changes.observe import (
     KeyDefinition,
     Observed,
     Replay,
+    NEXT_XID,
     Snapshot,
+    begin,
+    read_after_bare,
+    read_changes,
     take_snapshot,
 )
 from fkaudit.changes.transactions import FileTransaction
@@ -62,13 +67,12 @@ SELECT x.oid, pg_catalog.pg_get_indexdef(x.oid), c.conname, c.contype::text, c.c
  WHERE x.oid = ANY(%s)
 """
 _OPENS = re.compile(rb"\s*(?:BEGIN|START\s+TRANSACTION)\b(?!\s+ATOMIC)", re.IGNORECASE)
-_ENDS = re.compile(rb"\s*(?:COMMIT|END|ROLLBACK|ABORT)\b(?!\s+(?:TO|PREPARED)\b)", re.I)
+_ENDS = re.compile(
+    rb"\s*(?:COMMIT|END|ROLLBACK|ABORT)\b(?!\s+(?:(?:WORK|TRANSACTION)\s+)?(?:TO|PREPARED)\b)",
+    re.IGNORECASE,
+)
 _ROLLS_BACK = re.compile(rb"\s*(?:ROLLBACK|ABORT)\b", re.IGNORECASE)
 _IDLE = psycopg.pq.TransactionStatus.IDLE
-_SCANS = (
-    "SELECT relid::int8, seq_scan + coalesce(idx_scan, 0)"
-    " FROM pg_catalog.pg_stat_xact_user_tables WHERE relid = ANY(%s)"
-)
 
 
 class ReplayFailed(FkauditError):
@@ -86,11 +90,13 @@ def replay(
 ) -> Replay:
     """Apply `scripts` (the new migrations) to the loader's database, observing each statement."""
     with loader.connect(loader.database) as conn:
+        # psycopg forgets its prepared statements (and deallocates them) after every DROP or
+        # ALTER: a migration's observations would be prepared over and over.
+        conn.prepare_threshold = None
         pre = _tables(conn)
-    run = _Run(loader, list(pre))
-    for script, how in zip(scripts, transactions, strict=True):
-        run.file(script, how)
-    with loader.connect(loader.database) as conn:
+        run = _Run(loader, conn, list(pre))
+        for script, how in zip(scripts, transactions, strict=True):
+            run.file(script, how)
         names = _tables(conn)
         cascades = tuple((int(p), int(c)) for p, c in conn.execute(_CASCADES).fetchall())
     return Replay(pre, names, tuple(run.observed), cascades)
@@ -101,47 +107,49 @@ def _tables(conn: psycopg.Connection[Any]) -> dict[int, tuple[str, str]]:
 
 
 class _Run:
-    def __init__(self, loader: SchemaLoader, pre: list[int]) -> None:
+    def __init__(
+        self, loader: SchemaLoader, conn: psycopg.Connection[Any], pre: list[int]
+    ) -> None:
         self.loader = loader
+        self.conn = conn
         self.pre = pre
+        self.pre_set = frozenset(pre)
         self.observed: list[Observed] = []
         self.transaction = 0
         self.last = Snapshot()
-        self.known: list[int] = []  # the indexes of `pre` tables as the transaction began
-        # Whether the keys and indexes of `last` may not be what the session sees: in a new
-        # session (a file's), or after a migration's own ROLLBACK took back what it added.
+        self.known: frozenset[int] = frozenset()  # the indexes of `pre` tables as it began
+        # Whether the keys and indexes of `last` may not be what the session sees: before the
+        # first transaction, and after a ROLLBACK took back what the transaction added. A new
+        # file's session sees what the last one committed, the database's whole state: nothing
+        # else writes to it.
         self.stale = True
 
-    def _begin(self, conn: psycopg.Connection[Any]) -> None:
-        """A transaction has just begun: read the state it starts from, never assume it. It
-        holds no lock yet, but PostgreSQL keeps a session's earlier scans in the
-        pg_stat_xact_* counters until it reports its statistics (idle, at most once a second),
-        so they need not be zero; the keys and indexes are read again when `stale`. The
-        indexes that exist now are the ones whose locks count for their tables."""
+    def _begin(self, conn: psycopg.Connection[Any], *, opened: bool = False) -> None:
+        """Open a transaction (unless the migration's own BEGIN has, `opened`) and read the
+        state it starts from, never assume it: the scans always (`begin`), the keys and indexes
+        when `stale`. The indexes that exist now are the ones whose locks count for their
+        tables."""
+        self.transaction += 1
         if self.stale:
+            if not opened:
+                conn.execute("BEGIN")
             self.last = take_snapshot(conn, self.pre)
             self.stale = False
         else:
-            scans = dict(conn.execute(_SCANS, [self.pre]).fetchall())
-            self.last = Snapshot(
-                scans=scans, foreign_keys=self.last.foreign_keys, indexes=self.last.indexes
-            )
-        self.known = list(self.last.indexes)
+            self.last = begin(conn, self.last, opened=opened)
+        self.known = frozenset(self.last.indexes)
 
     def file(self, script: Script, how: FileTransaction) -> None:
-        conn = self.loader.connect(self.loader.database)
-        self.stale = True
-        try:
-            if how.wrapped:
-                conn.execute("BEGIN")
-                self.transaction += 1
-                self._begin(conn)
-            for step in script.steps:
-                self._step(conn, script.path, step, how)
-            if conn.info.transaction_status != _IDLE:
-                conn.execute("COMMIT")
-        finally:
-            conn.close()
+        """Run `script`, then end what it left open (a wrapped file's transaction, or one it
+        began and did not end) and reset the session for the next."""
+        conn = self.conn
+        if how.wrapped:
+            self._begin(conn)
+        for step in script.steps:
+            self._step(conn, script.path, step, how)
+        if conn.info.transaction_status != _IDLE:
+            conn.execute("COMMIT")
+        conn.execute("DISCARD ALL")
 
     def _step(
         self, conn: psycopg.Connection[Any], path: Path, step: object, how: FileTransaction
@@ -173,8 +181,7 @@ class _Run:
             opens = conn.info.transaction_status == _IDLE  # else: a warning, nothing opened
             conn.execute(step.text)
             if opens:
-                self.transaction += 1
-                self._begin(conn)
+                self._begin(conn, opened=True)
             return
         if isinstance(step, Statement) and _ENDS.match(step.text):
             conn.execute(step.text)
@@ -191,20 +198,19 @@ class _Run:
                     f"{display_path(path)}:{step.line}: {printable(str(exc).strip())}: this "
                     f"migration fails as written ({how.why})"
                 ) from None
-            self._record(conn, path, step, in_transaction=True)
+            self._record(conn, path, step)
             return
-        conn.execute("BEGIN")  # autocommit's locks, held until fkaudit has read them
-        self.transaction += 1
-        self._begin(conn)
+        self._begin(conn)  # autocommit's locks, held until fkaudit has read them
         try:
             self.loader.run_step(conn, step)
         except psycopg.errors.ActiveSqlTransaction:
-            conn.execute("ROLLBACK")
+            cur = conn.execute(f"ROLLBACK;{NEXT_XID}")
+            cur.nextset()
+            (since,) = cur.fetchone() or (0,)
             self.loader.run_step(conn, step)
-            self._record(conn, path, step, in_transaction=False)
+            self._record(conn, path, step, since=since)
             return
-        self._record(conn, path, step, in_transaction=True)
-        conn.execute("COMMIT")
+        self._record(conn, path, step, then="COMMIT")
 
     def _record(
         self,
@@ -212,9 +218,19 @@ class _Run:
         path: Path,
         step: Statement | CopyIn,
         *,
-        in_transaction: bool,
+        then: str = "",
+        since: int | None = None,
     ) -> None:
-        after = take_snapshot(conn, self.pre, self.known)
+        """Observe `step`, which has just run: in a transaction, which `then` (COMMIT) ends
+        right after the read; or bare, outside one, its transactions numbered from `since`
+        on. ROLLBACK TO SAVEPOINT releases the locks taken since the savepoint along with what
+        they changed: after it, the whole state is read."""
+        if since is not None:
+            after = read_after_bare(conn, self.last, self.pre, since)
+        elif _ROLLS_BACK.match(step.text):
+            after = take_snapshot(conn, self.pre, list(self.known))
+        else:
+            after = read_changes(conn, self.last, self.pre_set, self.known, then)
         added = [oid for oid in after.foreign_keys if oid not in self.last.foreign_keys]
         definitions = {
             oid: KeyDefinition(definition, tuple(columns))
@@ -237,7 +253,7 @@ class _Run:
                 line=step.line,
                 text=printable(" ".join(text.split())),
                 transaction=self.transaction,
-                in_transaction=in_transaction,
+                in_transaction=since is None,
                 before=self.last,
                 after=after,
                 definitions=definitions,
