@@ -1,11 +1,12 @@
 """Apply the new migrations one statement at a time and record what each one did.
 
-Each file runs as in a session of its own, as the loader runs any file (one session serves
-them all, reset with `DISCARD ALL` after each: a new backend for each file would read the
-catalogs into its caches again for every observation), and in the transactions its tool gives it (`transactions`): a wrapped file inside one `BEGIN` ... `COMMIT`; otherwise
-each statement on its own, or inside the file's own `BEGIN` ... `COMMIT`. A statement that runs
-on its own is put inside a transaction fkaudit opens and commits right after it, which holds
-the same locks as autocommit and lets them be read before they are released. A statement
+Each file runs as in a session of its own, as the loader runs any file: one session serves
+them all, reset with `DISCARD ALL` after each (a new backend for each file would read the
+catalogs into its caches again for every observation). A file runs in the transactions its
+tool gives it (`transactions`): a wrapped file inside one `BEGIN` ... `COMMIT`; otherwise each
+statement on its own, or inside the file's own `BEGIN` ... `COMMIT`. A statement that runs on
+its own is put inside a transaction fkaudit opens and commits right after it, which holds the
+same locks as autocommit and lets them be read before they are released. A statement
 PostgreSQL refuses inside a transaction (`CREATE INDEX CONCURRENTLY`) then runs bare, and its
 locks are not observed; inside a transaction the tool opens, the migration fails as written,
 and so does the replay.
@@ -21,11 +22,11 @@ from typing import Any
 import psycopg
 
 from fkaudit.changes.observe import (
+    NEXT_XID,
     IndexConstraint,
     KeyDefinition,
     Observed,
     Replay,
-    NEXT_XID,
     Snapshot,
     begin,
     read_after_bare,
@@ -107,9 +108,7 @@ def _tables(conn: psycopg.Connection[Any]) -> dict[int, tuple[str, str]]:
 
 
 class _Run:
-    def __init__(
-        self, loader: SchemaLoader, conn: psycopg.Connection[Any], pre: list[int]
-    ) -> None:
+    def __init__(self, loader: SchemaLoader, conn: psycopg.Connection[Any], pre: list[int]) -> None:
         self.loader = loader
         self.conn = conn
         self.pre = pre
