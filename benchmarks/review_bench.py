@@ -31,6 +31,7 @@ written to a temporary directory, or to --folder (kept). Exit code: 0 when every
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -80,25 +81,37 @@ class Cost:
 
 
 class Clock:
-    """Wall time, this process's CPU time, and the throwaway server's: the postmaster's own and
-    that of its finished backends (Linux: /proc/PID/stat, cutime and cstime). The CPU figures
-    hold on a busy machine, where wall times stretch with the load; a backend counts when it
-    exits, so an autovacuum worker (busy after a load of hundreds of tables) lands in whichever
-    phase it ends in, and a phase's last session may land in the next."""
+    """Wall time, this process's CPU time, and the throwaway server's: the postmaster's own,
+    that of its finished backends (Linux: /proc/PID/stat, cutime and cstime) and that of those
+    still running (its children's utime and stime), so the one session the replay keeps open
+    counts in the phase it works in. The CPU figures hold on a busy machine, where wall times
+    stretch with the load; an autovacuum worker (busy after a load of hundreds of tables) counts
+    in whichever phase it runs."""
 
     def __init__(self, data_dir: Path) -> None:
         self.pid = int((data_dir / "postmaster.pid").read_text().split()[0])
         self.tick = os.sysconf("SC_CLK_TCK")
 
     def server(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return sum(int(field) for field in fields[11:15]) / self.tick  # utime .. cstime
+        ticks = _cpu_ticks(self.pid, with_reaped=True)
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        for child in children:
+            with contextlib.suppress(FileNotFoundError):  # exited: in cutime, cstime next
+                ticks += _cpu_ticks(int(child))
+        return ticks / self.tick
 
     def timed(self, call: Callable[[], T]) -> tuple[Cost, T]:
         wall, cpu, server = time.perf_counter(), time.process_time(), self.server()
         result = call()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         return Cost(wall, cpu, self.server() - server), result
+
+
+def _cpu_ticks(pid: int, *, with_reaped: bool = False) -> int:
+    """A process's CPU time in clock ticks (utime + stime), and with `with_reaped` that of its
+    children it has waited for (cutime + cstime): /proc/PID/stat after the command name."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(field) for field in fields[11 : 15 if with_reaped else 13])
 
 
 @dataclass

@@ -28,13 +28,18 @@ if TYPE_CHECKING:  # the rules import these types; `fkaudit rules` must not load
 
     from fkaudit.report import Report
 
-# One query, so that a snapshot costs one round trip per statement. The json_agg() are empty
-# arrays when nothing matches; OIDs are cast to int8, which JSON writes as numbers. Locks on
-# the catalogs this query reads are left out: `pre` holds
-# user tables only. A lock on an index counts for its table only when the index existed as the
-# transaction began (`known`): CREATE INDEX holds ACCESS EXCLUSIVE on the index it creates,
-# which no other session can see before the commit, while the table is held in SHARE.
-_SNAPSHOT = """
+# A foreign key as every snapshot reads it (ForeignKeyState), and an index (IndexState).
+_KEY = """json_build_array(c.oid::int8, c.conrelid::int8, c.confrelid::int8, c.conname,
+                         c.convalidated, c.confdeltype, c.conkey, c.conparentid::int8)"""
+_INDEX = """json_build_array(x.indexrelid::int8, x.indrelid::int8, ic.relname,
+                           x.indkey::pg_catalog.int2[])"""
+
+# The whole state, in one query. The json_agg() are empty arrays when nothing matches; OIDs are
+# cast to int8, which JSON writes as numbers. Locks on the catalogs this query reads are left
+# out: `pre` holds user tables only. A lock on an index counts for its table only when the index
+# existed as the transaction began (`known`): CREATE INDEX holds ACCESS EXCLUSIVE on the index it
+# creates, which no other session can see before the commit, while the table is held in SHARE.
+_SNAPSHOT = f"""
 SELECT
   (SELECT coalesce(json_agg(json_build_array(coalesce(i.indrelid, l.relation)::int8, l.mode)), '[]')
      FROM pg_catalog.pg_locks l
@@ -45,13 +50,10 @@ SELECT
   (SELECT coalesce(json_agg(json_build_array(s.relid::int8, s.seq_scan + coalesce(s.idx_scan, 0))),
                    '[]')
      FROM pg_catalog.pg_stat_xact_user_tables s WHERE s.relid = ANY(%(pre)s)),
-  (SELECT coalesce(json_agg(json_build_array(c.oid::int8, c.conrelid::int8, c.confrelid::int8,
-                                              c.conname, c.convalidated, c.confdeltype,
-                                              c.conkey, c.conparentid::int8)), '[]')
+  (SELECT coalesce(json_agg({_KEY}), '[]')
      FROM pg_catalog.pg_constraint c
     WHERE c.contype = 'f'),
-  (SELECT coalesce(json_agg(json_build_array(x.indexrelid::int8, x.indrelid::int8, ic.relname,
-                                              x.indkey::pg_catalog.int2[])), '[]')
+  (SELECT coalesce(json_agg({_INDEX}), '[]')
      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
     WHERE x.indrelid = ANY(%(pre)s))
 """
@@ -82,13 +84,10 @@ SELECT
               (SELECT sum(pg_catalog.pg_stat_get_xact_numscans(x.indexrelid))
                  FROM pg_catalog.pg_index x WHERE x.indrelid = t.rel), 0))), '[]')
      FROM touched t),
-  (SELECT coalesce(json_agg(json_build_array(c.oid::int8, c.conrelid::int8, c.confrelid::int8,
-                                              c.conname, c.convalidated, c.confdeltype,
-                                              c.conkey, c.conparentid::int8)), '[]')
+  (SELECT coalesce(json_agg({_KEY}), '[]')
      FROM pg_catalog.pg_constraint c
     WHERE c.contype = 'f' AND c.conrelid IN (SELECT rel FROM touched)),
-  (SELECT coalesce(json_agg(json_build_array(x.indexrelid::int8, x.indrelid::int8, ic.relname,
-                                              x.indkey::pg_catalog.int2[])), '[]')
+  (SELECT coalesce(json_agg({_INDEX}), '[]')
      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
     WHERE x.indrelid IN (SELECT rel FROM touched))
 """
@@ -114,19 +113,16 @@ NEXT_XID = "SELECT pg_catalog.txid_snapshot_xmax(pg_catalog.txid_current_snapsho
 # lock once it has returned): every foreign key's and every index's OID, to find those it
 # removed, and the rows it created or changed: those whose catalog row (xmin) was written by a
 # transaction from `since` on. The throwaway cluster is new, so its transaction IDs do not wrap.
-_WRITTEN_SINCE = """
+_WRITTEN_SINCE = f"""
 SELECT
-  (SELECT coalesce(array_agg(c.oid::int8), '{}') FROM pg_catalog.pg_constraint c
+  (SELECT coalesce(array_agg(c.oid::int8), '{{}}') FROM pg_catalog.pg_constraint c
     WHERE c.contype = 'f'),
-  (SELECT coalesce(json_agg(json_build_array(c.oid::int8, c.conrelid::int8, c.confrelid::int8,
-                                              c.conname, c.convalidated, c.confdeltype,
-                                              c.conkey, c.conparentid::int8)), '[]')
+  (SELECT coalesce(json_agg({_KEY}), '[]')
      FROM pg_catalog.pg_constraint c
     WHERE c.contype = 'f' AND c.xmin::text::int8 >= %(since)s),
-  (SELECT coalesce(array_agg(x.indexrelid::int8), '{}') FROM pg_catalog.pg_index x
+  (SELECT coalesce(array_agg(x.indexrelid::int8), '{{}}') FROM pg_catalog.pg_index x
     WHERE x.indrelid = ANY(%(pre)s)),
-  (SELECT coalesce(json_agg(json_build_array(x.indexrelid::int8, x.indrelid::int8, ic.relname,
-                                              x.indkey::pg_catalog.int2[])), '[]')
+  (SELECT coalesce(json_agg({_INDEX}), '[]')
      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
     WHERE x.indrelid = ANY(%(pre)s)
       AND (x.xmin::text::int8 >= %(since)s OR ic.xmin::text::int8 >= %(since)s))
