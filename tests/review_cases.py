@@ -187,6 +187,24 @@ REVIEW_CASES: tuple[ReviewCase, ...] = (
         ),
     ),
     _case(
+        "FK702 on the referenced table: a transaction that rewrote it, not one that wrote rows",
+        _TABLES,
+        (
+            "002_validate.sql",
+            """
+            BEGIN;
+            INSERT INTO p VALUES (2);
+            ALTER TABLE f VALIDATE CONSTRAINT f_p;  -- silent: FK702
+            ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p NOT VALID;
+            COMMIT;
+            BEGIN;
+            ALTER TABLE p ADD COLUMN label text;
+            ALTER TABLE c VALIDATE CONSTRAINT c_p;  -- expect: FK702 c_p
+            COMMIT;
+            """,
+        ),
+    ),
+    _case(
         "FK702 must not: each statement in its own transaction, or the stronger lock taken "
         "after the validation",
         _TABLES,

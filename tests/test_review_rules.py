@@ -443,3 +443,16 @@ def test_excluded_tables_get_no_change_findings(tmp_path: Path) -> None:
     assert tables == {("FK701", "a"), ("FK701", "b"), ("FK704", "a"), ("FK704", "b")}
     kept = {(f["code"], f["table"]) for f in json.loads(left)["findings"]}
     assert kept == {("FK701", "b"), ("FK704", "b")}
+
+
+def test_fk702_on_the_referenced_table_names_its_lock(
+    reviewed: Callable[[str], Reviewed],
+) -> None:
+    """ADD COLUMN on p holds ACCESS EXCLUSIVE on p to the end of its transaction, so the
+    validation's scan of c runs while nobody may read or write p."""
+    found = reviewed("FK702 on the referenced table").one("FK702", "c_p")
+    assert "a transaction that also holds ACCESS EXCLUSIVE on public.p:" in found["message"]
+    assert "public.p stays locked in ACCESS EXCLUSIVE (observed in pg_locks)" in found["message"]
+    assert "the scan of public.c blocks writes (and reads of public.p)" in found["message"]
+    assert "AccessExclusiveLock" in found["details"]["locks"]["public.p"]
+    assert "AccessExclusiveLock" not in found["details"]["locks"]["public.c"]

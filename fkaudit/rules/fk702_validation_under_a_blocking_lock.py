@@ -1,12 +1,12 @@
-"""A migration validates a foreign key in a transaction that blocks writes to its table.
+"""A migration validates a foreign key in a transaction that blocks writes to its tables.
 
 What it does
     Under review (`check --migrations DIR --new-since FILE`), fires for each statement of the
     new migrations that validates a foreign key of a table that existed before (NOT VALID
-    before it, valid after) inside a transaction that added that key, or that already held on
-    the key's table a lock blocking writes (SHARE or stronger, as `pg_locks` showed right after
-    the validation). A lock the transaction takes after the validation does not count: the
-    scan was over by then.
+    before it, valid after) inside a transaction that added that key, or that already held a
+    lock blocking writes (SHARE or stronger, as `pg_locks` showed right after the validation)
+    on the key's table or on the table it references. A lock the transaction takes after the
+    validation does not count: the scan was over by then.
 
 Why it matters
     `VALIDATE CONSTRAINT` alone takes SHARE UPDATE EXCLUSIVE on the table, which lets reads and
@@ -14,7 +14,9 @@ Why it matters
     transaction that ran `ADD ... NOT VALID` the table is still held in SHARE ROW EXCLUSIVE
     (and the referenced table too) until the transaction ends, so the scan runs with writes
     blocked, exactly as without NOT VALID. Rails and Django run a migration in one transaction
-    unless told otherwise, so putting both statements in one migration is an easy mistake.
+    unless told otherwise, so putting both statements in one migration is an easy mistake. A
+    lock an earlier statement took on the referenced table (`ADD COLUMN` on it) is held through
+    the scan of the referencing table just the same.
 
 How to fix
     Validate in a migration of its own (a transaction of its own), after the one that added
@@ -58,28 +60,40 @@ class ValidationUnderABlockingLock(ChangeRule):
                 if fk.table not in replay.pre or fk.parent:
                     continue  # a new table: nobody writes it yet; a partition's copy of a key
                 added_here = any(fk.oid in [k.oid for k in s.added_foreign_keys()] for s in earlier)
-                # What the transaction holds once the validation has run: everything its earlier
-                # statements took (held to its end) and the validation's own. A lock a later
-                # statement takes was not held during the scan.
-                held = statement.held_after(fk.table)
-                blocking = held & BLOCKS_WRITES
+                # What the transaction holds once the validation has run, on the key's table and
+                # on the one it references: everything its earlier statements took (held to its
+                # end) and the validation's own. A lock a later statement takes was not held
+                # during the scan.
+                held = {
+                    table: statement.held_after(table)
+                    for table in dict.fromkeys((fk.table, fk.referenced))
+                    if table in replay.pre
+                }
+                blocking = {t: modes for t, modes in held.items() if modes & BLOCKS_WRITES}
                 if not added_here and not blocking:
                     continue
-                table = replay.name(fk.table)
                 why = (
                     "the transaction that added it"
                     if added_here
-                    else f"a transaction that also holds {locks_phrase(blocking)} on {table}"
+                    else "a transaction that also holds "
+                    + " and ".join(
+                        f"{locks_phrase(modes & BLOCKS_WRITES)} on {replay.name(t)}"
+                        for t, modes in blocking.items()
+                    )
+                )
+                locked = " and ".join(
+                    f"{replay.name(t)} {'in' if n else 'stays locked in'} {locks_phrase(modes)}"
+                    for n, (t, modes) in enumerate(blocking.items())
                 )
                 yield key_finding(
                     self,
                     replay,
                     statement,
                     fk,
-                    f"validates {fk.name} in {why}: {table} stays locked in "
-                    f"{locks_phrase(held)} (observed in pg_locks) until that transaction ends, "
-                    f"so the scan blocks {blocked(replay, {fk.table: held})} as if the key had "
-                    "been added valid; validate it in a migration of its own",
+                    f"validates {fk.name} in {why}: {locked} (observed in pg_locks) until that "
+                    f"transaction ends, so the scan of {replay.name(fk.table)} blocks "
+                    f"{blocked(replay, blocking)} as if the key had been added valid; validate "
+                    "it in a migration of its own",
                     suggestion=_validate(*replay.names[fk.table], fk.name),
                     details={"locks": observed_locks(replay, statement, fk.table, fk.referenced)},
                 )
