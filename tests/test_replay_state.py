@@ -3,8 +3,9 @@
 Two ways the start of a transaction differs from "no scan, keys and indexes as last read":
 PostgreSQL keeps a session's earlier scans in the pg_stat_xact_* counters until it reports its
 statistics (idle, at most once a second), so the next transaction does not start from zero; and
-a migration's own ROLLBACK takes back the keys it added. Each case runs against a control that
-must fire, on the embedded server and on FKAUDIT_TEST_PG_BINDIR when the matrix sets it.
+a migration's own ROLLBACK takes back the keys it added, as does the end of a file that began a
+transaction and never ended it. Each case runs against a control that must fire, on the
+embedded server and on FKAUDIT_TEST_PG_BINDIR when the matrix sets it.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ BASE = (
 
 
 def review(folder: Path, new: str) -> list[tuple[str, int, str]]:
-    """(code, line, message) of the FK701 and FK704 findings of `new` and what follows it."""
+    """(code, line, message) of the FK401, FK701 and FK704 findings of `new` and after."""
     bindir = os.environ.get("FKAUDIT_TEST_PG_BINDIR")
     args = ["check", "--migrations", str(folder), "--new-since", new, "--format", "json"]
-    args += ["--select", "FK701,FK704", *(["--pg-bindir", bindir] if bindir else [])]
+    args += ["--select", "FK401,FK701,FK704", *(["--pg-bindir", bindir] if bindir else [])]
     result = CliRunner().invoke(main, args)
     assert result.exit_code in (0, 1), result.output
     findings = json.loads(result.stdout)["findings"]
@@ -70,3 +71,22 @@ def test_a_rolled_back_key_was_never_dropped(tmp_path: Path) -> None:
     )
     found = review(folder(tmp_path, "rollback", migration), "002_change.sql")
     assert [(code, line) for code, line, _ in found] == [("FK701", 5)]
+
+
+def test_a_transaction_a_file_leaves_open_is_rolled_back(tmp_path: Path) -> None:
+    """psql ends a file's session by disconnecting, which rolls back a transaction the file
+    began and never ended; `check --migrations` loads it so. The review does the same: the
+    next file adds the same key for real (FK701 there), where a committed key would make it
+    fail ("already exists"), and no NOT VALID key is left for the audit (FK401)."""
+    (tmp_path / "001_base.sql").write_text(BASE)
+    (tmp_path / "002_open.sql").write_text(
+        "BEGIN;\nALTER TABLE children ADD CONSTRAINT fk_parent FOREIGN KEY (parent_id) "
+        "REFERENCES parents NOT VALID;\n"
+    )
+    (tmp_path / "003_add.sql").write_text(
+        "ALTER TABLE children ADD CONSTRAINT fk_parent FOREIGN KEY (parent_id) "
+        "REFERENCES parents;\n"
+    )
+    found = review(tmp_path, "002_open.sql")
+    assert [(code, line) for code, line, _ in found] == [("FK701", 1)]
+    assert "003_add.sql" in found[0][2]

@@ -139,15 +139,17 @@ class _Run:
         self.known = frozenset(self.last.indexes)
 
     def file(self, script: Script, how: FileTransaction) -> None:
-        """Run `script`, then end what it left open (a wrapped file's transaction, or one it
-        began and did not end) and reset the session for the next."""
+        """Run `script`, end the transaction it leaves open and reset the session for the
+        next. The tool's own transaction is committed; one the file began and did not end is
+        rolled back, as psql's session (and the loader's) ends it by disconnecting."""
         conn = self.conn
         if how.wrapped:
             self._begin(conn)
         for step in script.steps:
             self._step(conn, script.path, step, how)
         if conn.info.transaction_status != _IDLE:
-            conn.execute("COMMIT")
+            conn.execute("COMMIT" if how.wrapped else "ROLLBACK")
+            self.stale = self.stale or not how.wrapped
         conn.execute("DISCARD ALL")
 
     def _step(
