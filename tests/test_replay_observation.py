@@ -14,7 +14,7 @@ FKAUDIT_TEST_PG_BINDIR's when the matrix sets it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from textwrap import dedent
 from typing import Any
@@ -23,7 +23,7 @@ import psycopg
 import pytest
 
 from fkaudit.changes import observe
-from fkaudit.changes.observe import Snapshot, take_snapshot
+from fkaudit.changes.observe import Observed, Snapshot, take_snapshot
 from tests.review_cases import REVIEW_CASES
 from tests.test_review_rules import review_case, review_folder, write_folder
 from tests.test_review_tools import FIXTURE_CASES, FIXTURES, review
@@ -122,24 +122,37 @@ class Oracle:
             pre: frozenset[int],
             known: frozenset[int],
             then: str = "",
+            *,
+            flush: bool = False,
         ) -> Snapshot:
-            ours = read_changes(conn, last, pre, known)
-            self.compare("after a statement", ours, take_snapshot(conn, sorted(pre), list(known)))
+            ours = read_changes(conn, last, pre, known, flush=flush)
+            whole = take_snapshot(conn, sorted(pre), list(known))
+            self.compare("after a statement", ours, whole, last=last)
             if then:
                 conn.execute(then)
             return ours
 
         def after_bare(
-            conn: psycopg.Connection[Any], last: Snapshot, pre: list[int], since: int
+            conn: psycopg.Connection[Any],
+            last: Snapshot,
+            pre: list[int],
+            since: int,
+            *,
+            flush: bool = False,
         ) -> Snapshot:
-            ours = read_after_bare(conn, last, pre, since)
-            self.compare("after a bare statement", ours, take_snapshot(conn, pre), scans=False)
+            ours = read_after_bare(conn, last, pre, since, flush=flush)
+            whole = take_snapshot(conn, pre)
+            self.compare("after a bare statement", ours, whole, last=last, scans=False)
             return ours
 
         def started(
-            conn: psycopg.Connection[Any], last: Snapshot, *, opened: bool = False
+            conn: psycopg.Connection[Any],
+            last: Snapshot,
+            *,
+            opened: bool = False,
+            flushed: bool = False,
         ) -> Snapshot:
-            ours = begin(conn, last, opened=opened)
+            ours = begin(conn, last, opened=opened, flushed=flushed)
             self.compare("at a transaction's start", ours, take_snapshot(conn, self.pre))
             return ours
 
@@ -148,12 +161,25 @@ class Oracle:
         monkeypatch.setattr(f"{REPLAY}.read_after_bare", after_bare)
         monkeypatch.setattr(f"{REPLAY}.begin", started)
 
-    def compare(self, where: str, ours: Snapshot, whole: Snapshot, *, scans: bool = True) -> None:
+    def compare(
+        self,
+        where: str,
+        ours: Snapshot,
+        whole: Snapshot,
+        *,
+        last: Snapshot | None = None,
+        scans: bool = True,
+    ) -> None:
+        """`ours` against `whole`; with `last`, the snapshot before the statement, also what a
+        statement is said to have changed (found through `Snapshot.changed`) against the
+        difference of the whole reads (`whole.changed` is None: anything may differ)."""
         self.compared += 1
-        parts = [
+        parts: list[tuple[str, object, object]] = [
             ("keys", ours.foreign_keys, whole.foreign_keys),
             ("indexes", ours.indexes, whole.indexes),
             ("locks", ours.locks, whole.locks),
+            ("keys by table", _grouped(ours.keys_of), _grouped(whole.keys_of)),
+            ("indexes by table", _grouped(ours.indexes_of), _grouped(whole.indexes_of)),
         ]
         if scans:
             tables = set(whole.scans)
@@ -164,9 +190,30 @@ class Oracle:
                     {t: n for t, n in whole.scans.items() if n},
                 )
             )
+        if last is not None:
+            parts.append(("changes", _changes(last, ours), _changes(last, whole)))
         for what, mine, theirs in parts:
             if mine != theirs:
                 self.differences.append(f"{where}: {what}: read {mine}, whole {theirs}")
+
+
+def _grouped(of: Mapping[int, tuple[int, ...]]) -> dict[int, frozenset[int]]:
+    return {table: frozenset(oids) for table, oids in of.items() if oids}
+
+
+def _changes(before: Snapshot, after: Snapshot) -> list[list[int]]:
+    """What a statement between `before` and `after` added, dropped and validated."""
+    statement = Observed("", 0, "", 0, True, before, after)
+    return [
+        [state.oid for state in states]
+        for states in (
+            statement.added_foreign_keys(),
+            statement.dropped_foreign_keys(),
+            statement.validated_foreign_keys(),
+            statement.added_indexes(),
+            statement.dropped_indexes(),
+        )
+    ]
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ That keeps a statement's observation to one small query, whatever the size of th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fkaudit.findings import Finding
 
@@ -110,23 +110,33 @@ SELECT coalesce(json_agg(json_build_array(s.rel::int8, s.scans)), '[]') FROM (
 NEXT_XID = "SELECT pg_catalog.txid_snapshot_xmax(pg_catalog.txid_current_snapshot()) % 4294967296"
 
 # After a statement that ran outside a transaction (CREATE INDEX CONCURRENTLY, which holds no
-# lock once it has returned): every foreign key's and every index's OID, to find those it
-# removed, and the rows it created or changed: those whose catalog row (xmin) was written by a
-# transaction from `since` on. The throwaway cluster is new, so its transaction IDs do not wrap.
+# lock once it has returned): the rows it created or changed, those whose catalog row (xmin) was
+# written by a transaction from `since` on (no older than it: `age`, which a frozen row's is not),
+# and how many keys and indexes there are, which says whether it removed any. The throwaway
+# cluster is new, so its transaction IDs do not wrap.
 _WRITTEN_SINCE = f"""
 SELECT
-  (SELECT coalesce(array_agg(c.oid::int8), '{{}}') FROM pg_catalog.pg_constraint c
-    WHERE c.contype = 'f'),
+  (SELECT count(*) FROM pg_catalog.pg_constraint c WHERE c.contype = 'f'),
   (SELECT coalesce(json_agg({_KEY}), '[]')
      FROM pg_catalog.pg_constraint c
-    WHERE c.contype = 'f' AND c.xmin::text::int8 >= %(since)s),
-  (SELECT coalesce(array_agg(x.indexrelid::int8), '{{}}') FROM pg_catalog.pg_index x
-    WHERE x.indrelid = ANY(%(pre)s)),
+    WHERE c.contype = 'f' AND pg_catalog.age(c.xmin) <= s.age),
+  (SELECT count(*) FROM pg_catalog.pg_index x WHERE x.indrelid = ANY(%(pre)s)),
   (SELECT coalesce(json_agg({_INDEX}), '[]')
      FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
     WHERE x.indrelid = ANY(%(pre)s)
-      AND (x.xmin::text::int8 >= %(since)s OR ic.xmin::text::int8 >= %(since)s))
+      AND (pg_catalog.age(x.xmin) <= s.age OR pg_catalog.age(ic.xmin) <= s.age))
+  FROM (SELECT pg_catalog.age(%(since)s::text::pg_catalog.xid) AS age) s
 """
+
+
+def _flushing(query: str) -> str:
+    """`query` that also asks the server to report the session's statistics as soon as it is
+    idle outside a transaction (PostgreSQL 15 on), which empties its pg_stat_xact_* counters."""
+    return f"SELECT q.*, pg_catalog.pg_stat_force_next_flush() FROM ({query}) q"
+
+
+_CHANGES_FLUSHING = _flushing(_CHANGES)
+_WRITTEN_SINCE_FLUSHING = _flushing(_WRITTEN_SINCE)
 
 # PostgreSQL's table lock modes, weakest first (as pg_locks spells them).
 LOCK_MODES = (
@@ -208,6 +218,88 @@ class Snapshot:
     scans: Mapping[int, int] = field(default_factory=dict)
     foreign_keys: Mapping[int, ForeignKeyState] = field(default_factory=dict)
     indexes: Mapping[int, IndexState] = field(default_factory=dict)
+    # The same keys and indexes by table (a key by its referencing table), and the tables whose
+    # keys or indexes may differ from the snapshot this one was read after (None: any), so that
+    # what one statement changed is found without going through the whole schema.
+    keys_of: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    indexes_of: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    changed: frozenset[int] | None = None
+
+    def keys_on(self, tables: frozenset[int] | None) -> list[ForeignKeyState]:
+        """The keys of `tables` (every key when None), by OID."""
+        return _on(self.foreign_keys, self.keys_of, tables)
+
+    def indexes_on(self, tables: frozenset[int] | None) -> list[IndexState]:
+        """The indexes of `tables` (every index when None), by OID."""
+        return _on(self.indexes, self.indexes_of, tables)
+
+
+State = TypeVar("State", ForeignKeyState, IndexState)
+
+
+def _on(
+    states: Mapping[int, State],
+    of: Mapping[int, tuple[int, ...]],
+    tables: frozenset[int] | None,
+) -> list[State]:
+    chosen = (
+        states.values() if tables is None else (states[o] for t in tables for o in of.get(t, ()))
+    )
+    return sorted(chosen, key=lambda state: state.oid)
+
+
+def _by_table(states: Iterable[ForeignKeyState | IndexState]) -> dict[int, tuple[int, ...]]:
+    grouped: dict[int, list[int]] = {}
+    for state in states:
+        grouped.setdefault(state.table, []).append(state.oid)
+    return {table: tuple(oids) for table, oids in grouped.items()}
+
+
+def _snapshot(
+    foreign_keys: Mapping[int, ForeignKeyState],
+    indexes: Mapping[int, IndexState],
+    *,
+    locks: Mapping[int, frozenset[str]] | None = None,
+    scans: Mapping[int, int] | None = None,
+) -> Snapshot:
+    """A snapshot of keys and indexes read whole: any table may have changed."""
+    return Snapshot(
+        locks=locks or {},
+        scans=scans or {},
+        foreign_keys=foreign_keys,
+        indexes=indexes,
+        keys_of=_by_table(foreign_keys.values()),
+        indexes_of=_by_table(indexes.values()),
+    )
+
+
+def _replaced(
+    states: Mapping[int, State],
+    of: Mapping[int, tuple[int, ...]],
+    tables: Iterable[int],
+    fresh: Mapping[int, State],
+) -> tuple[dict[int, State], dict[int, tuple[int, ...]]]:
+    """`states` and `of` with everything of `tables` replaced by `fresh`, all they hold now."""
+    merged: dict[int, State] = dict(states)
+    grouped: dict[int, tuple[int, ...]] = dict(of)
+    for table in tables:
+        for oid in grouped.pop(table, ()):
+            del merged[oid]
+    merged.update(fresh)
+    grouped.update(_by_table(fresh.values()))
+    return merged, grouped
+
+
+def _written(
+    states: Mapping[int, State], of: Mapping[int, tuple[int, ...]], written: Mapping[int, State]
+) -> tuple[dict[int, State], dict[int, tuple[int, ...]]]:
+    """`states` and `of` with the rows `written` (new or changed; none removed) put in."""
+    merged: dict[int, State] = {**states, **written}
+    grouped: dict[int, tuple[int, ...]] = dict(of)
+    for oid in written.keys() - states.keys():
+        table: int = written[oid].table
+        grouped[table] = (*grouped.get(table, ()), oid)
+    return merged, grouped
 
 
 def take_snapshot(
@@ -221,25 +313,44 @@ def take_snapshot(
     locks: dict[int, set[str]] = {}
     for relation, mode in locks_rows:
         locks.setdefault(relation, set()).add(mode)
-    return Snapshot(
+    return _snapshot(
+        _foreign_keys(fk_rows),
+        _indexes(index_rows),
         locks={relation: frozenset(modes) for relation, modes in locks.items()},
         scans={relid: count for relid, count in scan_rows},
-        foreign_keys=_foreign_keys(fk_rows),
-        indexes=_indexes(index_rows),
     )
 
 
-def begin(conn: psycopg.Connection[Any], last: Snapshot, *, opened: bool = False) -> Snapshot:
-    """Open a transaction (unless the migration's own BEGIN has, `opened`) and read the scans
-    it starts from, in one round trip; its keys and indexes are `last`'s, and it holds no lock
-    yet."""
+def begin(
+    conn: psycopg.Connection[Any], last: Snapshot, *, opened: bool = False, flushed: bool = False
+) -> Snapshot:
+    """Open a transaction (unless the migration's own BEGIN has, `opened`) and the snapshot it
+    starts from: `last`'s keys and indexes, no lock, and the scans still counted in the
+    session's pg_stat_xact_* counters, read in the same round trip. `flushed`: every read since
+    the session was last idle outside a transaction asked for the statistics report
+    (`_flushing`), so the counters are empty and need no read."""
+    if flushed:
+        if not opened:
+            conn.execute("BEGIN")
+        return _unchanged(last)
     cur = conn.execute(_PENDING_SCANS if opened else f"BEGIN;{_PENDING_SCANS}")
     if not opened:
         cur.nextset()
     row = cur.fetchone()
     assert row is not None
-    scans = {relid: count for relid, count in row[0]}
-    return Snapshot(scans=scans, foreign_keys=last.foreign_keys, indexes=last.indexes)
+    return _unchanged(last, scans={relid: count for relid, count in row[0]})
+
+
+def _unchanged(last: Snapshot, scans: Mapping[int, int] | None = None) -> Snapshot:
+    """`last`'s keys and indexes, as a transaction starts: no lock, and `scans`."""
+    return Snapshot(
+        scans=scans or {},
+        foreign_keys=last.foreign_keys,
+        indexes=last.indexes,
+        keys_of=last.keys_of,
+        indexes_of=last.indexes_of,
+        changed=frozenset(),
+    )
 
 
 def read_changes(
@@ -248,13 +359,17 @@ def read_changes(
     pre: frozenset[int],
     known: frozenset[int],
     then: str = "",
+    *,
+    flush: bool = False,
 ) -> Snapshot:
     """The snapshot after a statement of an open transaction, from `last` (the one before it)
     and what the session now holds; `then` (COMMIT) runs in the same round trip, after the
-    read. `pre` and `known` as for `take_snapshot`."""
-    row = conn.execute(f"{_CHANGES};{then}" if then else _CHANGES).fetchone()
+    read. `pre` and `known` as for `take_snapshot`; `flush`: ask for the statistics report
+    (`_flushing`)."""
+    query = _CHANGES_FLUSHING if flush else _CHANGES
+    row = conn.execute(f"{query};{then}" if then else query).fetchone()
     assert row is not None
-    held, scan_rows, fk_rows, index_rows = row
+    held, scan_rows, fk_rows, index_rows = row[:4]
     locks: dict[int, set[str]] = {}
     touched: set[int] = set()
     for relation, mode, index_of in held:
@@ -262,33 +377,53 @@ def read_changes(
         touched.add(table)
         if table in pre and (index_of is None or relation in known):
             locks.setdefault(table, set()).add(mode)
-    foreign_keys = {oid: fk for oid, fk in last.foreign_keys.items() if fk.table not in touched}
-    foreign_keys.update(_foreign_keys(fk_rows))
-    indexes = {oid: ix for oid, ix in last.indexes.items() if ix.table not in touched}
-    indexes.update((oid, ix) for oid, ix in _indexes(index_rows).items() if ix.table in pre)
+    foreign_keys, keys_of = _replaced(
+        last.foreign_keys, last.keys_of, touched, _foreign_keys(fk_rows)
+    )
+    fresh = {oid: ix for oid, ix in _indexes(index_rows).items() if ix.table in pre}
+    indexes, indexes_of = _replaced(last.indexes, last.indexes_of, touched, fresh)
     return Snapshot(
         locks={relation: frozenset(modes) for relation, modes in locks.items()},
         scans={**last.scans, **{relid: n for relid, n in scan_rows if relid in pre}},
         foreign_keys=foreign_keys,
         indexes=indexes,
+        keys_of=keys_of,
+        indexes_of=indexes_of,
+        changed=frozenset(touched),
     )
 
 
 def read_after_bare(
-    conn: psycopg.Connection[Any], last: Snapshot, pre: list[int], since: int
+    conn: psycopg.Connection[Any],
+    last: Snapshot,
+    pre: list[int],
+    since: int,
+    *,
+    flush: bool = False,
 ) -> Snapshot:
     """The keys and indexes after a statement that ran outside a transaction, from `last` (the
     state before it) and the catalog rows written from transaction `since` (`NEXT_XID`, read
-    before the statement) on. It holds no lock, and its scans are not its transaction's."""
-    row = conn.execute(_WRITTEN_SINCE, {"pre": pre, "since": since}).fetchone()
+    before the statement) on; read whole when it removed some. It holds no lock, and its scans
+    are not its transaction's. `flush` as for `read_changes`."""
+    query = _WRITTEN_SINCE_FLUSHING if flush else _WRITTEN_SINCE
+    row = conn.execute(query, {"pre": pre, "since": since}).fetchone()
     assert row is not None
-    fk_oids, fk_rows, index_oids, index_rows = row
-    fk_left, index_left = set(fk_oids), set(index_oids)
-    foreign_keys = {oid: fk for oid, fk in last.foreign_keys.items() if oid in fk_left}
-    foreign_keys.update(_foreign_keys(fk_rows))
-    indexes = {oid: ix for oid, ix in last.indexes.items() if oid in index_left}
-    indexes.update(_indexes(index_rows))
-    return Snapshot(scans=last.scans, foreign_keys=foreign_keys, indexes=indexes)
+    key_count, fk_rows, index_count, index_rows = row[:4]
+    written_keys, written_indexes = _foreign_keys(fk_rows), _indexes(index_rows)
+    foreign_keys, keys_of = _written(last.foreign_keys, last.keys_of, written_keys)
+    indexes, indexes_of = _written(last.indexes, last.indexes_of, written_indexes)
+    if len(foreign_keys) != key_count or len(indexes) != index_count:  # some were removed
+        whole = take_snapshot(conn, pre)
+        return _snapshot(whole.foreign_keys, whole.indexes, scans=last.scans)
+    return Snapshot(
+        scans=last.scans,
+        foreign_keys=foreign_keys,
+        indexes=indexes,
+        keys_of=keys_of,
+        indexes_of=indexes_of,
+        changed=frozenset(fk.table for fk in written_keys.values())
+        | frozenset(ix.table for ix in written_indexes.values()),
+    )
 
 
 def _foreign_keys(rows: list[list[Any]]) -> dict[int, ForeignKeyState]:
@@ -335,30 +470,29 @@ class Observed:
         return self.after.scans.get(table, 0) > self.before.scans.get(table, 0)
 
     def added_foreign_keys(self) -> list[ForeignKeyState]:
-        return [
-            fk for oid, fk in self.after.foreign_keys.items() if oid not in self.before.foreign_keys
-        ]
+        keys = self.after.keys_on(self.after.changed)
+        return [fk for fk in keys if fk.oid not in self.before.foreign_keys]
 
     def dropped_foreign_keys(self) -> list[ForeignKeyState]:
-        return [
-            fk for oid, fk in self.before.foreign_keys.items() if oid not in self.after.foreign_keys
-        ]
+        keys = self.before.keys_on(self.after.changed)
+        return [fk for fk in keys if fk.oid not in self.after.foreign_keys]
 
     def validated_foreign_keys(self) -> list[ForeignKeyState]:
         """Keys that existed NOT VALID before the statement and are valid after it."""
+        before = self.before.foreign_keys
         return [
             fk
-            for oid, fk in self.after.foreign_keys.items()
-            if fk.validated
-            and oid in self.before.foreign_keys
-            and not self.before.foreign_keys[oid].validated
+            for fk in self.after.keys_on(self.after.changed)
+            if fk.validated and fk.oid in before and not before[fk.oid].validated
         ]
 
     def added_indexes(self) -> list[IndexState]:
-        return [ix for oid, ix in self.after.indexes.items() if oid not in self.before.indexes]
+        indexes = self.after.indexes_on(self.after.changed)
+        return [ix for ix in indexes if ix.oid not in self.before.indexes]
 
     def dropped_indexes(self) -> list[IndexState]:
-        return [ix for oid, ix in self.before.indexes.items() if oid not in self.after.indexes]
+        indexes = self.before.indexes_on(self.after.changed)
+        return [ix for ix in indexes if ix.oid not in self.after.indexes]
 
 
 @dataclass(frozen=True)

@@ -59,13 +59,15 @@ SELECT c.oid, pg_catalog.pg_get_constraintdef(c.oid),
   FROM pg_catalog.pg_constraint c WHERE c.oid = ANY(%s)
 """
 # Each added index as PostgreSQL prints it, and the constraint it backs, if any (an FK's
-# conindid is the referenced key's index, hence the contype filter).
+# conindid is the referenced key's index, hence the contype filter; the constraint is looked up
+# by its table, which pg_constraint is indexed by).
 _INDEXES = """
-SELECT x.oid, pg_catalog.pg_get_indexdef(x.oid), c.conname, c.contype::text, c.condeferrable,
-       c.condeferred
-  FROM pg_catalog.pg_class x
-  LEFT JOIN pg_catalog.pg_constraint c ON c.conindid = x.oid AND c.contype IN ('p', 'u', 'x')
- WHERE x.oid = ANY(%s)
+SELECT x.indexrelid, pg_catalog.pg_get_indexdef(x.indexrelid), c.conname, c.contype::text,
+       c.condeferrable, c.condeferred
+  FROM pg_catalog.pg_index x
+  LEFT JOIN pg_catalog.pg_constraint c
+         ON c.conrelid = x.indrelid AND c.conindid = x.indexrelid AND c.contype IN ('p', 'u', 'x')
+ WHERE x.indexrelid = ANY(%s)
 """
 _OPENS = re.compile(rb"\s*(?:BEGIN|START\s+TRANSACTION)\b(?!\s+ATOMIC)", re.IGNORECASE)
 _ENDS = re.compile(
@@ -113,6 +115,10 @@ class _Run:
         self.conn = conn
         self.pre = pre
         self.pre_set = frozenset(pre)
+        # From PostgreSQL 15 on, every read asks for the session's statistics to be reported
+        # once it is idle, so that a transaction starts with empty pg_stat_xact_* counters
+        # (`begin`); before 15 they are read as it begins, which costs a pass over pg_class.
+        self.flushes = loader.major >= 15
         self.observed: list[Observed] = []
         self.transaction = 0
         self.last = Snapshot()
@@ -135,7 +141,7 @@ class _Run:
             self.last = take_snapshot(conn, self.pre)
             self.stale = False
         else:
-            self.last = begin(conn, self.last, opened=opened)
+            self.last = begin(conn, self.last, opened=opened, flushed=self.flushes)
         self.known = frozenset(self.last.indexes)
 
     def file(self, script: Script, how: FileTransaction) -> None:
@@ -227,19 +233,22 @@ class _Run:
         on. ROLLBACK TO SAVEPOINT releases the locks taken since the savepoint along with what
         they changed: after it, the whole state is read."""
         if since is not None:
-            after = read_after_bare(conn, self.last, self.pre, since)
+            after = read_after_bare(conn, self.last, self.pre, since, flush=self.flushes)
         elif _ROLLS_BACK.match(step.text):
             after = take_snapshot(conn, self.pre, list(self.known))
         else:
-            after = read_changes(conn, self.last, self.pre_set, self.known, then)
-        added = [oid for oid in after.foreign_keys if oid not in self.last.foreign_keys]
+            after = read_changes(
+                conn, self.last, self.pre_set, self.known, then, flush=self.flushes
+            )
+        changed = after.changed
+        added = [fk.oid for fk in after.keys_on(changed) if fk.oid not in self.last.foreign_keys]
         definitions = {
             oid: KeyDefinition(definition, tuple(columns))
             for oid, definition, columns in (
                 conn.execute(_DEFINITIONS, [added]).fetchall() if added else ()
             )
         }
-        built = [oid for oid in after.indexes if oid not in self.last.indexes]
+        built = [ix.oid for ix in after.indexes_on(changed) if ix.oid not in self.last.indexes]
         index_rows = conn.execute(_INDEXES, [built]).fetchall() if built else []
         index_definitions = {row[0]: row[1] for row in index_rows}
         index_constraints = {
