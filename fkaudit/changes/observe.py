@@ -12,7 +12,8 @@ The whole state is read once (`take_snapshot`); after a statement inside a trans
 what it can have changed (`read_changes`): PostgreSQL locks every table whose keys, indexes or
 scan counters a statement changes, and keeps the lock to the end of the transaction, so the
 keys and indexes of the tables the transaction holds are read again and the rest carried over.
-That keeps a statement's observation to one small query, whatever the size of the schema.
+After one run outside a transaction, the catalog rows it wrote (`read_after_bare`). That keeps
+a statement's observation to one small query, whatever the size of the schema.
 """
 
 from __future__ import annotations

@@ -97,9 +97,9 @@ def replay(
         # ALTER: a migration's observations would be prepared over and over.
         conn.prepare_threshold = None
         pre = _tables(conn)
-        run = _Run(loader, conn, list(pre))
+        run = _Run(loader, list(pre))
         for script, how in zip(scripts, transactions, strict=True):
-            run.file(script, how)
+            run.file(conn, script, how)
         names = _tables(conn)
         cascades = tuple((int(p), int(c)) for p, c in conn.execute(_CASCADES).fetchall())
     return Replay(pre, names, tuple(run.observed), cascades)
@@ -110,9 +110,8 @@ def _tables(conn: psycopg.Connection[Any]) -> dict[int, tuple[str, str]]:
 
 
 class _Run:
-    def __init__(self, loader: SchemaLoader, conn: psycopg.Connection[Any], pre: list[int]) -> None:
+    def __init__(self, loader: SchemaLoader, pre: list[int]) -> None:
         self.loader = loader
-        self.conn = conn
         self.pre = pre
         self.pre_set = frozenset(pre)
         # From PostgreSQL 15 on, every read asks for the session's statistics to be reported
@@ -144,11 +143,10 @@ class _Run:
             self.last = begin(conn, self.last, opened=opened, flushed=self.flushes)
         self.known = frozenset(self.last.indexes)
 
-    def file(self, script: Script, how: FileTransaction) -> None:
-        """Run `script`, end the transaction it leaves open and reset the session for the
-        next. The tool's own transaction is committed; one the file began and did not end is
-        rolled back, as psql's session (and the loader's) ends it by disconnecting."""
-        conn = self.conn
+    def file(self, conn: psycopg.Connection[Any], script: Script, how: FileTransaction) -> None:
+        """Run `script` in `conn`, end the transaction it leaves open and reset the session
+        for the next. The tool's own transaction is committed; one the file began and did not
+        end is rolled back, as psql's session (and the loader's) ends it by disconnecting."""
         if how.wrapped:
             self._begin(conn)
         for step in script.steps:
