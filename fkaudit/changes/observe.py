@@ -18,7 +18,7 @@ a statement's observation to one small query, whatever the size of the schema.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -108,7 +108,7 @@ SELECT coalesce(json_agg(json_build_array(s.rel::int8, s.scans)), '[]') FROM (
 
 # The first transaction ID not yet given out: every transaction of a statement run after this
 # is read has an ID at least as high (`read_after_bare`).
-NEXT_XID = "SELECT pg_catalog.txid_snapshot_xmax(pg_catalog.txid_current_snapshot()) % 4294967296"
+_NEXT_XID = "SELECT pg_catalog.txid_snapshot_xmax(pg_catalog.txid_current_snapshot()) % 4294967296"
 
 # After a statement that ran outside a transaction (CREATE INDEX CONCURRENTLY, which holds no
 # lock once it has returned): the rows it created or changed, those whose catalog row (xmin) was
@@ -304,11 +304,11 @@ def _written(
 
 
 def take_snapshot(
-    conn: psycopg.Connection[Any], pre: list[int], known: list[int] | None = None
+    conn: psycopg.Connection[Any], pre: Collection[int], known: Collection[int] = ()
 ) -> Snapshot:
     """What the session sees now of the tables `pre`; `known`: the indexes that existed when
     its transaction began (the locks on others are not counted)."""
-    row = conn.execute(_SNAPSHOT, {"pre": pre, "known": known or []}).fetchone()
+    row = conn.execute(_SNAPSHOT, {"pre": sorted(pre), "known": sorted(known)}).fetchone()
     assert row is not None
     locks_rows, scan_rows, fk_rows, index_rows = row
     locks: dict[int, set[str]] = {}
@@ -394,20 +394,30 @@ def read_changes(
     )
 
 
+def roll_back(conn: psycopg.Connection[Any]) -> int:
+    """Roll back the open transaction and return the transaction ID that the next statement's
+    transactions start from (`read_after_bare`), in one round trip."""
+    cur = conn.execute(f"ROLLBACK;{_NEXT_XID}")
+    cur.nextset()
+    row = cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def read_after_bare(
     conn: psycopg.Connection[Any],
     last: Snapshot,
-    pre: list[int],
+    pre: Collection[int],
     since: int,
     *,
     flush: bool = False,
 ) -> Snapshot:
     """The keys and indexes after a statement that ran outside a transaction, from `last` (the
-    state before it) and the catalog rows written from transaction `since` (`NEXT_XID`, read
+    state before it) and the catalog rows written from transaction `since` (`roll_back`, read
     before the statement) on; read whole when it removed some. It holds no lock, and its scans
     are not its transaction's. `flush` as for `read_changes`."""
     query = _WRITTEN_SINCE_FLUSHING if flush else _WRITTEN_SINCE
-    row = conn.execute(query, {"pre": pre, "since": since}).fetchone()
+    row = conn.execute(query, {"pre": sorted(pre), "since": since}).fetchone()
     assert row is not None
     key_count, fk_rows, index_count, index_rows = row[:4]
     written_keys, written_indexes = _foreign_keys(fk_rows), _indexes(index_rows)

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from fkaudit.changes.observe import (
-    NEXT_XID,
     IndexConstraint,
     KeyDefinition,
     Observed,
@@ -31,6 +31,7 @@ from fkaudit.changes.observe import (
     begin,
     read_after_bare,
     read_changes,
+    roll_back,
     take_snapshot,
 )
 from fkaudit.changes.transactions import FileTransaction
@@ -97,7 +98,7 @@ def replay(
         # ALTER: a migration's observations would be prepared over and over.
         conn.prepare_threshold = None
         pre = _tables(conn)
-        run = _Run(loader, list(pre))
+        run = _Run(loader, frozenset(pre))
         for script, how in zip(scripts, transactions, strict=True):
             run.file(conn, script, how)
         names = _tables(conn)
@@ -110,10 +111,9 @@ def _tables(conn: psycopg.Connection[Any]) -> dict[int, tuple[str, str]]:
 
 
 class _Run:
-    def __init__(self, loader: SchemaLoader, pre: list[int]) -> None:
+    def __init__(self, loader: SchemaLoader, pre: frozenset[int]) -> None:
         self.loader = loader
         self.pre = pre
-        self.pre_set = frozenset(pre)
         # From PostgreSQL 15 on, every read asks for the session's statistics to be reported
         # once it is idle, so that a transaction starts with empty pg_stat_xact_* counters
         # (`begin`); before 15 they are read as it begins, which costs a pass over pg_class.
@@ -209,9 +209,7 @@ class _Run:
         try:
             self.loader.run_step(conn, step)
         except psycopg.errors.ActiveSqlTransaction:
-            cur = conn.execute(f"ROLLBACK;{NEXT_XID}")
-            cur.nextset()
-            (since,) = cur.fetchone() or (0,)
+            since = roll_back(conn)
             self.loader.run_step(conn, step)
             self._record(conn, path, step, since=since)
             return
@@ -233,40 +231,38 @@ class _Run:
         if since is not None:
             after = read_after_bare(conn, self.last, self.pre, since, flush=self.flushes)
         elif _ROLLS_BACK.match(step.text):
-            after = take_snapshot(conn, self.pre, list(self.known))
+            after = take_snapshot(conn, self.pre, self.known)
         else:
-            after = read_changes(
-                conn, self.last, self.pre_set, self.known, then, flush=self.flushes
-            )
-        changed = after.changed
-        added = [fk.oid for fk in after.keys_on(changed) if fk.oid not in self.last.foreign_keys]
+            after = read_changes(conn, self.last, self.pre, self.known, then, flush=self.flushes)
+        text = step.text.decode("utf-8", errors="replace")
+        observed = Observed(
+            path=display_path(path),
+            line=step.line,
+            text=printable(" ".join(text.split())),
+            transaction=self.transaction,
+            in_transaction=since is None,
+            before=self.last,
+            after=after,
+        )
+        added = [fk.oid for fk in observed.added_foreign_keys()]
         definitions = {
             oid: KeyDefinition(definition, tuple(columns))
             for oid, definition, columns in (
                 conn.execute(_DEFINITIONS, [added]).fetchall() if added else ()
             )
         }
-        built = [ix.oid for ix in after.indexes_on(changed) if ix.oid not in self.last.indexes]
+        built = [ix.oid for ix in observed.added_indexes()]
         index_rows = conn.execute(_INDEXES, [built]).fetchall() if built else []
-        index_definitions = {row[0]: row[1] for row in index_rows}
-        index_constraints = {
-            row[0]: IndexConstraint(row[2], row[3], row[4], row[5])
-            for row in index_rows
-            if row[2] is not None
-        }
-        text = step.text.decode("utf-8", errors="replace")
         self.observed.append(
-            Observed(
-                path=display_path(path),
-                line=step.line,
-                text=printable(" ".join(text.split())),
-                transaction=self.transaction,
-                in_transaction=since is None,
-                before=self.last,
-                after=after,
+            replace(
+                observed,
                 definitions=definitions,
-                index_definitions=index_definitions,
-                index_constraints=index_constraints,
+                index_definitions={row[0]: row[1] for row in index_rows},
+                index_constraints={
+                    row[0]: IndexConstraint(row[2], row[3], row[4], row[5])
+                    for row in index_rows
+                    if row[2] is not None
+                },
             )
         )
         self.last = after

@@ -64,12 +64,11 @@ class ValidationUnderABlockingLock(ChangeRule):
                 # on the one it references: everything its earlier statements took (held to its
                 # end) and the validation's own. A lock a later statement takes was not held
                 # during the scan.
-                held = {
-                    table: statement.held_after(table)
+                blocking = {
+                    table: held
                     for table in dict.fromkeys((fk.table, fk.referenced))
-                    if table in replay.pre
+                    if (held := statement.held_after(table)) & BLOCKS_WRITES
                 }
-                blocking = {t: modes for t, modes in held.items() if modes & BLOCKS_WRITES}
                 if not added_here and not blocking:
                     continue
                 why = (
